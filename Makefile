@@ -1,0 +1,42 @@
+# The two commands of the README: `make demo` and `make test`. Each sets up .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck pytest generate bench clean
+
+$(STAMP): pyproject.toml runtime/pyproject.toml generator/pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip>=25.1"
+	$(BIN)/python -m pip install -q -e "./runtime[app,email]" -e ./generator --group dev
+	touch $(STAMP)
+
+## Generate typed code from schemas/, start the emulator, publish and receive the example messages.
+demo: $(STAMP)
+	$(BIN)/pubsub-gen schemas/
+	$(BIN)/python -m examples.demo
+
+## Everything CI runs: lint, format check, mypy --strict on both packages and the golden record, the tests.
+test: lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy runtime/pubsub_runtime generator/pubsub_gen
+	cd generated_example && ../$(BIN)/mypy --config-file ../pyproject.toml .
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+## Regenerate the golden record generated_example/ from schemas/.
+generate: $(STAMP)
+	$(BIN)/pubsub-gen schemas/
+
+bench: $(STAMP)
+	$(BIN)/python -m bench all
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,5 @@
+"""PLACEHOLDER: PubSubBroker (being written)."""
+
+
+class PubSubBroker:  # placeholder
+    pass

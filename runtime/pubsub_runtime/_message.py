@@ -1,0 +1,5 @@
+"""PLACEHOLDER: Message (being written)."""
+
+
+class Message:  # placeholder
+    pass
