@@ -1,14 +1,257 @@
-"""PLACEHOLDER: TopicSpec and codecs (being written)."""
+"""``TopicSpec``: what pubsub-gen generates per topic (name, model, schema, wire codec).
+
+Codecs are compiled on first use and cached, so importing a generated package stays cheap
+(fastavro is only imported when an Avro topic encodes or decodes its first message).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+import datetime as dt
+import struct
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Any, Generic, Protocol, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from pubsub_runtime._errors import DecodeError, EncodeError
+
+__all__ = ["Duration", "TopicSpec"]
+
+_U32_MAX = 2**32 - 1
+_DURATION = struct.Struct("<III")
 
 
-class TopicSpec:  # placeholder
-    def __init__(self, **kwargs: Any) -> None:
-        raise NotImplementedError
+class Duration(BaseModel):
+    """An Avro ``duration``: months, days and milliseconds, kept apart and lossless.
+
+    A month has no fixed length, so this is not a ``timedelta``; ``to_timedelta()`` converts
+    when ``months`` is 0. As a field type it also accepts a ``timedelta`` (whole milliseconds).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    months: int = Field(default=0, ge=0, le=_U32_MAX)
+    days: int = Field(default=0, ge=0, le=_U32_MAX)
+    milliseconds: int = Field(default=0, ge=0, le=_U32_MAX)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _accept_timedelta(cls, value: Any) -> Any:
+        if isinstance(value, dt.timedelta):
+            return _timedelta_parts(value)
+        return value
+
+    @classmethod
+    def from_timedelta(cls, value: dt.timedelta) -> Duration:
+        """The duration of ``value`` as days and milliseconds (no months).
+
+        Raises ``ValueError`` for a negative value or one with sub-millisecond precision,
+        which an Avro duration cannot hold.
+        """
+        return cls(**_timedelta_parts(value))
+
+    def to_timedelta(self) -> dt.timedelta:
+        """This duration as a ``timedelta``; ``ValueError`` when it counts months."""
+        if self.months:
+            raise ValueError("a duration with months has no fixed length; it is not a timedelta")
+        return dt.timedelta(days=self.days, milliseconds=self.milliseconds)
+
+    def to_bytes(self) -> bytes:
+        """The Avro wire form: three unsigned 32-bit little-endian integers (fixed 12)."""
+        return _DURATION.pack(self.months, self.days, self.milliseconds)
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Duration:
+        """Read the Avro wire form written by ``to_bytes``."""
+        if len(data) != _DURATION.size:
+            raise ValueError(f"an Avro duration is 12 bytes, got {len(data)}")
+        months, days, milliseconds = _DURATION.unpack(data)
+        return cls(months=months, days=days, milliseconds=milliseconds)
 
 
-class Duration:  # placeholder
-    pass
+def _timedelta_parts(value: dt.timedelta) -> dict[str, int]:
+    if value < dt.timedelta(0):
+        raise ValueError("an Avro duration cannot be negative")
+    if value.microseconds % 1000:
+        raise ValueError("an Avro duration has millisecond precision; this timedelta has less")
+    return {
+        "months": 0,
+        "days": value.days,
+        "milliseconds": value.seconds * 1000 + value.microseconds // 1000,
+    }
+
+
+def one_line(exc: BaseException) -> str:
+    """A short reason for a log line: the first problem, on one line."""
+    if isinstance(exc, ValidationError):
+        return validation_reason(exc)
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def validation_reason(exc: ValidationError) -> str:
+    """``loc: message`` of a pydantic error's first problem, and how many more there are."""
+    errors = exc.errors(include_url=False)
+    if not errors:
+        return f"invalid {exc.title}"
+    first = errors[0]
+    where = ".".join(str(part) for part in first["loc"]) or exc.title
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where}: {first['msg']}{more}"
+
+
+class Codec(Protocol):
+    """One wire format of one topic (built by the codec modules, used by ``TopicSpec``)."""
+
+    def encode(self, value: Any) -> bytes: ...
+
+    def decode(self, data: bytes) -> Any: ...
+
+
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+_SCHEMA_TYPES = frozenset({"AVRO", "JSON_SCHEMA"})
+_ENCODINGS = frozenset({"JSON", "BINARY"})
+# Values of Pub/Sub's ``googclient_schemaencoding`` attribute that mean "the topic's own".
+_UNSPECIFIED = frozenset({"", "ENCODING_UNSPECIFIED"})
+_ATTRIBUTES = {
+    ("AVRO", "BINARY"): {"content-type": "application/avro", "avro-encoding": "BINARY"},
+    ("AVRO", "JSON"): {"content-type": "application/json", "avro-encoding": "JSON"},
+    ("JSON_SCHEMA", "JSON"): {"content-type": "application/json"},
+}
+
+
+class TopicSpec(Generic[ModelT]):
+    """A topic, its payload model and its schema: ``encode(model) -> bytes``, ``decode(bytes)``.
+
+    Immutable. ``named_types`` maps the full name of every named Avro record and enum to its
+    generated class, so that union branches holding records or enums decode to the right class.
+    ``decode`` raises only ``DecodeError``; ``encode`` raises only ``EncodeError``.
+    """
+
+    __slots__ = (
+        "_codecs",
+        "definition",
+        "encoding",
+        "model",
+        "name",
+        "named_types",
+        "schema_type",
+    )
+
+    name: str
+    model: type[ModelT]
+    schema_type: str
+    encoding: str
+    definition: str
+    named_types: Mapping[str, type[Any]]
+    _codecs: dict[str, Codec]
+
+    def __init__(
+        self,
+        *,
+        name: str,
+        model: type[ModelT],
+        schema_type: str,
+        definition: str,
+        encoding: str = "JSON",
+        named_types: Mapping[str, type[Any]] | None = None,
+    ) -> None:
+        schema_type, encoding = schema_type.upper(), encoding.upper()
+        if schema_type not in _SCHEMA_TYPES:
+            raise ValueError(f"schema_type must be AVRO or JSON_SCHEMA, not {schema_type!r}")
+        if encoding not in _ENCODINGS:
+            raise ValueError(f"encoding must be JSON or BINARY, not {encoding!r}")
+        if schema_type == "JSON_SCHEMA" and encoding != "JSON":
+            raise ValueError("a JSON_SCHEMA topic has JSON encoding")
+        init = object.__setattr__
+        init(self, "name", name)
+        init(self, "model", model)
+        init(self, "schema_type", schema_type)
+        init(self, "encoding", encoding)
+        init(self, "definition", definition)
+        init(self, "named_types", MappingProxyType(dict(named_types or {})))
+        init(self, "_codecs", {})
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"TopicSpec is immutable; cannot set {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"TopicSpec is immutable; cannot delete {name!r}")
+
+    def __repr__(self) -> str:
+        return (
+            f"TopicSpec(name={self.name!r}, model={self.model.__qualname__}, "
+            f"schema_type={self.schema_type!r}, encoding={self.encoding!r})"
+        )
+
+    @property
+    def attributes(self) -> Mapping[str, str]:
+        """Message attributes that describe the payload's format (added when publishing)."""
+        return MappingProxyType(_ATTRIBUTES[self.schema_type, self.encoding])
+
+    def encode(self, value: ModelT) -> bytes:
+        """The payload bytes of ``value`` in the topic's encoding.
+
+        ``value`` is normally an instance of ``model``; anything else (a dict, or the root value
+        of a ``RootModel``) is validated into ``model`` first.
+        """
+        try:
+            codec = self._codec(self.encoding)
+        except ValueError as exc:
+            raise EncodeError(self.name, str(exc)) from exc
+        return codec.encode(value)
+
+    def decode(self, data: bytes, *, encoding: str | None = None) -> ModelT:
+        """The model held by ``data``; raises ``DecodeError`` (topic, reason) on any problem.
+
+        ``encoding`` overrides the topic's own, e.g. from the ``googclient_schemaencoding``
+        attribute that Pub/Sub adds to messages of a topic bound to a schema.
+        """
+        wanted = self.encoding if encoding is None else encoding.upper()
+        if wanted in _UNSPECIFIED:
+            wanted = self.encoding
+        if wanted not in _ENCODINGS or (self.schema_type == "JSON_SCHEMA" and wanted != "JSON"):
+            raise DecodeError(self.name, f"cannot decode {encoding!r} payloads of this topic")
+        try:
+            codec = self._codec(wanted)
+        except ValueError as exc:
+            raise DecodeError(self.name, str(exc)) from exc
+        result: ModelT = codec.decode(data)
+        return result
+
+    def prepare(self) -> None:
+        """Compile the topic's codec now instead of on first use.
+
+        Raises ``ValueError`` when the definition or the models do not fit together, so that
+        an application can fail at start rather than on its first message.
+        """
+        self._codec(self.encoding)
+
+    def _codec(self, encoding: str) -> Codec:
+        codec = self._codecs.get(encoding)
+        if codec is None:
+            try:
+                codec = self._build(encoding)
+            except ValueError:
+                raise
+            except Exception as exc:  # a broken definition must not escape as anything else
+                raise ValueError(f"unusable {self.schema_type} definition: {exc}") from exc
+            self._codecs[encoding] = codec  # a race builds twice, harmlessly
+        return codec
+
+    def _build(self, encoding: str) -> Codec:
+        if self.schema_type == "JSON_SCHEMA":
+            from pubsub_runtime._jsonschema_codec import JsonSchemaCodec
+
+            return JsonSchemaCodec(self.name, self.model)
+        from pubsub_runtime._avro import AvroBinaryCodec, load_schema
+
+        schema = load_schema(self.definition)
+        if encoding == "BINARY":
+            return AvroBinaryCodec(self.name, self.model, schema, self.named_types)
+        from pubsub_runtime._avro_json import AvroJsonCodec
+
+        return AvroJsonCodec(self.name, self.model, schema, self.named_types)

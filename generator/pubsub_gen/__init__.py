@@ -1,0 +1,3 @@
+"""PLACEHOLDER: pubsub-gen (being written)."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,5 @@
+"""PLACEHOLDER."""
+
+
+def main() -> None:
+    raise SystemExit("pubsub-gen: not yet implemented")

@@ -1,0 +1,231 @@
+"""``FastPubSub``: a FastAPI application that runs a ``PubSubBroker`` and reports its health.
+
+Lifespan order. Startup: the loop watchdog, then the user's ``lifespan`` and ``on_startup``
+hooks, then ``broker.start()``; so resources a handler needs (a database pool made in a startup
+hook) exist before the first message arrives. Shutdown runs in reverse: ``broker.stop()`` drains
+in-flight handlers first (they may still use those resources; the rest are nacked after
+``shutdown_timeout``), then the ``on_shutdown`` hooks and the user's lifespan exit, then the
+process pool of ``run_in_process`` and the watchdog. (Lifespans of routers added later with
+``include_router`` are entered by FastAPI inside this one, so after the broker has started.)
+
+Health: ``GET /consumers/ready`` is 200 once the broker has started and until it starts stopping;
+``GET /consumers/alive`` is 200 when, in addition, every subscriber's stream is up ("running")
+and the event loop is responsive (the watchdog runs and its lag is under ``alive_max_lag``).
+Both answer 503 otherwise, with the same JSON body (status, reasons, loop lag, subscribers).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import logging
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from typing import Any, Literal
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
+
+from pubsub_runtime._broker import PubSubBroker
+from pubsub_runtime._logging import register_alias_topics
+from pubsub_runtime._offload import shutdown_process_pool
+from pubsub_runtime._watchdog import LoopWatchdog
+
+logger = logging.getLogger("pubsub_runtime.app")
+
+UserLifespan = Callable[[Any], Any]
+
+
+class SubscriberHealth(BaseModel):
+    alias: str
+    topic: str
+    subscription: str
+    state: str
+    in_flight: int
+
+
+class LoopHealth(BaseModel):
+    running: bool
+    lag_ms: float
+    max_lag_ms: float
+    window_s: float
+    block_threshold_ms: float
+    blocks_reported: int
+
+
+class HealthReport(BaseModel):
+    """The body of ``/consumers/alive`` and ``/consumers/ready``."""
+
+    status: Literal["ok", "unavailable"]
+    check: Literal["alive", "ready"]
+    started: bool
+    stopping: bool
+    reasons: list[str]
+    loop: LoopHealth
+    subscribers: list[SubscriberHealth]
+
+
+class FastPubSub(FastAPI):
+    """A FastAPI application whose lifespan starts and stops ``broker``.
+
+    Keyword arguments of its own (the rest go to ``FastAPI``): ``shutdown_timeout`` (seconds
+    in-flight handlers get to finish on shutdown before being nacked), ``block_threshold``
+    (seconds a handler may block the loop before it is reported), ``alive_max_lag`` (loop lag
+    above which ``/consumers/alive`` answers 503), ``watchdog`` (a configured ``LoopWatchdog``,
+    instead of ``block_threshold``), ``health_prefix`` (where the two health routes live) and
+    ``health_in_schema`` (list them in the OpenAPI document).
+    """
+
+    def __init__(
+        self,
+        broker: PubSubBroker,
+        *args: Any,
+        lifespan: UserLifespan | None = None,
+        on_startup: Sequence[Callable[[], Any]] | None = None,
+        on_shutdown: Sequence[Callable[[], Any]] | None = None,
+        shutdown_timeout: float = 30.0,
+        block_threshold: float = 0.1,
+        alive_max_lag: float = 1.0,
+        watchdog: LoopWatchdog | None = None,
+        health_prefix: str = "/consumers",
+        health_in_schema: bool = False,
+        **kwargs: Any,
+    ) -> None:
+        self._user_lifespan = lifespan
+        super().__init__(
+            *args,
+            lifespan=self._lifespan,
+            on_startup=on_startup,
+            on_shutdown=on_shutdown,
+            **kwargs,
+        )
+        self.broker = broker
+        self.shutdown_timeout = shutdown_timeout
+        self.alive_max_lag = alive_max_lag
+        self.watchdog = (
+            watchdog if watchdog is not None else LoopWatchdog(threshold=block_threshold)
+        )
+        prefix = health_prefix.rstrip("/")
+        for check in ("alive", "ready"):
+            self.add_api_route(
+                f"{prefix}/{check}",
+                self._health_endpoint(check),
+                methods=["GET"],
+                response_model=HealthReport,
+                responses={503: {"model": HealthReport}},
+                include_in_schema=health_in_schema,
+                name=f"consumers_{check}",
+                summary=f"Consumers {check}",
+            )
+
+    # ----------------------------------------------------------------- lifespan
+    @asynccontextmanager
+    async def _lifespan(self, app: Any) -> AsyncIterator[Any]:
+        async with contextlib.AsyncExitStack() as stack:
+            self.watchdog.start()
+            stack.push_async_callback(self.watchdog.stop)
+            stack.push_async_callback(run_in_threadpool, shutdown_process_pool)
+            state: Mapping[str, Any] | None = None
+            if self._user_lifespan is not None:
+                state = await stack.enter_async_context(_as_context(self._user_lifespan, app))
+            stack.push_async_callback(_run_hooks, self.router.on_shutdown)
+            await _run_hooks(self.router.on_startup)
+            topics = {s.alias: s.topic_name for s in self.broker.subscribers}
+            register_alias_topics(topics)
+            self.watchdog.topics = topics
+            # Registered before start so that a start that fails half-way is still undone.
+            stack.push_async_callback(self._stop_broker)
+            await self.broker.start()
+            logger.info(
+                "Service started: %d subscriber(s)%s",
+                len(topics),
+                "".join(f" {alias}<-{topic}" for alias, topic in topics.items()),
+            )
+            yield state
+
+    async def _stop_broker(self) -> None:
+        await self.broker.stop(timeout=self.shutdown_timeout)
+
+    # ----------------------------------------------------------------- health
+    def health(self, check: Literal["alive", "ready"]) -> HealthReport:
+        """The health report that ``GET {health_prefix}/{check}`` answers with."""
+        broker = self.broker
+        started, stopping = bool(broker.started), bool(broker.stopping)
+        subscribers = [
+            SubscriberHealth(
+                alias=s.alias,
+                topic=s.topic_name,
+                subscription=s.subscription_name,
+                state=str(s.state),
+                in_flight=int(s.in_flight),
+            )
+            for s in broker.subscribers
+        ]
+        reasons: list[str] = []
+        if stopping:
+            reasons.append("the broker is stopping")
+        elif not started:
+            reasons.append("the broker is not started")
+        if check == "alive":
+            reasons.extend(
+                f"subscriber {s.alias!r} is {s.state}" for s in subscribers if s.state != "running"
+            )
+            if not self.watchdog.running:
+                reasons.append("the event loop watchdog is not running")
+            elif self.watchdog.lag > self.alive_max_lag:
+                reasons.append(
+                    f"the event loop lags {self.watchdog.lag * 1000:.0f} ms "
+                    f"(limit {self.alive_max_lag * 1000:.0f} ms)"
+                )
+        stats = self.watchdog.stats()
+        return HealthReport(
+            status="unavailable" if reasons else "ok",
+            check=check,
+            started=started,
+            stopping=stopping,
+            reasons=reasons,
+            loop=LoopHealth(**stats.__dict__),
+            subscribers=subscribers,
+        )
+
+    def _health_endpoint(self, check: Literal["alive", "ready"]) -> Callable[[], Any]:
+        async def endpoint() -> JSONResponse:
+            report = self.health(check)
+            code = 200 if report.status == "ok" else 503
+            return JSONResponse(report.model_dump(mode="json"), status_code=code)
+
+        endpoint.__name__ = f"consumers_{check}"
+        return endpoint
+
+
+def _as_context(lifespan: UserLifespan, app: Any) -> AbstractAsyncContextManager[Any]:
+    """Accept the lifespan shapes FastAPI accepts: an async generator function, a generator
+    function, or a callable returning an (async) context manager."""
+    if inspect.isasyncgenfunction(lifespan):
+        return asynccontextmanager(lifespan)(app)
+    if inspect.isgeneratorfunction(lifespan):
+        return _lift(contextlib.contextmanager(lifespan)(app))
+    context = lifespan(app)
+    if isinstance(context, contextlib.AbstractContextManager) and not isinstance(
+        context, AbstractAsyncContextManager
+    ):
+        return _lift(context)
+    return context  # type: ignore[no-any-return]
+
+
+@asynccontextmanager
+async def _lift(context: contextlib.AbstractContextManager[Any]) -> AsyncIterator[Any]:
+    with context as value:
+        yield value
+
+
+async def _run_hooks(hooks: Sequence[Callable[[], Any]]) -> None:
+    for hook in list(hooks):
+        result = hook()
+        if inspect.isawaitable(result):
+            await result
+
+
+__all__ = ["FastPubSub", "HealthReport"]

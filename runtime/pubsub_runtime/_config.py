@@ -1,0 +1,76 @@
+"""Subscriber options (FastPubSub 0.9.8's keywords), resource paths, the TopicSpec protocol."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+__all__ = ["SubscriberOptions", "TopicCodec", "subscription_path", "topic_path"]
+
+
+def topic_path(project_id: str, topic: str) -> str:
+    """``projects/P/topics/T``; a name that already is a full path is kept."""
+    return topic if topic.startswith("projects/") else f"projects/{project_id}/topics/{topic}"
+
+
+def subscription_path(project_id: str, subscription: str) -> str:
+    """``projects/P/subscriptions/S``; a name that already is a full path is kept."""
+    if subscription.startswith("projects/"):
+        return subscription
+    return f"projects/{project_id}/subscriptions/{subscription}"
+
+
+@dataclass(frozen=True, slots=True)
+class SubscriberOptions:
+    """How a subscription is created and consumed. Defaults follow FastPubSub 0.9.8."""
+
+    autocreate: bool = True
+    autoupdate: bool = False
+    filter_expression: str | None = None
+    dead_letter_topic: str | None = None
+    max_delivery_attempts: int = 5
+    ack_deadline_seconds: int = 60
+    enable_message_ordering: bool = False
+    enable_exactly_once_delivery: bool = False
+    min_backoff_delay_secs: int = 10
+    max_backoff_delay_secs: int = 600
+    max_messages: int = 1000
+    max_messages_bytes: int = 100 * 1024 * 1024
+    streams: int = 1
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not 10 <= self.ack_deadline_seconds <= 600:
+            problems.append("ack_deadline_seconds must be between 10 and 600")
+        if self.dead_letter_topic and not 5 <= self.max_delivery_attempts <= 100:
+            problems.append("max_delivery_attempts must be between 5 and 100")
+        if not 0 <= self.min_backoff_delay_secs <= self.max_backoff_delay_secs <= 600:
+            problems.append(
+                "retry backoff needs 0 <= min_backoff_delay_secs <= max_backoff_delay_secs <= 600"
+            )
+        if self.max_messages < 1:
+            problems.append("max_messages must be at least 1")
+        if self.max_messages_bytes < 1:
+            problems.append("max_messages_bytes must be at least 1")
+        if self.streams < 1:
+            problems.append("streams must be at least 1")
+        if problems:
+            raise ValueError("; ".join(problems))
+
+
+class TopicCodec(Protocol):
+    """What the broker uses of a ``TopicSpec``: its model and codec."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def model(self) -> type[Any]: ...
+
+    @property
+    def attributes(self) -> Mapping[str, str]: ...
+
+    def encode(self, value: Any, /) -> bytes: ...
+
+    def decode(self, data: bytes, /) -> Any: ...

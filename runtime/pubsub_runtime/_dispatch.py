@@ -1,0 +1,133 @@
+"""How a handler is called: its task name, and whether it takes the message or the payload.
+
+The loop watchdog finds the handler that blocks the loop through the name of the running task,
+so the name format here is a contract between the two: ``pubsub-handler|alias|qualname|id``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import typing
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pubsub_runtime._message import Message
+
+__all__ = [
+    "Handler",
+    "HandlerCall",
+    "handler_task_name",
+    "inspect_handler",
+    "parse_handler_task_name",
+]
+
+Handler = Callable[[Any], Awaitable[Any]]
+
+_TASK_PREFIX = "pubsub-handler"
+_SEP = "|"
+
+
+def handler_task_name(alias: str, handler_qualname: str, message_id: str) -> str:
+    """The name of the asyncio task running ``handler_qualname`` on one message."""
+    return f"{_TASK_PREFIX}{_SEP}{alias}{_SEP}{handler_qualname}{_SEP}{message_id}"
+
+
+def parse_handler_task_name(name: str) -> tuple[str, str, str] | None:
+    """``(alias, handler_qualname, message_id)`` of a handler task's name, else ``None``."""
+    if not name.startswith(_TASK_PREFIX + _SEP):
+        return None
+    # The alias may not contain the separator, message ids never do; the qualname is the rest.
+    rest = name[len(_TASK_PREFIX) + 1 :]
+    alias, sep, rest = rest.partition(_SEP)
+    qualname, sep2, message_id = rest.rpartition(_SEP)
+    if not sep or not sep2:
+        return None
+    return alias, qualname, message_id
+
+
+@dataclass(frozen=True, slots=True)
+class HandlerCall:
+    """What the dispatcher needs to know about a handler, worked out once at decoration."""
+
+    qualname: str
+    wants_payload: bool  # True: called with the decoded model, False: with the Message
+    annotation: Any  # the first parameter's annotation (a class when resolvable), or None
+
+
+def _is_async_callable(handler: object) -> bool:
+    if inspect.iscoroutinefunction(handler):
+        return True
+    call = getattr(handler, "__call__", None)  # noqa: B004 - an object with an async __call__
+    return call is not None and inspect.iscoroutinefunction(call)
+
+
+def _first_parameter_annotation(handler: Callable[..., Any]) -> Any:
+    try:
+        signature = inspect.signature(handler)
+    except (TypeError, ValueError):
+        return None
+    parameters = [
+        p
+        for p in signature.parameters.values()
+        if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL)
+    ]
+    if not parameters:
+        raise TypeError(
+            f"handler {_qualname(handler)} must accept one positional argument "
+            "(the Message, or the topic's decoded model)"
+        )
+    first = parameters[0]
+    if first.annotation is inspect.Parameter.empty:
+        return None
+    annotation = first.annotation
+    if isinstance(annotation, str):
+        # ``from __future__ import annotations``: resolve in the handler's module; a name that
+        # cannot be resolved (e.g. a class local to a function) stays a string.
+        target: Any = inspect.unwrap(handler)
+        if not (inspect.isfunction(target) or inspect.ismethod(target)):
+            target = type(target).__call__
+        with contextlib.suppress(Exception):
+            annotation = typing.get_type_hints(target).get(first.name, annotation)
+    return annotation
+
+
+def _is_message_annotation(annotation: Any) -> bool:
+    if annotation is None or annotation is Any:
+        return True
+    if isinstance(annotation, str):
+        return annotation == "Message" or annotation.startswith(("Message[", "pubsub_runtime."))
+    origin = typing.get_origin(annotation)
+    target = origin if origin is not None else annotation
+    return isinstance(target, type) and issubclass(target, Message)
+
+
+def _qualname(handler: object) -> str:
+    name = getattr(handler, "__qualname__", None) or type(handler).__qualname__
+    module = getattr(handler, "__module__", None)
+    return f"{module}.{name}" if module else str(name)
+
+
+def inspect_handler(handler: object, alias: str) -> HandlerCall:
+    """Check that ``handler`` is async and work out what it is called with.
+
+    Raises ``TypeError`` for a non-async handler: handlers run on the event loop, and a
+    blocking call in one would freeze every other handler and the health endpoints.
+    """
+    if not callable(handler):
+        raise TypeError(f"subscriber {alias!r}: the handler must be callable, got {handler!r}")
+    if not _is_async_callable(handler):
+        raise TypeError(
+            f"subscriber {alias!r}: handler {_qualname(handler)} must be an 'async def' "
+            "function. Handlers run concurrently on a single asyncio event loop; a regular "
+            "function would block it (and every other handler and health check) while it "
+            "runs. Declare it 'async def', await async I/O inside it, and move CPU-bound "
+            "work to loop.run_in_executor() or more worker processes (--workers)."
+        )
+    annotation = _first_parameter_annotation(handler)
+    return HandlerCall(
+        qualname=_qualname(handler),
+        wants_payload=not _is_message_annotation(annotation),
+        annotation=annotation,
+    )

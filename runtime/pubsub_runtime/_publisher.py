@@ -1,0 +1,219 @@
+"""Batched publishing: concurrent ``publish()`` calls share one Publish RPC per topic.
+
+Batches are "group commits": a batch is sent at the next turn of the loop when its topic has
+room for another RPC, else it keeps filling until an RPC returns or it is full. So a lone
+publish goes out at once, and a burst leaves in few, large requests without a latency timer.
+
+Messages with an ordering key are batched per (topic, key) with one RPC in flight per key, so
+the server receives them in publish order. When a batch of a key fails, the batches of that
+key queued behind it fail too, rather than being published out of order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections import deque
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from google.pubsub_v1 import PublishRequest, PublishResponse
+
+from pubsub_runtime._errors import PubSubRuntimeError
+from pubsub_runtime._transport import close_client
+
+if TYPE_CHECKING:
+    from google.pubsub_v1 import PublisherAsyncClient
+
+__all__ = ["BatchPublisher", "PublishError"]
+
+_MAX_REQUEST_BYTES = 9 * 1024 * 1024  # Pub/Sub refuses requests over 10 MB
+_PUBLISH_TIMEOUT = 60.0
+_PublishRequestPb: Any = PublishRequest.pb()
+
+
+class PublishError(PubSubRuntimeError):
+    """A publish that did not reach Pub/Sub (or was abandoned to keep ordering)."""
+
+
+class _Batch:
+    __slots__ = ("future", "key", "nbytes", "request")
+
+    def __init__(self, key: tuple[str, str], future: asyncio.Future[list[str]]) -> None:
+        self.key = key
+        self.request: Any = _PublishRequestPb(topic=key[0])
+        self.nbytes = 0
+        self.future = future
+
+
+class _KeyState:
+    """The open batch, queued batches and RPCs in flight of one (topic, ordering key)."""
+
+    __slots__ = ("flush_scheduled", "in_flight", "open", "queued")
+
+    def __init__(self) -> None:
+        self.open: _Batch | None = None
+        self.queued: deque[_Batch] = deque()
+        self.in_flight = 0
+        self.flush_scheduled = False
+
+
+class BatchPublisher:
+    """Publishes through one ``PublisherAsyncClient`` of the running loop."""
+
+    def __init__(
+        self,
+        client_factory: Callable[[], PublisherAsyncClient],
+        *,
+        max_messages: int = 100,
+        max_bytes: int = 1024 * 1024,
+        max_concurrent_rpcs: int = 8,
+    ) -> None:
+        self._client_factory = client_factory
+        self._client: PublisherAsyncClient | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._max_messages = max_messages
+        self._max_bytes = min(max_bytes, _MAX_REQUEST_BYTES)
+        self._max_concurrent = max_concurrent_rpcs
+        self._keys: dict[tuple[str, str], _KeyState] = {}
+        self._sending: set[asyncio.Task[None]] = set()
+
+    def _ensure_client(self, loop: asyncio.AbstractEventLoop) -> PublisherAsyncClient:
+        if self._client is None or self._loop is not loop:
+            # A client is bound to the loop that created it (its gRPC channel is).
+            self._client = self._client_factory()
+            self._loop = loop
+            self._keys.clear()
+        return self._client
+
+    def client(self) -> PublisherAsyncClient:
+        """The client of the running loop (created on first use)."""
+        return self._ensure_client(asyncio.get_running_loop())
+
+    async def publish(
+        self,
+        topic: str,
+        data: bytes,
+        attributes: Mapping[str, str] | None,
+        ordering_key: str | None,
+    ) -> str:
+        """Queue one message for ``topic`` (a full path) and return its id once published."""
+        loop = asyncio.get_running_loop()
+        self._ensure_client(loop)
+        key = (topic, ordering_key or "")
+        state = self._keys.get(key)
+        if state is None:
+            state = self._keys[key] = _KeyState()
+        batch = state.open
+        size = len(data) + 64
+        if attributes:
+            size += sum(len(k) + len(v) for k, v in attributes.items())
+        if batch is not None and batch.nbytes + size > self._max_bytes:
+            self._close(state, batch)
+            batch = None
+        if batch is None:
+            batch = state.open = _Batch(key, loop.create_future())
+        index = len(batch.request.messages)
+        batch.request.messages.add(
+            data=data, attributes=attributes, ordering_key=ordering_key or ""
+        )
+        batch.nbytes += size
+        if index + 1 >= self._max_messages:
+            self._close(state, batch)
+        elif not state.flush_scheduled:
+            state.flush_scheduled = True
+            loop.call_soon(self._flush_soon, key)
+        message_ids = await asyncio.shield(batch.future)
+        return message_ids[index]
+
+    def _close(self, state: _KeyState, batch: _Batch) -> None:
+        """Take a full batch out of ``open``: send it now when allowed, else queue it."""
+        state.open = None
+        if batch.key[1] and state.in_flight:
+            state.queued.append(batch)  # one RPC per ordering key at a time
+        else:
+            self._send(state, batch)
+
+    def _flush_soon(self, key: tuple[str, str]) -> None:
+        state = self._keys.get(key)
+        if state is None:
+            return
+        state.flush_scheduled = False
+        batch = state.open
+        if batch is None or not len(batch.request.messages):
+            return
+        limit = 1 if key[1] else self._max_concurrent
+        if state.in_flight < limit and not state.queued:
+            state.open = None
+            self._send(state, batch)
+        # else: it keeps filling and leaves when an RPC of this key returns
+
+    def _send(self, state: _KeyState, batch: _Batch) -> None:
+        state.in_flight += 1
+        task = asyncio.get_running_loop().create_task(self._rpc(state, batch))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _rpc(self, state: _KeyState, batch: _Batch) -> None:
+        client = self._client
+        assert client is not None
+        try:
+            response = await client.publish(
+                request=PublishRequest.wrap(batch.request), timeout=_PUBLISH_TIMEOUT
+            )
+            ids = list(PublishResponse.pb(response).message_ids)
+        except BaseException as exc:
+            if not batch.future.done():
+                if isinstance(exc, asyncio.CancelledError):
+                    batch.future.cancel()
+                else:
+                    batch.future.set_exception(exc)
+            if batch.key[1]:
+                self._fail_key(state, batch.key, exc)
+            if not isinstance(exc, Exception):
+                raise
+        else:
+            if not batch.future.done():
+                batch.future.set_result(ids)
+        finally:
+            state.in_flight -= 1
+            self._after_rpc(state, batch.key)
+
+    def _after_rpc(self, state: _KeyState, key: tuple[str, str]) -> None:
+        if state.queued:
+            self._send(state, state.queued.popleft())
+        elif state.open is not None and len(state.open.request.messages):
+            batch, state.open = state.open, None
+            self._send(state, batch)
+        elif not state.in_flight and state.open is None and self._keys.get(key) is state:
+            del self._keys[key]  # keep the table small when many ordering keys come and go
+
+    def _fail_key(self, state: _KeyState, key: tuple[str, str], exc: BaseException) -> None:
+        pending = list(state.queued)
+        state.queued.clear()
+        if state.open is not None:
+            pending.append(state.open)
+            state.open = None
+        for batch in pending:
+            if not batch.future.done():
+                batch.future.set_exception(
+                    PublishError(
+                        f"not published to {key[0]}: an earlier message with ordering key "
+                        f"{key[1]!r} failed ({exc!r}); publish again to start a new sequence"
+                    )
+                )
+
+    async def flush(self) -> None:
+        """Send what is buffered and wait for every RPC in flight."""
+        for key, state in list(self._keys.items()):
+            if state.open is not None and not state.in_flight and not state.queued:
+                self._flush_soon(key)
+        while self._sending:
+            await asyncio.gather(*list(self._sending), return_exceptions=True)
+
+    async def close(self) -> None:
+        with contextlib.suppress(Exception):
+            await self.flush()
+        client, self._client = self._client, None
+        if client is not None and self._loop is asyncio.get_running_loop():
+            await close_client(client)

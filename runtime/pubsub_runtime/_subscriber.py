@@ -1,0 +1,421 @@
+"""One subscriber: StreamingPull streams feeding concurrent handler tasks.
+
+Each received message becomes one asyncio task running the handler (named by
+``handler_task_name`` so the loop watchdog can name a handler that blocks). Returning acks the
+message, raising nacks it. ``max_messages``/``max_messages_bytes`` bound the messages held at
+once: when full, the stream is not read until a handler finishes (the emulator ignores the
+server-side bound, so the client-side one is what holds). Messages of one ordering key run one
+at a time, in order, when the subscription is ordered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import uuid
+from collections import deque
+from typing import TYPE_CHECKING, Any, Final
+
+from google.api_core import exceptions as api_exceptions
+from google.pubsub_v1 import StreamingPullRequest, StreamingPullResponse
+
+from pubsub_runtime._acks import AckBatcher
+from pubsub_runtime._config import SubscriberOptions, TopicCodec
+from pubsub_runtime._dispatch import Handler, HandlerCall, handler_task_name
+from pubsub_runtime._message import Message
+from pubsub_runtime._transport import close_client
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable
+
+    from google.pubsub_v1 import SubscriberAsyncClient
+
+__all__ = ["Subscriber", "SubscriberState"]
+
+logger = logging.getLogger("pubsub_runtime")
+
+SubscriberState = str  # "idle" | "starting" | "running" | "reconnecting" | "stopping" | ...
+_FATAL_ERRORS: Final = (
+    api_exceptions.NotFound,
+    api_exceptions.PermissionDenied,
+    api_exceptions.InvalidArgument,
+    api_exceptions.Unauthenticated,
+    api_exceptions.FailedPrecondition,
+)
+_HEARTBEAT_SECONDS: Final = 30.0
+_FIRST_BACKOFF: Final = 0.1
+_MAX_BACKOFF: Final = 30.0
+_CANCEL_GRACE: Final = 5.0  # how long cancelled handlers get to unwind after the stop timeout
+_HALF_CLOSE_GRACE: Final = 3.0  # how long a half-closed stream gets to be ended by the server
+_StreamingPullResponsePb: Any = StreamingPullResponse.pb
+
+
+class Subscriber:
+    """A handler bound to a subscription. Created by ``@broker.subscriber``; run by the broker.
+
+    ``state`` is one of "idle", "starting", "running", "reconnecting", "stopping", "stopped",
+    "failed"; ``in_flight`` counts the messages received and not yet acked or nacked.
+    """
+
+    def __init__(
+        self,
+        *,
+        alias: str,
+        topic_name: str,
+        subscription_name: str,
+        handler: Handler,
+        call: HandlerCall,
+        options: SubscriberOptions,
+        topic_path: str,
+        subscription_path: str,
+        spec: TopicCodec | None,
+    ) -> None:
+        self.alias = alias
+        self.topic_name = topic_name
+        self.subscription_name = subscription_name
+        self.handler = handler
+        self.options = options
+        self.topic_path = topic_path
+        self.subscription_path = subscription_path
+        self.spec = spec
+        self._call = call
+        self._state: SubscriberState = "idle"
+        self._stream_states: list[SubscriberState] = []
+        self._client: SubscriberAsyncClient | None = None
+        self._acks: AckBatcher | None = None
+        self._streams: list[asyncio.Task[None]] = []
+        self._lease_task: asyncio.Task[None] | None = None
+        self._running: dict[str, asyncio.Task[None]] = {}
+        self._leased: dict[str, None] = {}  # ack ids received and not yet finished
+        self._key_queues: dict[str, deque[tuple[str, Message[Any]]]] = {}
+        self._in_flight = 0
+        self._in_flight_bytes = 0
+        self._room = asyncio.Event()
+        self._end_requests = asyncio.Event()
+        self._closing = False
+        self._ordered = options.enable_message_ordering
+        self._client_id = uuid.uuid4().hex
+
+    # -- what the health endpoints read ------------------------------------------------------
+
+    @property
+    def state(self) -> SubscriberState:
+        if self._state != "running" or not self._stream_states:
+            return self._state
+        streams = self._stream_states
+        if all(s == "failed" for s in streams):
+            return "failed"
+        if any(s != "running" for s in streams):
+            return "reconnecting"
+        return "running"
+
+    @property
+    def in_flight(self) -> int:
+        return self._in_flight
+
+    def __repr__(self) -> str:
+        return (
+            f"Subscriber(alias={self.alias!r}, subscription={self.subscription_path!r}, "
+            f"state={self.state!r}, in_flight={self._in_flight})"
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    async def start(self, client_factory: Callable[[], SubscriberAsyncClient]) -> None:
+        """Open the streams; returns once each stream connected once (or failed)."""
+        if self._state not in ("idle", "stopped", "failed"):
+            return
+        loop = asyncio.get_running_loop()
+        self._state = "starting"
+        self._closing = False
+        self._room = asyncio.Event()
+        self._room.set()
+        self._end_requests = asyncio.Event()
+        self._client = client_factory()
+        self._acks = AckBatcher(self.subscription_path, self._require_client, loop)
+        self._stream_states = ["starting"] * self.options.streams
+        connected = [loop.create_future() for _ in range(self.options.streams)]
+        self._streams = [
+            loop.create_task(
+                self._stream_loop(index, connected[index]),
+                name=f"pubsub-stream|{self.alias}|{index}",
+            )
+            for index in range(self.options.streams)
+        ]
+        self._lease_task = loop.create_task(self._lease_loop(), name=f"pubsub-leases|{self.alias}")
+        await asyncio.wait(connected)
+        self._state = "running"
+
+    async def stop(self, timeout: float) -> None:  # noqa: ASYNC109
+        """Stop pulling, give in-flight handlers ``timeout`` seconds, nack the rest."""
+        if self._state in ("idle", "stopped", "stopping"):
+            return
+        self._state = "stopping"
+        self._closing = True
+        self._room.set()  # wakes readers waiting for room: they nack what they hold
+        # Half-close the streams and let the server end them: a cancelled stream lingers on
+        # the emulator and keeps leasing messages to nobody.
+        self._end_requests.set()
+        if self._streams:
+            _, lingering = await asyncio.wait(self._streams, timeout=_HALF_CLOSE_GRACE)
+            for task in lingering:
+                task.cancel()
+            await asyncio.gather(*self._streams, return_exceptions=True)
+        self._streams = []
+        self._nack_queued_behind_keys()
+        running = list(self._running.values())
+        if running:
+            _, pending = await asyncio.wait(running, timeout=timeout)
+            if pending:
+                logger.warning(
+                    "subscriber %s: %d handlers still running after %.1f s; cancelling them "
+                    "(their messages are nacked)",
+                    self.alias,
+                    len(pending),
+                    timeout,
+                    extra={"alias": self.alias},
+                )
+                for task in pending:
+                    task.cancel()
+                await asyncio.wait(pending, timeout=_CANCEL_GRACE)
+        if self._lease_task is not None:
+            self._lease_task.cancel()
+            await asyncio.gather(self._lease_task, return_exceptions=True)
+            self._lease_task = None
+        if self._acks is not None:
+            await self._acks.drain()
+        client, self._client = self._client, None
+        if client is not None:
+            await close_client(client)
+        self._state = "stopped"
+
+    def _require_client(self) -> SubscriberAsyncClient:
+        if self._client is None:
+            raise RuntimeError(f"subscriber {self.alias!r} is not started")
+        return self._client
+
+    # -- the streams -------------------------------------------------------------------------
+
+    async def _requests(self) -> AsyncIterator[StreamingPullRequest]:
+        per_stream = -(-self.options.max_messages // self.options.streams)
+        yield StreamingPullRequest(
+            subscription=self.subscription_path,
+            stream_ack_deadline_seconds=self.options.ack_deadline_seconds,
+            max_outstanding_messages=per_stream,
+            max_outstanding_bytes=-(-self.options.max_messages_bytes // self.options.streams),
+            client_id=self._client_id,
+        )
+        end = self._end_requests
+        while not end.is_set():
+            # An idle stream gets closed by the service unless the client speaks now and then.
+            try:
+                await asyncio.wait_for(end.wait(), _HEARTBEAT_SECONDS)
+            except TimeoutError:
+                yield StreamingPullRequest()
+        # Returning half-closes the stream; the server then ends it.
+
+    async def _stream_loop(self, index: int, connected: asyncio.Future[None]) -> None:
+        backoff = _FIRST_BACKOFF
+        client = self._require_client()
+        try:
+            while not self._closing:
+                call: Any = None
+                error: BaseException | None = None
+                try:
+                    call = await client.streaming_pull(
+                        requests=self._requests(), retry=None, timeout=None
+                    )
+                    await call.wait_for_connection()
+                    self._stream_states[index] = "running"
+                    if not connected.done():
+                        connected.set_result(None)
+                    async for response in call:
+                        backoff = _FIRST_BACKOFF
+                        if self._closing:
+                            self._hand_back(_StreamingPullResponsePb(response).received_messages)
+                        else:
+                            await self._on_response(response)
+                except _FATAL_ERRORS as exc:
+                    self._stream_states[index] = "failed"
+                    logger.error(
+                        "subscriber %s: streaming pull on %s failed for good: %s",
+                        self.alias,
+                        self.subscription_path,
+                        exc,
+                        extra={"alias": self.alias, "subscription": self.subscription_path},
+                    )
+                    return
+                except api_exceptions.GoogleAPICallError as exc:
+                    error = exc
+                except Exception as exc:  # a bug must not end the subscriber silently
+                    error = exc
+                    logger.exception(
+                        "subscriber %s: unexpected error in stream %d", self.alias, index
+                    )
+                finally:
+                    if call is not None:
+                        call.cancel()
+                if self._closing:
+                    return
+                self._stream_states[index] = "reconnecting"
+                if not connected.done():
+                    connected.set_result(None)
+                logger.warning(
+                    "subscriber %s: stream %d on %s closed (%s); reconnecting in %.1f s",
+                    self.alias,
+                    index,
+                    self.subscription_path,
+                    error if error is not None else "closed by the server",
+                    backoff,
+                    extra={"alias": self.alias, "subscription": self.subscription_path},
+                )
+                await asyncio.sleep(backoff * (0.5 + random.random()))
+                backoff = min(backoff * 2, _MAX_BACKOFF)
+        finally:
+            if not connected.done():
+                connected.set_result(None)
+
+    async def _on_response(self, response: StreamingPullResponse) -> None:
+        pb = _StreamingPullResponsePb(response)
+        if pb.HasField("subscription_properties"):
+            self._ordered = (
+                self.options.enable_message_ordering
+                or pb.subscription_properties.message_ordering_enabled
+            )
+        received = pb.received_messages
+        leased = self._leased
+        for item in received:
+            leased[item.ack_id] = None
+        max_messages = self.options.max_messages
+        max_bytes = self.options.max_messages_bytes
+        room = self._room
+        index = 0
+        try:
+            for index, item in enumerate(received):
+                while (
+                    self._in_flight
+                    and (self._in_flight >= max_messages or self._in_flight_bytes >= max_bytes)
+                    and not self._closing
+                ):
+                    room.clear()
+                    await room.wait()
+                if self._closing:
+                    self._hand_back(received[index:])
+                    return
+                self._dispatch(item)
+        except asyncio.CancelledError:
+            self._hand_back(received[index:])
+            raise
+
+    def _hand_back(self, received: Any) -> None:
+        """Nack messages received while stopping: they were never handled."""
+        ack_ids = [item.ack_id for item in received]
+        for ack_id in ack_ids:
+            self._leased.pop(ack_id, None)
+        if self._acks is not None:
+            self._acks.nack_many(ack_ids)
+
+    # -- dispatch ----------------------------------------------------------------------------
+
+    def _dispatch(self, item: Any) -> None:
+        message = Message._from_pb(item)
+        ack_id: str = item.ack_id
+        spec = self.spec
+        if spec is not None:
+            try:
+                message.payload = spec.decode(message.data)
+            except Exception as exc:
+                self._leased.pop(ack_id, None)
+                logger.error(
+                    "subscriber %s: message %s on %s does not decode, nacked: %s",
+                    self.alias,
+                    message.id,
+                    self.subscription_path,
+                    getattr(exc, "reason", None) or exc,
+                    extra={
+                        "alias": self.alias,
+                        "message_id": message.id,
+                        "subscription": self.subscription_path,
+                    },
+                )
+                assert self._acks is not None
+                self._acks.nack(ack_id)
+                return
+        self._in_flight += 1
+        self._in_flight_bytes += len(message.data)
+        key = message.ordering_key
+        if key is not None and self._ordered:
+            queue = self._key_queues.get(key)
+            if queue is not None:
+                queue.append((ack_id, message))  # runs when the previous one of its key ends
+                return
+            self._key_queues[key] = deque()
+        self._start_handler(ack_id, message)
+
+    def _start_handler(self, ack_id: str, message: Message[Any]) -> None:
+        name = handler_task_name(self.alias, self._call.qualname, message.id)
+        self._running[ack_id] = asyncio.get_running_loop().create_task(
+            self._handle(ack_id, message), name=name
+        )
+
+    async def _handle(self, ack_id: str, message: Message[Any]) -> None:
+        acks = self._acks
+        assert acks is not None
+        try:
+            await self.handler(message.payload if self._call.wants_payload else message)
+        except asyncio.CancelledError:
+            acks.nack(ack_id)
+            raise
+        except Exception as exc:
+            acks.nack(ack_id)
+            logger.error(
+                "subscriber %s: handler %s failed on message %s, nacked: %r",
+                self.alias,
+                self._call.qualname,
+                message.id,
+                exc,
+                exc_info=exc,
+                extra={"alias": self.alias, "message_id": message.id},
+            )
+        else:
+            acks.ack(ack_id)
+        finally:
+            self._finish(ack_id, message)
+
+    def _finish(self, ack_id: str, message: Message[Any]) -> None:
+        del self._running[ack_id]
+        self._leased.pop(ack_id, None)
+        self._in_flight -= 1
+        self._in_flight_bytes -= len(message.data)
+        key = message.ordering_key
+        if key is not None and key in self._key_queues:
+            queue = self._key_queues[key]
+            if queue and not self._closing:
+                self._start_handler(*queue.popleft())
+            elif not queue:
+                del self._key_queues[key]
+        if not self._room.is_set():
+            self._room.set()
+
+    def _nack_queued_behind_keys(self) -> None:
+        ack_ids = []
+        for queue in self._key_queues.values():
+            for ack_id, message in queue:
+                ack_ids.append(ack_id)
+                self._leased.pop(ack_id, None)
+                self._in_flight -= 1
+                self._in_flight_bytes -= len(message.data)
+            queue.clear()
+        if ack_ids and self._acks is not None:
+            self._acks.nack_many(ack_ids)
+
+    # -- leases ------------------------------------------------------------------------------
+
+    async def _lease_loop(self) -> None:
+        """Keep extending the deadline of messages being handled, until they finish."""
+        deadline = self.options.ack_deadline_seconds
+        while True:
+            await asyncio.sleep(deadline / 2)
+            if self._leased and self._acks is not None:
+                self._acks.extend(list(self._leased), deadline)

@@ -1,0 +1,70 @@
+"""Async GAPIC clients, created inside the event loop that uses them.
+
+With ``PUBSUB_EMULATOR_HOST`` set, the channel is built here (insecure, no message size limits,
+as the GAPIC transport does for the real service) instead of the client's bare default channel.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any
+
+import grpc
+from google.pubsub_v1 import PublisherAsyncClient, SubscriberAsyncClient
+from google.pubsub_v1.services.publisher.transports import PublisherGrpcAsyncIOTransport
+from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcAsyncIOTransport
+
+__all__ = [
+    "ClientSettings",
+    "close_client",
+    "emulator_host",
+    "new_publisher_client",
+    "new_subscriber_client",
+]
+
+_CHANNEL_OPTIONS = (
+    ("grpc.max_send_message_length", -1),
+    ("grpc.max_receive_message_length", -1),
+    ("grpc.keepalive_time_ms", 30_000),
+)
+
+
+def emulator_host() -> str | None:
+    return os.environ.get("PUBSUB_EMULATOR_HOST") or None
+
+
+class ClientSettings:
+    """What the broker passes to every client it creates (credentials, client options)."""
+
+    __slots__ = ("client_options", "credentials")
+
+    def __init__(self, credentials: Any = None, client_options: Any = None) -> None:
+        self.credentials = credentials
+        self.client_options = client_options
+
+
+def new_publisher_client(settings: ClientSettings) -> PublisherAsyncClient:
+    host = emulator_host()
+    if host:
+        channel = grpc.aio.insecure_channel(host, options=_CHANNEL_OPTIONS)
+        return PublisherAsyncClient(transport=PublisherGrpcAsyncIOTransport(channel=channel))
+    return PublisherAsyncClient(
+        credentials=settings.credentials, client_options=settings.client_options
+    )
+
+
+def new_subscriber_client(settings: ClientSettings) -> SubscriberAsyncClient:
+    host = emulator_host()
+    if host:
+        channel = grpc.aio.insecure_channel(host, options=_CHANNEL_OPTIONS)
+        return SubscriberAsyncClient(transport=SubscriberGrpcAsyncIOTransport(channel=channel))
+    return SubscriberAsyncClient(
+        credentials=settings.credentials, client_options=settings.client_options
+    )
+
+
+async def close_client(client: Any) -> None:
+    """Close a client's gRPC channel; errors on the way out do not matter."""
+    with contextlib.suppress(Exception):
+        await client.transport.close()

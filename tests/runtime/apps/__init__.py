@@ -1,0 +1,1 @@
+"""Applications the CLI tests serve with ``python -m pubsub_runtime run``."""
