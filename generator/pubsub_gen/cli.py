@@ -1,5 +1,87 @@
-"""PLACEHOLDER."""
+"""The ``pubsub-gen`` command. ``pubsub-gen [SCHEMAS] ...`` is short for ``pubsub-gen generate``.
+
+Exit status: 0 done; 1 invalid schemas or (with --check/--diff) stale files; 2 usage errors.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from pubsub_gen import __version__
+from pubsub_gen.config import ENCODINGS, ConfigError, load_config
+from pubsub_gen.errors import SchemaError
+from pubsub_gen.pipeline import run
 
 
+class _DefaultGroup(click.Group):
+    """A group whose first argument, when it is not a command, goes to ``generate``."""
+
+    default_command = "generate"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.commands and args[0] not in ("--help", "--version")):
+            args = [self.default_command, *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pubsub-gen")
 def main() -> None:
-    raise SystemExit("pubsub-gen: not yet implemented")
+    """Generate typed Pub/Sub code (models, TopicSpecs, publishers) from Avro and JSON schemas."""
+
+
+@main.command()
+@click.argument("schemas", required=False, type=click.Path(file_okay=False, path_type=Path))
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), help="Output folder.")
+@click.option("--package", help="Dotted name of the generated package.")
+@click.option(
+    "--encoding",
+    type=click.Choice(ENCODINGS, case_sensitive=False),
+    help="Default wire encoding of Avro topics.",
+)
+@click.option("--check", is_flag=True, help="Write nothing; exit 1 listing stale files.")
+@click.option("--diff", is_flag=True, help="Write nothing; print what would change.")
+def generate(
+    schemas: Path | None,
+    out: Path | None,
+    package: str | None,
+    encoding: str | None,
+    check: bool,
+    diff: bool,
+) -> None:
+    """Generate the package from SCHEMAS (default: [tool.pubsub-gen] schemas)."""
+    if schemas is not None and not schemas.is_dir():
+        raise click.BadParameter(f"{schemas} is not a folder", param_hint="SCHEMAS")
+    try:
+        config = load_config(schemas, out=out, package=package, encoding=encoding)
+        result = run(config, version=__version__, check=check, diff=diff)
+    except ConfigError as exc:
+        raise click.UsageError(str(exc)) from None
+    except SchemaError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        count = len(exc.problems)
+        click.echo(f"{count} problem{'s' * (count != 1)} found; nothing written.", err=True)
+        raise SystemExit(1) from None
+    _report(result, check=check, diff=diff)
+
+
+def _report(result: Any, *, check: bool, diff: bool) -> None:
+    if diff and result.diff:
+        click.echo(result.diff, nl=False)
+    if check or diff:
+        for line in result.stale:
+            click.echo(line, err=True)
+        if result.stale:
+            click.echo("generated code is out of date: run pubsub-gen to update it", err=True)
+            raise SystemExit(1)
+        return
+    for path in result.written:
+        click.echo(f"wrote {path}")
+    for path in result.removed:
+        click.echo(f"removed {path}")
+    if not result.written and not result.removed:
+        click.echo(f"{len(result.unchanged)} files up to date")

@@ -6,6 +6,7 @@ fails or a schema is invalid, 2 on usage errors (click's own, and unusable setti
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -13,14 +14,19 @@ from pathlib import Path
 
 import click
 
+from pubsub_gen import asyncapi as asyncapi_document
+from pubsub_gen import ir
 from pubsub_gen.compat import Mode, TopicSchema, compare
 from pubsub_gen.compat.gitref import GitRefError
 from pubsub_gen.compat.report import json_text, summary, text_lines
 from pubsub_gen.compat.sources import load_topics, topics_at_ref
 from pubsub_gen.config import Config, ConfigError, load_config
 from pubsub_gen.errors import SchemaError
+from pubsub_gen.load import load_project
+from pubsub_gen.registry import PushError
+from pubsub_gen.registry import push_schemas as push
 
-_FOLDER = click.Path(file_okay=False, path_type=Path)
+_FOLDER = click.Path(exists=True, file_okay=False, path_type=Path)
 
 
 @contextmanager
@@ -33,6 +39,8 @@ def _reported_errors() -> Iterator[None]:
     except SchemaError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
+        count = len(exc.problems)
+        click.echo(f"{count} problem{'s' * (count != 1)} found.", err=True)
         sys.exit(1)
 
 
@@ -114,3 +122,85 @@ def check_compat(
         )
     if any(f.fails(strict_python) for f in findings):
         sys.exit(1)
+
+
+def _load_project(schemas: Path | None) -> ir.Project:
+    return load_project(_config(schemas))
+
+
+@click.command("asyncapi")
+@click.argument("schemas", required=False, type=_FOLDER)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the document here (YAML; JSON when the name ends in .json). Default: stdout.",
+)
+@click.option("--title", help="info.title (default: [project] name, else the package).")
+@click.option("--api-version", help="info.version (default: [project] version, else 1.0.0).")
+@click.option(
+    "--project",
+    "project_id",
+    help="Google Cloud project: adds googlepubsub bindings naming the registry schemas.",
+)
+def asyncapi(
+    schemas: Path | None,
+    out: Path | None,
+    title: str | None,
+    api_version: str | None,
+    project_id: str | None,
+) -> None:
+    """Write an AsyncAPI 3.0 document of the topics, their messages and operations."""
+    with _reported_errors():
+        config = _config(schemas)
+        project = load_project(config)
+    default_title, default_version = asyncapi_document.project_metadata(config)
+    document = asyncapi_document.build_document(
+        project,
+        title=title or default_title,
+        version=api_version or default_version,
+        project_id=project_id,
+    )
+    text = asyncapi_document.render(document, out)
+    if out is None:
+        click.echo(text, nl=False)
+    elif asyncapi_document.write_if_changed(out, text):
+        click.echo(f"wrote {out}", err=True)
+    else:
+        click.echo(f"{out} is up to date", err=True)
+
+
+def _project_id(option: str | None) -> str:
+    for value in (
+        option,
+        os.environ.get("PUBSUB_PROJECT_ID"),
+        os.environ.get("GOOGLE_CLOUD_PROJECT"),
+    ):
+        if value:
+            return value
+    raise click.UsageError(
+        "no Google Cloud project: pass --project or set PUBSUB_PROJECT_ID / GOOGLE_CLOUD_PROJECT"
+    )
+
+
+@click.command("push-schemas")
+@click.argument("schemas", required=False, type=_FOLDER)
+@click.option("--project", "project_option", help="Google Cloud project id.")
+@click.option(
+    "--dry-run", is_flag=True, help="Print the plan, one line per action; change nothing."
+)
+def push_schemas(schemas: Path | None, project_option: str | None, dry_run: bool) -> None:
+    """Create or revise the Avro schemas in Pub/Sub's registry and bind the topics to them.
+
+    Honours PUBSUB_EMULATOR_HOST. JSON Schema topics are skipped: Pub/Sub's registry holds
+    Avro (and Protocol Buffer) schemas only.
+    """
+    project_id = _project_id(project_option)
+    with _reported_errors():
+        project = _load_project(schemas)
+    try:
+        push(project, project_id, dry_run=dry_run, echo=click.echo)
+    except PushError as exc:
+        click.echo(f"push-schemas: {exc}", err=True)
+        sys.exit(1)
+    if dry_run:
+        click.echo("dry run: nothing was changed", err=True)

@@ -13,10 +13,12 @@ from typing import TYPE_CHECKING, Any
 from pubsub_runtime._broker import PubSubBroker
 from pubsub_runtime._errors import DecodeError, EncodeError, PubSubRuntimeError
 from pubsub_runtime._message import Message
+from pubsub_runtime._offload import configure_process_pool, run_in_process
 from pubsub_runtime._topic import Duration, TopicSpec
+from pubsub_runtime._watchdog import LoopWatchdog
 
 if TYPE_CHECKING:
-    from pubsub_runtime._app import FastPubSub
+    from pubsub_runtime._app import FastPubSub, HealthReport
 
 __version__ = "0.1.0"
 
@@ -25,18 +27,22 @@ __all__ = [
     "Duration",
     "EncodeError",
     "FastPubSub",
+    "HealthReport",
+    "LoopWatchdog",
     "Message",
     "PubSubBroker",
     "PubSubRuntimeError",
     "TopicSpec",
     "__version__",
+    "configure_process_pool",
+    "run_in_process",
 ]
 
 
 def __getattr__(name: str) -> Any:
     # FastAPI is an optional extra: import the app only when it is asked for.
-    if name == "FastPubSub":
-        from pubsub_runtime._app import FastPubSub
+    if name in ("FastPubSub", "HealthReport"):
+        from pubsub_runtime import _app
 
-        return FastPubSub
+        return getattr(_app, name)
     raise AttributeError(f"module 'pubsub_runtime' has no attribute {name!r}")

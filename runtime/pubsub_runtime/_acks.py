@@ -19,7 +19,7 @@ __all__ = ["AckBatcher"]
 
 logger = logging.getLogger("pubsub_runtime")
 
-_FLUSH_DELAY = 0.01  # seconds an ack waits for company before it is sent
+_FLUSH_DELAY = 0.05  # seconds an ack waits for company before it is sent
 _MAX_IDS_PER_RPC = 1000  # keeps requests well under Pub/Sub's 512 KiB limit
 _RPC_TIMEOUT = 60.0
 

@@ -236,6 +236,10 @@ class PubSubBroker:
             return
         self._stopping = False
         started: list[Subscriber] = []
+        for subscriber in self._subscribers:
+            prepare = getattr(subscriber.spec, "prepare", None)
+            if prepare is not None:
+                prepare()  # a broken codec fails the start, not the first message
         try:
             await self._prepare_resources()
             for subscriber in self._subscribers:

@@ -60,7 +60,11 @@ class SubscriberOptions:
 
 
 class TopicCodec(Protocol):
-    """What the broker uses of a ``TopicSpec``: its model and codec."""
+    """What the broker uses of a ``TopicSpec``: its model and codec.
+
+    ``decode`` is called with ``encoding`` only for messages carrying Pub/Sub's
+    ``googclient_schemaencoding`` attribute (topics bound to a schema).
+    """
 
     @property
     def name(self) -> str: ...
@@ -73,4 +77,4 @@ class TopicCodec(Protocol):
 
     def encode(self, value: Any, /) -> bytes: ...
 
-    def decode(self, data: bytes, /) -> Any: ...
+    def decode(self, data: bytes, /, *, encoding: str | None = None) -> Any: ...

@@ -11,6 +11,7 @@ at a time, in order, when the subscription is ordered.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import uuid
@@ -47,7 +48,9 @@ _HEARTBEAT_SECONDS: Final = 30.0
 _FIRST_BACKOFF: Final = 0.1
 _MAX_BACKOFF: Final = 30.0
 _CANCEL_GRACE: Final = 5.0  # how long cancelled handlers get to unwind after the stop timeout
+_DRAIN_TIMEOUT: Final = 10.0  # bounds the last acks when Pub/Sub is unreachable
 _HALF_CLOSE_GRACE: Final = 3.0  # how long a half-closed stream gets to be ended by the server
+_SCHEMA_ENCODING_ATTRIBUTE: Final = "googclient_schemaencoding"  # set by Pub/Sub on schema topics
 _StreamingPullResponsePb: Any = StreamingPullResponse.pb
 
 
@@ -184,7 +187,16 @@ class Subscriber:
             await asyncio.gather(self._lease_task, return_exceptions=True)
             self._lease_task = None
         if self._acks is not None:
-            await self._acks.drain()
+            try:
+                await asyncio.wait_for(self._acks.drain(), _DRAIN_TIMEOUT)
+            except TimeoutError:
+                logger.warning(
+                    "subscriber %s: acks not confirmed within %.0f s of stopping; "
+                    "Pub/Sub will redeliver those messages",
+                    self.alias,
+                    _DRAIN_TIMEOUT,
+                    extra={"alias": self.alias},
+                )
         client, self._client = self._client, None
         if client is not None:
             await close_client(client)
@@ -261,16 +273,21 @@ class Subscriber:
                 self._stream_states[index] = "reconnecting"
                 if not connected.done():
                     connected.set_result(None)
-                logger.warning(
+                # Pub/Sub ends healthy streams now and then (UNAVAILABLE): only a repeat is news.
+                routine = error is None or isinstance(error, api_exceptions.ServiceUnavailable)
+                logger.log(
+                    logging.INFO if routine and backoff == _FIRST_BACKOFF else logging.WARNING,
                     "subscriber %s: stream %d on %s closed (%s); reconnecting in %.1f s",
                     self.alias,
                     index,
                     self.subscription_path,
-                    error if error is not None else "closed by the server",
+                    error if error is not None else "ended by the server",
                     backoff,
                     extra={"alias": self.alias, "subscription": self.subscription_path},
                 )
-                await asyncio.sleep(backoff * (0.5 + random.random()))
+                with contextlib.suppress(TimeoutError):  # stop() ends the wait early
+                    delay = backoff * (0.5 + random.random())
+                    await asyncio.wait_for(self._end_requests.wait(), delay)
                 backoff = min(backoff * 2, _MAX_BACKOFF)
         finally:
             if not connected.done():
@@ -324,7 +341,11 @@ class Subscriber:
         spec = self.spec
         if spec is not None:
             try:
-                message.payload = spec.decode(message.data)
+                encoding = message.attributes.get(_SCHEMA_ENCODING_ATTRIBUTE)
+                if encoding:
+                    message.payload = spec.decode(message.data, encoding=encoding)
+                else:
+                    message.payload = spec.decode(message.data)
             except Exception as exc:
                 self._leased.pop(ack_id, None)
                 logger.error(

@@ -181,6 +181,18 @@ class TopicSpec(Generic[ModelT]):
     def __delattr__(self, name: str) -> None:
         raise AttributeError(f"TopicSpec is immutable; cannot delete {name!r}")
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # pickling (e.g. to worker processes) goes through __init__, since attributes are frozen
+        options = {
+            "name": self.name,
+            "model": self.model,
+            "schema_type": self.schema_type,
+            "encoding": self.encoding,
+            "definition": self.definition,
+            "named_types": dict(self.named_types),
+        }
+        return (_restore, (options,))
+
     def __repr__(self) -> str:
         return (
             f"TopicSpec(name={self.name!r}, model={self.model.__qualname__}, "
@@ -235,11 +247,12 @@ class TopicSpec(Generic[ModelT]):
         if codec is None:
             try:
                 codec = self._build(encoding)
-            except ValueError:
-                raise
             except Exception as exc:  # a broken definition must not escape as anything else
-                raise ValueError(f"unusable {self.schema_type} definition: {exc}") from exc
+                reason = f"cannot build the {self.schema_type} {encoding} codec: {one_line(exc)}"
+                codec = _Unusable(reason)
             self._codecs[encoding] = codec  # a race builds twice, harmlessly
+        if isinstance(codec, _Unusable):  # remembered, so that every message does not rebuild
+            raise ValueError(codec.reason)
         return codec
 
     def _build(self, encoding: str) -> Codec:
@@ -247,11 +260,30 @@ class TopicSpec(Generic[ModelT]):
             from pubsub_runtime._jsonschema_codec import JsonSchemaCodec
 
             return JsonSchemaCodec(self.name, self.model)
-        from pubsub_runtime._avro import AvroBinaryCodec, load_schema
+        from pubsub_runtime._avro import load_schema
 
         schema = load_schema(self.definition)
         if encoding == "BINARY":
+            from pubsub_runtime._avro_binary import AvroBinaryCodec
+
             return AvroBinaryCodec(self.name, self.model, schema, self.named_types)
         from pubsub_runtime._avro_json import AvroJsonCodec
 
         return AvroJsonCodec(self.name, self.model, schema, self.named_types)
+
+
+def _restore(options: dict[str, Any]) -> TopicSpec[Any]:
+    return TopicSpec(**options)
+
+
+class _Unusable:
+    """Stands for a codec that could not be built, with the reason."""
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+    def encode(self, value: Any) -> bytes:
+        raise ValueError(self.reason)
+
+    def decode(self, data: bytes) -> Any:
+        raise ValueError(self.reason)

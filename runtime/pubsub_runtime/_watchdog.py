@@ -229,7 +229,7 @@ class LoopWatchdog:
         also = f"; also seen running: {', '.join(others)}" if others else ""
         again = f" ({suppressed} more such blocks since the last report)" if suppressed else ""
         logger.warning(
-            "Event loop blocked for %.0f ms by %s%s%s. %s",
+            "Event loop blocked for at least %.0f ms by %s%s%s. %s",
             lag * 1000,
             culprit.describe(),
             also,
@@ -255,11 +255,15 @@ class LoopWatchdog:
     def _watch(self) -> None:
         sample_after = self.threshold / 2
         stuck_reported_for: float | None = None
-        while not self._stop.wait(self._poll):
+        pause = self._poll
+        while not self._stop.wait(pause):
             beat_at, _ = self._beat
             stalled = time.monotonic() - beat_at - self.interval
             if stalled < sample_after:
+                # Sleep until this beat would be overdue: about one wake-up per heartbeat.
+                pause = max(sample_after - stalled, self._poll / 4)
                 continue
+            pause = self._poll
             if sum(1 for beat, _ in self._samples if beat == beat_at) < _MAX_SAMPLES:
                 self._samples.append((beat_at, self._identify()))
             if stalled >= self.stuck_after and stuck_reported_for != beat_at:
@@ -305,8 +309,10 @@ def _format(frame: FrameType) -> str:
 
 
 def _location_of(frame: FrameType | None, qualname: str) -> str | None:
+    """The line of the handler's own frame (the dispatcher's qualname has the module in front)."""
     while frame is not None:
-        if frame.f_code.co_qualname == qualname:
+        name = frame.f_code.co_qualname
+        if qualname == name or qualname.endswith("." + name):
             return _format(frame)
         frame = frame.f_back
     return None

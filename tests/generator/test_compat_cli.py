@@ -121,6 +121,17 @@ def test_python_renames_warn_unless_strict(tmp_path: Path) -> None:
     assert out.endswith("(python)\n")
 
 
+def test_a_renamed_payload_class_is_a_python_warning(tmp_path: Path) -> None:
+    _use("avro_field_added_with_default", "old", tmp_path / "old", "orders")
+    _use("avro_field_added_with_default", "new", tmp_path / "new", "orders")
+    (tmp_path / "new" / "pyproject.toml").write_text(
+        '[tool.pubsub-gen]\n[tool.pubsub-gen.topics.orders]\nmodel = "PlacedOrder"\n'
+    )
+    code, out, _ = _run(str(tmp_path / "old"), str(tmp_path / "new"))
+    assert code == 0
+    assert out == "orders: (root): payload class Order renamed to PlacedOrder (python, warning)\n"
+
+
 def test_configured_topic_names_match_across_file_renames(tmp_path: Path) -> None:
     _project(
         tmp_path,

@@ -132,9 +132,7 @@ async def test_handlers_run_concurrently(
     all_done = asyncio.Event()
     count = 20
 
-    @broker.subscriber(
-        "parallel", topic_name=topic, subscription_name=unique_name("parallel-sub")
-    )
+    @broker.subscriber("parallel", topic_name=topic, subscription_name=unique_name("parallel-sub"))
     async def handle(message: Message) -> None:
         events.append(("start", message.id))
         await asyncio.sleep(0.3)
@@ -143,9 +141,7 @@ async def test_handlers_run_concurrently(
             all_done.set()
 
     async with broker:
-        await asyncio.gather(
-            *(broker.publish(topic_name=topic, data=str(i)) for i in range(count))
-        )
+        await asyncio.gather(*(broker.publish(topic_name=topic, data=str(i)) for i in range(count)))
         await asyncio.wait_for(all_done.wait(), WAIT)
 
     kinds = [kind for kind, _ in events]

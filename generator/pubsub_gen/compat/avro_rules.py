@@ -24,9 +24,9 @@ from typing import Any
 
 import fastavro
 
-from pubsub_gen.naming import attribute_name, class_name, enum_member_name
+from pubsub_gen.naming import enum_member_name
 
-from .model import Issue, Kind, join_path
+from .model import Issue, Kind, PythonNames, join_path
 
 _PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
 _NAMED = frozenset({"record", "error", "enum", "fixed"})
@@ -68,10 +68,19 @@ def _aliases(node: Mapping[str, Any]) -> set[str]:
 class AvroResolver:
     """Checks that data written with ``writer`` can be read with ``reader``."""
 
-    def __init__(self, reader: Any, writer: Any, *, reader_is_new: bool) -> None:
+    def __init__(
+        self,
+        reader: Any,
+        writer: Any,
+        *,
+        reader_is_new: bool,
+        names: tuple[PythonNames, PythonNames] | None = None,
+    ) -> None:
         self._reader, self._r_named = parse(reader)
         self._writer, self._w_named = parse(writer)
         self._reader_is_new = reader_is_new
+        # (old, new) generated names, used for the Python checks when the reader is new
+        self._old_names, self._new_names = names or (PythonNames(), PythonNames())
         self._explained: set[tuple[str, str]] = set()
 
     def issues(self) -> list[Issue]:
@@ -253,7 +262,8 @@ class AvroResolver:
             return  # a named type used twice (or recursively) is reported at its first place
         self._explained.add(pair)
         if self._reader_is_new:
-            old_class, new_class = class_name(w["name"]), class_name(r["name"])
+            old_class = self._old_names.cls(w["name"])
+            new_class = self._new_names.cls(r["name"])
             if old_class != new_class and self._names_match(r, w):
                 yield Issue(
                     path,
@@ -263,12 +273,12 @@ class AvroResolver:
                 )
         w_fields = {f["name"]: f for f in w["fields"]}
         matched: set[str] = set()
-        for field in r["fields"]:
-            candidates = [field["name"], *field.get("aliases", ())]
+        for r_field in r["fields"]:
+            candidates = [r_field["name"], *r_field.get("aliases", ())]
             w_name = next((c for c in candidates if c in w_fields and c not in matched), None)
-            where = join_path(path, field["name"])
+            where = join_path(path, r_field["name"])
             if w_name is None:
-                if "default" not in field:
+                if "default" not in r_field:
                     yield self._break(
                         where,
                         ("field-added-without-default", "field added without a default"),
@@ -279,27 +289,29 @@ class AvroResolver:
                     )
                 continue
             matched.add(w_name)
-            if self._reader_is_new and attribute_name(w_name) != attribute_name(field["name"]):
+            old_attr = self._old_names.attr(w["name"], w_name)
+            new_attr = self._new_names.attr(r["name"], r_field["name"])
+            if self._reader_is_new and old_attr != new_attr:
                 yield Issue(
                     where,
                     "python-attribute-renamed",
-                    f"attribute {attribute_name(w_name)} renamed to "
-                    f"{attribute_name(field['name'])}",
+                    f"attribute {old_attr} renamed to {new_attr}",
                     Kind.PYTHON,
                 )
-            yield from self._explain(field["type"], w_fields[w_name]["type"], where)
+            yield from self._explain(r_field["type"], w_fields[w_name]["type"], where)
         if self._reader_is_new:
-            for name in w_fields.keys() - matched:
+            for name in (n for n in w_fields if n not in matched):
                 yield Issue(
                     join_path(path, name),
                     "python-attribute-removed",
-                    f"field removed: attribute {attribute_name(name)} is gone",
+                    f"field removed: attribute {self._old_names.attr(w['name'], name)} is gone",
                     Kind.PYTHON,
                 )
 
     def _enum(self, r: Mapping[str, Any], w: Mapping[str, Any], path: str) -> Iterator[Issue]:
         if self._reader_is_new:
-            old_class, new_class = class_name(w["name"]), class_name(r["name"])
+            old_class = self._old_names.cls(w["name"])
+            new_class = self._new_names.cls(r["name"])
             if old_class != new_class and self._names_match(r, w):
                 yield Issue(
                     path,
@@ -334,6 +346,15 @@ class AvroResolver:
             )
 
 
-def check(reader: Any, writer: Any, *, reader_is_new: bool) -> list[Issue]:
-    """Issues found resolving ``writer`` data with ``reader`` (raw or parsed Avro schemas)."""
-    return AvroResolver(reader, writer, reader_is_new=reader_is_new).issues()
+def check(
+    reader: Any,
+    writer: Any,
+    *,
+    reader_is_new: bool,
+    names: tuple[PythonNames, PythonNames] | None = None,
+) -> list[Issue]:
+    """Issues found resolving ``writer`` data with ``reader`` (raw or parsed Avro schemas).
+
+    ``names``: the (old, new) generated Python names, for exact Python-rename warnings.
+    """
+    return AvroResolver(reader, writer, reader_is_new=reader_is_new, names=names).issues()

@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from . import avro_rules, json_rules
-from .model import Direction, Finding, Issue, Kind, Mode, TopicSchema
+from .model import Direction, Finding, Issue, Kind, Mode, PythonNames, TopicSchema
 
 Engine = Callable[..., list[Issue]]
 _ENGINES: Mapping[str, Engine] = {"AVRO": avro_rules.check, "JSON_SCHEMA": json_rules.check}
@@ -66,7 +66,12 @@ def _python_findings(old: TopicSchema, new: TopicSchema, engine: Engine) -> list
                 Kind.PYTHON,
             )
         )
-    for issue in engine(new.document, old.document, reader_is_new=True):
+    if new.schema_type == "AVRO" and old.python_names is not None:
+        names = (old.python_names, new.python_names or PythonNames())
+        issues = avro_rules.check(new.document, old.document, reader_is_new=True, names=names)
+    else:
+        issues = engine(new.document, old.document, reader_is_new=True)
+    for issue in issues:
         if issue.kind is not Kind.PYTHON:
             continue
         if old.payload_class and issue.path == "" and issue.rule == "python-class-renamed":

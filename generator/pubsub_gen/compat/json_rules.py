@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any, TypeGuard
 
-from pubsub_gen.naming import class_name
+from pubsub_gen.naming import attribute_name, class_name
 
 from .model import Issue, Kind, join_path
 
@@ -203,6 +203,8 @@ class JsonSchemaComparer:
                 where = join_path(path, f"<{index}>") if len(w_branches) > 2 else path
                 if isinstance(r_branches, list):
                     yield from self._into_union(r_branches, branch, where, w_branches)
+                elif self._disjoint(r, branch):
+                    yield self._branch_issue(branch, where)
                 else:
                     yield from self._compare(r, branch, where)
             return
@@ -233,16 +235,28 @@ class JsonSchemaComparer:
         if best is not None and not any(i.kind is Kind.BREAK for i in best):
             yield from self._compare_union_branch(r_branches, w, path)
             return
-        resolved, _ = self._writer.resolve(w)
-        label = _show(_types(resolved)) if isinstance(resolved, dict) else str(resolved)
         if w_union is not None:
-            yield self._issue(
-                path,
-                ("union-branch-removed", f"union branch {label} removed"),
-                ("union-branch-added", f"union branch {label} added"),
-            )
+            yield self._branch_issue(w, path)
         else:
             yield from best or []
+
+    def _disjoint(self, r: dict[str, Any], w_branch: Any) -> bool:
+        """A writer branch whose values are all of types the reader refuses."""
+        resolved, _ = self._writer.resolve(w_branch)
+        r_types = _types(r)
+        if r_types is None or not isinstance(resolved, dict):
+            return False
+        w_types = _types(resolved)
+        return w_types is not None and not any(_admits(r_types, t) for t in w_types)
+
+    def _branch_issue(self, w_branch: Any, path: str) -> Issue:
+        resolved, name = self._writer.resolve(w_branch)
+        label = name or (_show(_types(resolved)) if isinstance(resolved, dict) else str(resolved))
+        return self._issue(
+            path,
+            ("union-branch-removed", f"union branch {label} removed"),
+            ("union-branch-added", f"union branch {label} added"),
+        )
 
     def _compare_union_branch(self, r_branches: list[Any], w: Any, path: str) -> Iterator[Issue]:
         """Re-run the matching branch for real, so visits and warnings are recorded once."""
@@ -291,7 +305,7 @@ class JsonSchemaComparer:
     def _compare_bounds(self, r: dict[str, Any], w: dict[str, Any], path: str) -> Iterator[Issue]:
         for keyword in (*_LOWER_BOUNDS, *_UPPER_BOUNDS):
             r_bound, w_bound = r.get(keyword), w.get(keyword)
-            if not isinstance(r_bound, (int, float)) or isinstance(r_bound, bool):
+            if not _number(r_bound):
                 continue
             is_lower = keyword in _LOWER_BOUNDS
             if _number(w_bound) and ((r_bound <= w_bound) if is_lower else (r_bound >= w_bound)):
@@ -348,7 +362,7 @@ class JsonSchemaComparer:
                 yield Issue(
                     where,
                     "python-attribute-removed",
-                    "property removed from the model",
+                    f"property removed: attribute {attribute_name(name)} is gone",
                     Kind.PYTHON,
                 )
             if r_extra is False:

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from pubsub_gen.naming import attribute_name, class_name
 
 
 class Mode(enum.StrEnum):
@@ -74,6 +77,24 @@ class Issue:
 
 
 @dataclass(frozen=True)
+class PythonNames:
+    """The generated names of one schema's types, when the generator's model is at hand.
+
+    ``classes``: Avro full name -> class; ``attributes``: (record full name, wire field name)
+    -> attribute. Names not listed fall back to the naming rules (``pubsub_gen.naming``).
+    """
+
+    classes: Mapping[str, str] = field(default_factory=dict)
+    attributes: Mapping[tuple[str, str], str] = field(default_factory=dict)
+
+    def cls(self, full_name: str) -> str:
+        return self.classes.get(full_name) or class_name(full_name)
+
+    def attr(self, record: str, wire_name: str) -> str:
+        return self.attributes.get((record, wire_name)) or attribute_name(wire_name)
+
+
+@dataclass(frozen=True)
 class TopicSchema:
     """One topic's schema as the checks need it, whichever way it was loaded."""
 
@@ -83,3 +104,4 @@ class TopicSchema:
     source: str  # where it came from, for messages
     encoding: str | None = None  # "JSON" / "BINARY" for Avro topics
     payload_class: str | None = None  # the generated payload model's name, when known
+    python_names: PythonNames | None = None  # Avro: the generated names, when known

@@ -1,78 +1,69 @@
 """Where the schemas to compare come from: a folder, or the configured folder at a git ref.
 
-Topics are found and named the way the generator does it (``pubsub_gen.config`` for names and
-encodings, ``pubsub_gen.load`` for discovery and parsing), so a topic compares with itself
-across a rename of its file when the configured topic name stays.
+Topics are loaded by the generator's own loader (``pubsub_gen.load.load_project``): the same
+discovery, validation, topic names, encodings and payload class names as ``pubsub-gen``, so a
+topic compares with itself across a rename of its file when its configured topic name stays.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from pubsub_gen import ir
 from pubsub_gen.config import Config, load_config
-from pubsub_gen.errors import SchemaError, SchemaProblem
-from pubsub_gen.load.avro import read_avro
-from pubsub_gen.load.discover import SchemaFile, display_path, find_schema_files, read_schema_file
-from pubsub_gen.load.names import default_payload_class
-from pubsub_gen.naming import class_name
+from pubsub_gen.load import load_project
+from pubsub_gen.load.discover import find_schema_files
 
 from .gitref import export_at_ref, repository_root
-from .model import TopicSchema
+from .model import PythonNames, TopicSchema
 
 
-def _topic(config: Config, schema: SchemaFile) -> tuple[TopicSchema | None, list[SchemaProblem]]:
-    stem = schema.path.stem
-    settings = config.topics.get(stem)
-    name = (settings.topic if settings else None) or stem
-    configured_class = settings.model if settings else None
-    if schema.format == "jsonschema":
-        payload_class = configured_class or class_name(stem)
-        topic = TopicSchema(
-            name, "JSON_SCHEMA", schema.document, schema.display_path, None, payload_class
-        )
-        return topic, []
-    payload, problems = read_avro(Path(schema.display_path), schema.document)
-    if payload is None or problems:
-        return None, list(problems)
-    encoding = ((settings.encoding if settings else None) or config.encoding).upper()
-    payload_class = configured_class or default_payload_class(payload, stem)
-    return (
-        TopicSchema(name, "AVRO", schema.document, schema.display_path, encoding, payload_class),
-        [],
+def _usable(config: Config) -> Config:
+    """Settings for the stems present only: an old folder may lack a topic configured today."""
+    stems = {path.stem for path in find_schema_files(config.schemas)}
+    return dataclasses.replace(
+        config, topics={k: v for k, v in config.topics.items() if k in stems}
     )
 
 
 def load_topics(config: Config) -> dict[str, TopicSchema]:
     """Every topic of ``config.schemas`` by topic name; raises ``SchemaError`` on bad input."""
-    topics: dict[str, TopicSchema] = {}
-    problems: list[SchemaProblem] = []
-    if not config.schemas.is_dir():
-        return topics
-    for path in find_schema_files(config.schemas):
-        read = read_schema_file(path, display_path(path, config.display_base))
-        if isinstance(read, SchemaProblem):
-            problems.append(read)
-            continue
-        topic, found = _topic(config, read)
-        problems.extend(found)
-        if topic is None:
-            continue
-        if topic.name in topics:
-            problems.append(
-                SchemaProblem(
-                    Path(read.display_path),
-                    "",
-                    f"topic {topic.name!r} is also defined by {topics[topic.name].source}",
-                )
-            )
-            continue
-        topics[topic.name] = topic
-    if problems:
-        raise SchemaError(problems)
-    return topics
+    if not config.schemas.is_dir() or not find_schema_files(config.schemas):
+        return {}  # e.g. the folder did not exist yet at an old git ref
+    project = load_project(_usable(config))
+    return {
+        topic.name: TopicSchema(
+            name=topic.name,
+            schema_type=topic.schema_type,
+            document=json.loads(topic.definition),
+            source=topic.display_path,
+            encoding=topic.encoding if topic.schema_type == "AVRO" else None,
+            payload_class=topic.payload_class,
+            python_names=_python_names(topic.payload),
+        )
+        for topic in project.topics
+    }
+
+
+def _python_names(payload: ir.AvroPayload | ir.JsonSchemaPayload) -> PythonNames | None:
+    """The class and attribute names the generator gives an Avro topic's types."""
+    if not isinstance(payload, ir.AvroPayload):
+        return None
+    classes: dict[str, str] = {}
+    attributes: dict[tuple[str, str], str] = {}
+    for named in payload.named_types:
+        if isinstance(named, ir.RecordType):
+            classes[named.full_name] = named.python_name
+            for field in named.fields:
+                attributes[(named.full_name, field.wire_name)] = field.python_name
+        elif isinstance(named, ir.EnumType):
+            classes[named.full_name] = named.python_name
+    return PythonNames(classes, attributes)
 
 
 def load_folder(folder: Path) -> dict[str, TopicSchema]:

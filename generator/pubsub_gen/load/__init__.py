@@ -193,9 +193,9 @@ def _collisions(topics: list[ir.Topic], pyproject: Path) -> list[SchemaProblem]:
             elif export in exported:
                 other = exported[export]
                 hint = (
-                    f"; rename it with [tool.pubsub-gen.topics.{topic.stem}] model = \"...\""
+                    f'; rename it with [tool.pubsub-gen.topics.{topic.stem}] model = "..."'
                     if what
-                    else f"; rename the topic with [tool.pubsub-gen.topics.{topic.stem}] topic = ..."
+                    else f"; rename a topic with [tool.pubsub-gen.topics.{topic.stem}] topic = ..."
                 )
                 problems.append(
                     SchemaProblem(

@@ -191,7 +191,9 @@ class AvroReader:
             aliases = []
         return doc, tuple(aliases)
 
-    def _record(self, schema: dict[str, Any], namespace: str | None, at: Pointer) -> ir.TypeRef | None:
+    def _record(
+        self, schema: dict[str, Any], namespace: str | None, at: Pointer
+    ) -> ir.TypeRef | None:
         named = self._name(schema, "record", namespace, at)
         fields = schema.get("fields")
         if not isinstance(fields, list):
@@ -260,7 +262,9 @@ class AvroReader:
             order=order,
         )
 
-    def _enum(self, schema: dict[str, Any], namespace: str | None, at: Pointer) -> ir.TypeRef | None:
+    def _enum(
+        self, schema: dict[str, Any], namespace: str | None, at: Pointer
+    ) -> ir.TypeRef | None:
         named = self._name(schema, "enum", namespace, at)
         symbols = schema.get("symbols")
         if not isinstance(symbols, list) or not symbols:
@@ -277,7 +281,9 @@ class AvroReader:
                 ok = False
         default = schema.get("default")
         if default is not None and default not in symbols:
-            self.problem((*at, "default"), f"the enum default {default!r} is not one of its symbols")
+            self.problem(
+                (*at, "default"), f"the enum default {default!r} is not one of its symbols"
+            )
             ok = False
         if named is None or not ok:
             return None
@@ -295,7 +301,9 @@ class AvroReader:
         )
         return ir.NamedRef(full_name)
 
-    def _fixed(self, schema: dict[str, Any], namespace: str | None, at: Pointer) -> ir.TypeRef | None:
+    def _fixed(
+        self, schema: dict[str, Any], namespace: str | None, at: Pointer
+    ) -> ir.TypeRef | None:
         named = self._name(schema, "fixed", namespace, at)
         size = schema.get("size")
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:

@@ -17,7 +17,9 @@ SUFFIXES: Mapping[str, SchemaFormat] = {".avsc": "avro", ".json": "jsonschema"}
 _JSON_SCHEMA_MARKERS = frozenset(
     {"$schema", "$ref", "$defs", "definitions", "properties", "allOf", "anyOf", "oneOf", "const"}
 )
-_JSON_SCHEMA_TYPES = frozenset({"object", "array", "string", "integer", "number", "boolean", "null"})
+_JSON_SCHEMA_TYPES = frozenset(
+    {"object", "array", "string", "integer", "number", "boolean", "null"}
+)
 _AVRO_NAMED = frozenset({"record", "error", "enum", "fixed"})
 
 
@@ -30,7 +32,7 @@ class SchemaFile:
 
 
 def find_schema_files(schemas_dir: Path) -> list[Path]:
-    """Every ``*.avsc`` and ``*.json`` file under ``schemas_dir``, hidden folders skipped, sorted."""
+    """Every ``*.avsc`` and ``*.json`` file under ``schemas_dir`` (not in hidden folders)."""
     found = [
         path
         for path in schemas_dir.rglob("*")
@@ -59,7 +61,9 @@ def read_schema_file(path: Path, shown: str) -> SchemaFile | SchemaProblem:
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        return SchemaProblem(where, "", f"malformed JSON at line {exc.lineno}:{exc.colno}: {exc.msg}")
+        return SchemaProblem(
+            where, "", f"malformed JSON at line {exc.lineno}:{exc.colno}: {exc.msg}"
+        )
     schema_format = SUFFIXES[path.suffix]
     problem = _wrong_kind(schema_format, document)
     if problem is not None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from pubsub_gen import ir
-from pubsub_gen.render.literals import py_doc, py_str
-from pubsub_gen.render.pytypes import AvroTypes, Import, holds_model
+from pubsub_gen.render.literals import py_doc, py_str, py_text
+from pubsub_gen.render.pytypes import AvroTypes, Import
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,7 @@ def avro_models(topic: ir.Topic) -> AvroModels:
     rebuilds: list[str] = []
     record_views: list[RecordView] = []
     for record in records:
-        fields = tuple(_field_view(f, types, named) for f in record.fields)
+        fields = tuple(_field_view(f, types) for f in record.fields)
         record_views.append(RecordView(record.python_name, py_doc(record.doc), fields))
         later = set().union(*(types.references(f.type) for f in record.fields)) - defined
         if later - {record.full_name}:
@@ -76,8 +76,12 @@ def avro_models(topic: ir.Topic) -> AvroModels:
     )
     if not root_is_record:
         types.imports.add(("pydantic", "RootModel"))
-        root_doc = named[payload.root.full_name].doc if isinstance(payload.root, ir.NamedRef) else None
-        root_model = RootModelView(topic.payload_class, types.annotation(payload.root), py_doc(root_doc))
+        root_doc = (
+            named[payload.root.full_name].doc if isinstance(payload.root, ir.NamedRef) else None
+        )
+        root_model = RootModelView(
+            topic.payload_class, types.annotation(payload.root), py_doc(root_doc)
+        )
     if records:
         types.imports |= {("pydantic", "BaseModel"), ("pydantic", "ConfigDict")}
     if enums:
@@ -103,20 +107,20 @@ def avro_models(topic: ir.Topic) -> AvroModels:
     )
 
 
-def _field_view(field: ir.Field, types: AvroTypes, named: dict[str, ir.NamedType]) -> FieldView:
+def _field_view(field: ir.Field, types: AvroTypes) -> FieldView:
     annotation = types.annotation(field.type)
     arguments: list[str] = []
     simple_default: str | None = None
     if field.has_default:
-        expression = types.default(field.type, field.default)
-        if holds_model(field.type, named):
+        expression, builds_models = types.default_value(field.type, field.default)
+        if builds_models:  # a fresh instance per model, built once the classes exist
             arguments.append(f"default_factory=lambda: {expression}")
         else:
             simple_default = expression
             arguments.append(f"default={expression}")
     if field.python_name != field.wire_name:
         arguments.append(f"alias={py_str(field.wire_name)}")
-    description = py_doc(field.doc)
+    description = py_text(field.doc)
     if description is not None:
         arguments.append(f"description={description}")
     if arguments == [f"default={simple_default}"]:

@@ -9,9 +9,11 @@ formatted lines stay short.
 from __future__ import annotations
 
 import re
+import textwrap
 
 _PIECE = re.compile(r"\S*\s*")
 MAX_PIECE = 72
+MAX_DOCSTRING = 88  # a one-line docstring inside a class still fits in 100 columns
 
 
 def py_str(text: str) -> str:
@@ -45,7 +47,32 @@ def _split_long(word: str) -> list[str]:
 
 
 def py_doc(text: str | None) -> str | None:
-    """A docstring literal for ``text``: stripped, since formatters strip docstring edges."""
+    """The docstring statement of a class documented by ``text`` (None when there is none).
+
+    The text is escaped (quotes, backslashes, line breaks, non-ASCII) so it stays data. Short
+    text is a one-line docstring; longer text is wrapped at spaces into a multi-line docstring
+    (only whitespace changes); text with words too long to wrap is assigned to ``__doc__``
+    as a literal instead, since formatters rejoin the pieces of a docstring.
+    """
+    if text is None or not text.strip():
+        return None
+    body = _docstring_escape(text.strip())
+    if len(body) <= MAX_DOCSTRING:
+        return f'"""{body}"""'
+    lines = textwrap.wrap(body, width=MAX_PIECE, break_long_words=False, break_on_hyphens=False)
+    if all(len(line) <= MAX_DOCSTRING for line in lines):
+        return '"""' + "\n".join(lines) + '\n"""'
+    return f"__doc__ = {py_str(text.strip())}"
+
+
+def _docstring_escape(text: str) -> str:
+    """``text`` as the body of a triple-quoted string: printable ASCII, escapes for the rest."""
+    escaped = ascii(text)[1:-1]  # escapes backslashes, controls, non-ASCII; maybe ' as \'
+    return escaped.replace("\\'", "'").replace('"', '\\"')
+
+
+def py_text(text: str | None) -> str | None:
+    """A literal of the stripped ``text`` (a description), or None when there is none."""
     if text is None or not text.strip():
         return None
     return py_str(text.strip())

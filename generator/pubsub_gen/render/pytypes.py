@@ -45,6 +45,13 @@ class AvroTypes:
     def __init__(self, payload: ir.AvroPayload) -> None:
         self._named = {t.full_name: t for t in payload.named_types}
         self.imports: set[Import] = set()
+        self.builds_models = False  # whether the last ``default()`` constructs a model
+
+    def default_value(self, t: ir.TypeRef, value: Any) -> tuple[str, bool]:
+        """(expression of the default, whether it builds model instances: needs a factory)."""
+        self.builds_models = False
+        expression = self.default(t, value)
+        return expression, self.builds_models
 
     def class_of(self, full_name: str) -> str:
         named = self._named[full_name]
@@ -68,8 +75,7 @@ class AvroTypes:
                 self.imports |= {("typing", "Annotated"), ("decimal", "Decimal")}
                 self.imports.add(("pydantic", "Field"))
                 return (
-                    f"Annotated[Decimal, Field(max_digits={t.precision}, "
-                    f"decimal_places={t.scale})]"
+                    f"Annotated[Decimal, Field(max_digits={t.precision}, decimal_places={t.scale})]"
                 )
             annotation, needed = _LOGICAL[t.name]
             self.imports.add(needed)
@@ -116,6 +122,7 @@ class AvroTypes:
             for f in named.fields
             if f.wire_name in value
         )
+        self.builds_models = True
         return f"{named.python_name}.model_validate({{{', '.join(items)}}})"
 
     def _logical_default(self, t: ir.Logical, value: Any) -> str:
@@ -131,11 +138,12 @@ class AvroTypes:
             return f"_dt.date({day.year}, {day.month}, {day.day})"
         if t.name.startswith("time-"):
             unit = 1000 if t.name == "time-millis" else 1
-            moment = (_EPOCH + dt.timedelta(microseconds=value * unit)).time()
-            return f"_dt.time({moment.hour}, {moment.minute}, {moment.second}, {moment.microsecond})"
+            clock = (_EPOCH + dt.timedelta(microseconds=value * unit)).time()
+            return f"_dt.time({clock.hour}, {clock.minute}, {clock.second}, {clock.microsecond})"
         if t.name == "duration":
             raw = value.encode("latin-1")
             months, days, millis = (int.from_bytes(raw[i : i + 4], "little") for i in (0, 4, 8))
+            self.builds_models = True
             return f"Duration(months={months}, days={days}, milliseconds={millis})"
         unit = 1000 if t.name.endswith("-millis") else 1
         moment = _EPOCH + dt.timedelta(microseconds=value * unit)
@@ -156,19 +164,6 @@ def _primitive_default(name: str, value: Any) -> str:
     if name == "bytes":
         return repr(value.encode("latin-1"))
     return py_str(value)
-
-
-def holds_model(t: ir.TypeRef, named: Mapping[str, ir.NamedType]) -> bool:
-    """Whether values of ``t`` may hold model instances (their defaults need a factory)."""
-    if isinstance(t, ir.Array):
-        return holds_model(t.items, named)
-    if isinstance(t, ir.Map):
-        return holds_model(t.values, named)
-    if isinstance(t, ir.Union):
-        return holds_model(t.branches[0], named)
-    if isinstance(t, ir.Logical):
-        return t.name == "duration"
-    return isinstance(t, ir.NamedRef) and isinstance(named.get(t.full_name), ir.RecordType)
 
 
 def render_imports(imports: set[Import]) -> list[str]:

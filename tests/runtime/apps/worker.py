@@ -2,10 +2,11 @@
 
 ``APP_PROJECT``, ``APP_TOPIC``, ``APP_SUBSCRIPTION``: what to consume. ``APP_RECORD``: a file
 each handler appends ``start <id> <pid>`` and ``done <id> <pid>`` lines to. ``APP_RELEASE``: a
-file whose appearance lets "wait" messages finish. ``APP_SHUTDOWN_TIMEOUT``: the drain timeout.
+directory; a "wait" message finishes when the file named by its ``key`` appears there.
+``APP_SHUTDOWN_TIMEOUT``: how long the drain waits for in-flight handlers.
 
-A message is JSON ``{"kind": ..., "seconds": ...}``: ``sleep`` awaits ``asyncio.sleep``,
-``block`` calls ``time.sleep`` (blocking the loop), ``wait`` awaits the release file.
+A message is JSON ``{"kind": ..., "seconds": ..., "key": ...}``: ``sleep`` awaits
+``asyncio.sleep``, ``block`` calls ``time.sleep`` (blocking the loop), ``wait`` awaits a file.
 """
 
 from __future__ import annotations
@@ -42,9 +43,11 @@ async def handle(message: Message) -> None:
     if order["kind"] == "sleep":
         await asyncio.sleep(order["seconds"])
     elif order["kind"] == "block":
-        time.sleep(order["seconds"])
+        time.sleep(order["seconds"])  # noqa: ASYNC251 - blocks the loop on purpose
     elif order["kind"] == "wait":
-        while not RELEASE.exists():
+        # Another process creates the file: polling is the simplest cross-process signal.
+        release = RELEASE / order["key"]
+        while not release.exists():  # noqa: ASYNC110
             await asyncio.sleep(0.02)
     record("done", message)
 

@@ -1,0 +1,601 @@
+"""JSON Schema topics: checking the documents and rendering their Pydantic v2 models.
+
+Models come from datamodel-code-generator used in-process. Its start-up and per-run set-up cost far
+more than one more schema, so every topic of a run goes through ONE call in its directory mode.
+Before the call each document is copied and normalised (root title, enums, defaults) so that the
+library's output already has the shape we want; after it, only the library's header is removed.
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import json
+import re
+import tempfile
+import textwrap
+import tokenize
+import warnings
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote
+
+from pubsub_gen import naming
+from pubsub_gen.errors import SchemaError, SchemaProblem, json_pointer
+
+
+@dataclass(frozen=True)
+class JsonSchemaInput:
+    """One JSON Schema topic to render."""
+
+    key: str  # the topic's module name (unique per run)
+    path: Path  # the file on disk
+    display_path: str  # the path as shown in errors and headers
+    document: Mapping[str, Any]  # parsed JSON
+    root_class: str  # class name the payload model must get
+
+
+@dataclass(frozen=True)
+class JsonSchemaModels:
+    """The rendered models of one topic: source without header, ready to sit under ours."""
+
+    source: str
+    root_class: str
+    class_names: tuple[str, ...]
+
+
+# `$schema` values we accept, without scheme and trailing '#'. Absent means the latest draft.
+_DRAFTS = {
+    "json-schema.org/draft-07/schema": "7",
+    "json-schema.org/draft/2019-09/schema": "2019-09",
+    "json-schema.org/draft/2020-12/schema": "2020-12",
+}
+_TYPES = frozenset({"string", "integer", "number", "boolean", "object", "array", "null"})
+_ROOT_KEYWORDS = frozenset(
+    {"type", "properties", "$ref", "oneOf", "anyOf", "allOf", "enum", "const", "items"}
+)
+_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+_SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
+_SCHEMA_VALUES = (
+    "additionalProperties",
+    "items",
+    "additionalItems",
+    "contains",
+    "not",
+    "if",
+    "then",
+    "else",
+    "propertyNames",
+    "unevaluatedProperties",
+    "unevaluatedItems",
+)
+_COUNTS = (
+    "minLength",
+    "maxLength",
+    "minItems",
+    "maxItems",
+    "minProperties",
+    "maxProperties",
+    "minContains",
+    "maxContains",
+)
+_NUMBERS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
+_STRINGS = ("title", "description", "format", "pattern", "$comment")
+_UNSUPPORTED = ("$dynamicRef", "$recursiveRef")
+# The first line of every module the library writes; removed again (GEN writes our header).
+_MARKER = "# pubsub-gen: jsonschema models"
+# Longest piece of a string literal taken from a schema (line length 100 leaves room for code).
+_PIECE = 60
+
+
+def _problem(display_path: str, pointer: tuple[str | int, ...], message: str) -> SchemaProblem:
+    return SchemaProblem(Path(display_path), json_pointer(*pointer), message)
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _draft(document: Mapping[str, Any]) -> str | None:
+    uri = document.get("$schema", "https://json-schema.org/draft/2020-12/schema")
+    if not isinstance(uri, str):
+        return None
+    return _DRAFTS.get(uri.split("://", 1)[-1].rstrip("#"))
+
+
+def _subschemas(
+    node: Any, pointer: tuple[str | int, ...]
+) -> Iterator[tuple[Any, tuple[str | int, ...]]]:
+    """Every schema inside ``node`` (itself first), with its pointer; children are read lazily."""
+    yield node, pointer
+    if not isinstance(node, dict):
+        return
+    for key in _SCHEMA_MAPS:
+        if isinstance(node.get(key), dict):
+            for name, child in node[key].items():
+                yield from _subschemas(child, (*pointer, key, name))
+    for key in (*_SCHEMA_LISTS, "items"):
+        if isinstance(node.get(key), list):
+            for index, child in enumerate(node[key]):
+                yield from _subschemas(child, (*pointer, key, index))
+    for key in _SCHEMA_VALUES:
+        if isinstance(node.get(key), dict | bool):
+            yield from _subschemas(node[key], (*pointer, key))
+
+
+def _resolve(document: Mapping[str, Any], fragment: str) -> tuple[bool, Any]:
+    """Follow a JSON pointer fragment (``/$defs/A``) through ``document``."""
+    node: Any = document
+    for raw in fragment.split("/")[1:]:
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(node, dict) and token in node:
+            node = node[token]
+        elif isinstance(node, list) and token.isdigit() and int(token) < len(node):
+            node = node[int(token)]
+        else:
+            return False, None
+    return True, node
+
+
+def _ref_problem(document: Mapping[str, Any], ref: Any) -> str | None:
+    if not isinstance(ref, str):
+        return "$ref must be a string"
+    if not ref.startswith("#"):
+        return (
+            f"$ref {ref!r} points outside this file; external references are not supported: "
+            "copy the definition under $defs (or definitions in draft 7)"
+        )
+    fragment = unquote(ref[1:])
+    if fragment and not fragment.startswith("/"):
+        return f"$ref {ref!r} names an anchor; use a JSON pointer such as '#/$defs/Name'"
+    found, target = _resolve(document, fragment)
+    if not found:
+        return f"dangling $ref {ref!r}: nothing is defined at {fragment}"
+    if not isinstance(target, dict | bool):
+        return f"$ref {ref!r} does not point at a schema"
+    return None
+
+
+def _keyword_problems(node: dict[str, Any]) -> Iterator[tuple[str, str]]:
+    """(keyword, message) for values of the keywords the models rely on that are malformed."""
+    kind = node.get("type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    if "type" in node and (
+        not kinds or any(k not in _TYPES for k in kinds) or len(set(map(str, kinds))) < len(kinds)
+    ):
+        yield "type", f"type must be one of {sorted(_TYPES)} or a list of them, not {_short(kind)}"
+    for key in _COUNTS:
+        value = node.get(key, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            yield key, f"{key} must be a non-negative integer, not {_short(value)}"
+    for key in _NUMBERS:
+        value = node.get(key, 1)
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            yield key, f"{key} must be a number, not {_short(value)}"
+        elif key == "multipleOf" and value <= 0:
+            yield key, "multipleOf must be greater than 0"
+    for key in _STRINGS:
+        if key in node and not isinstance(node[key], str):
+            yield key, f"{key} must be a string, not {_short(node[key])}"
+    for key in _SCHEMA_MAPS:
+        if key in node and not isinstance(node[key], dict):
+            yield key, f"{key} must be an object of schemas"
+    for key in _SCHEMA_LISTS:
+        if key in node and not (isinstance(node[key], list) and node[key]):
+            yield key, f"{key} must be a non-empty array of schemas"
+    for key in _SCHEMA_VALUES:
+        value = node.get(key, True)
+        if not isinstance(value, dict | bool) and not (key == "items" and isinstance(value, list)):
+            yield key, f"{key} must be a schema (an object or a boolean)"
+    required = node.get("required", [])
+    if not isinstance(required, list) or not all(isinstance(r, str) for r in required):
+        yield "required", "required must be an array of property names"
+    if "enum" in node and not (isinstance(node["enum"], list) and node["enum"]):
+        yield "enum", "enum must be a non-empty array"
+    for key in _UNSUPPORTED:
+        if key in node:
+            yield key, f"{key} is not supported; use $ref to a definition"
+
+
+def _attribute_clashes(properties: dict[str, Any]) -> Iterator[str]:
+    by_attribute: dict[str, list[str]] = {}
+    for wire in properties:
+        by_attribute.setdefault(naming.attribute_name(wire), []).append(wire)
+    for attribute, wires in by_attribute.items():
+        if len(wires) > 1:
+            names = " and ".join(repr(w) for w in wires)
+            yield f"properties {names} would all become the attribute {attribute!r}; rename one"
+
+
+def _rust_regex_ok(pattern: str) -> bool:
+    from pydantic_core import SchemaError as CoreSchemaError
+    from pydantic_core import SchemaValidator, core_schema
+
+    try:
+        SchemaValidator(core_schema.str_schema(pattern=pattern))
+    except CoreSchemaError:
+        return False
+    return True
+
+
+def _pattern_problems(
+    display_path: str, patterns: list[tuple[tuple[str | int, ...], str]]
+) -> Iterator[SchemaProblem]:
+    """Patterns must compile in pydantic's Rust engine, or else all in Python's ``re``.
+
+    A lookaround or back-reference makes the model switch to Python's ``re`` (Rust has neither),
+    and then every pattern of the model must be valid there too.
+    """
+    python_errors: dict[tuple[str | int, ...], str] = {}
+    rust_only_failures: list[tuple[str | int, ...]] = []
+    for pointer, pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            python_errors[pointer] = str(exc)
+        if not _rust_regex_ok(pattern):
+            rust_only_failures.append(pointer)
+    for pointer in rust_only_failures:
+        if pointer in python_errors:
+            message = f"pattern is not a valid regular expression: {python_errors.pop(pointer)}"
+            yield _problem(display_path, pointer, message)
+    if rust_only_failures:
+        needs = json_pointer(*rust_only_failures[0])
+        for pointer, reason in python_errors.items():
+            message = (
+                f"pattern is not valid in Python's re ({reason}), which this schema needs "
+                f"because the pattern at {needs} uses lookaround or back-references"
+            )
+            yield _problem(display_path, pointer, message)
+
+
+def _metaschema_problems(display_path: str, document: Mapping[str, Any]) -> list[SchemaProblem]:
+    """Everything the draft's metaschema rejects, when the ``jsonschema`` package is installed."""
+    try:
+        from jsonschema import exceptions, validators
+    except ImportError:  # optional: our own checks cover what the models rely on
+        return []
+    validator_class = validators.validator_for(document)
+    validator = validator_class(validator_class.META_SCHEMA)
+    found = []
+    for error in validator.iter_errors(document):
+        best = exceptions.best_match([error])
+        message = best.message if len(best.message) <= 200 else best.message[:199] + "…"
+        found.append(_problem(display_path, tuple(best.absolute_path), message))
+    return found
+
+
+def _overlaps(a: str, b: str) -> bool:
+    return a == b or a.startswith(b + "/") or b.startswith(a + "/")
+
+
+def check_jsonschema(display_path: str, document: Mapping[str, Any]) -> list[SchemaProblem]:
+    """Every problem that would stop ``document`` from becoming models, one per place."""
+    if not isinstance(document, Mapping):
+        kind = type(document).__name__
+        return [
+            _problem(
+                display_path, (), f"not a JSON Schema: the top level is a {kind}, not an object"
+            )
+        ]
+    if "fields" in document or "symbols" in document or document.get("type") in ("record", "fixed"):
+        return [
+            _problem(display_path, (), "this is an Avro schema: save it with the .avsc extension")
+        ]
+    draft = _draft(document)
+    if draft is None:
+        message = (
+            f"unsupported JSON Schema draft {_short(document.get('$schema'))}; "
+            "use draft-07, 2019-09 or 2020-12"
+        )
+        return [_problem(display_path, ("$schema",), message)]
+    if not _ROOT_KEYWORDS & document.keys():
+        expected = ", ".join(sorted(_ROOT_KEYWORDS))
+        return [
+            _problem(display_path, (), f"no schema at the top level: expected one of {expected}")
+        ]
+
+    problems: list[SchemaProblem] = []
+    patterns: list[tuple[tuple[str | int, ...], str]] = []
+    root = dict(document)
+    for node, pointer in _subschemas(root, ()):
+        if isinstance(node, bool):
+            continue
+        if not isinstance(node, dict):
+            problems.append(
+                _problem(display_path, pointer, "a schema must be an object or a boolean")
+            )
+            continue
+        for key, message in _keyword_problems(node):
+            problems.append(_problem(display_path, (*pointer, key), message))
+        if "$ref" in node and (bad_ref := _ref_problem(root, node["$ref"])) is not None:
+            problems.append(_problem(display_path, (*pointer, "$ref"), bad_ref))
+        if isinstance(node.get("properties"), dict):
+            for message in _attribute_clashes(node["properties"]):
+                problems.append(_problem(display_path, (*pointer, "properties"), message))
+        if isinstance(node.get("pattern"), str):
+            patterns.append(((*pointer, "pattern"), node["pattern"]))
+    problems.extend(_pattern_problems(display_path, patterns))
+    ours = [p.pointer for p in problems]
+    for extra in _metaschema_problems(display_path, document):
+        if not any(_overlaps(extra.pointer, pointer) for pointer in ours):
+            problems.append(extra)
+    return sorted(set(problems))
+
+
+# ---------------------------------------------------------------------------------------------
+# Rendering
+
+
+def _has_object(value: Any) -> bool:
+    if isinstance(value, dict):
+        return True
+    return isinstance(value, list) and any(_has_object(item) for item in value)
+
+
+def _string_enum(node: dict[str, Any]) -> list[str] | None:
+    """The string values of an enum of strings (possibly with null), else None."""
+    values = node.get("enum")
+    kind = node.get("type", "string")
+    kinds = set(kind) if isinstance(kind, list) else {kind}
+    if not isinstance(values, list) or not kinds <= {"string", "null"}:
+        return None
+    strings = [v for v in values if v is not None]
+    return strings if strings and all(isinstance(v, str) for v in strings) else None
+
+
+def _normalise(node: dict[str, Any]) -> None:
+    """Reshape one schema (in a private copy) so that the library renders what we want."""
+    # JSON Schema defaults only annotate. An object-valued one would be written as a dict
+    # assigned to a model-typed attribute, which mypy rejects: leave it out.
+    if _has_object(node.get("default")):
+        del node["default"]
+    strings = _string_enum(node)
+    if strings is None:
+        return
+    if len(strings) == len(node["enum"]):
+        node["type"] = "string"  # an untyped enum of strings would become a plain Enum
+    else:  # a nullable enum: StrEnum | None rather than an Enum with a None member
+        del node["enum"]
+        node.pop("type", None)
+        node["anyOf"] = [{"type": "string", "enum": strings}, {"type": "null"}]
+
+
+def _nullable_definitions(document: dict[str, Any]) -> None:
+    """A nullable enum definition becomes a plain one, and each reference to it nullable.
+
+    Left alone it would render as a RootModel around an enum named ``<Name>1``.
+    """
+    pointers = set()
+    for key in ("$defs", "definitions"):
+        definitions = document.get(key)
+        for name, node in definitions.items() if isinstance(definitions, dict) else ():
+            strings = _string_enum(node) if isinstance(node, dict) else None
+            if strings is not None and len(strings) < len(node["enum"]):
+                node.update(type="string", enum=strings)
+                pointers.add(json_pointer(key, name))
+    nodes = [node for node, _ in _subschemas(document, ()) if isinstance(node, dict)]
+    for node in nodes:
+        ref = node.get("$ref")
+        if isinstance(ref, str) and unquote(ref[1:]) in pointers and "anyOf" not in node:
+            node["anyOf"] = [{"$ref": node.pop("$ref")}, {"type": "null"}]
+
+
+def _prepare(item: JsonSchemaInput) -> dict[str, Any]:
+    """A normalised copy of the document whose root model gets the name ``root_class``."""
+    document: dict[str, Any] = json.loads(json.dumps(item.document))
+    document.pop("$id", None)  # local refs only; a remote base must not be fetched
+    if "enum" in document:
+        # A model must wrap a top-level enum: the enum moves to a definition.
+        defs_key = "definitions" if "definitions" in document else "$defs"
+        definitions = document.setdefault(defs_key, {})
+        enum_name = naming.unique(f"{item.root_class}Enum", set(definitions))
+        keep = {"$schema", "$defs", "definitions", "title", "description"}
+        definitions[enum_name] = {k: document.pop(k) for k in list(document) if k not in keep}
+        document["$ref"] = f"#/{defs_key}/{enum_name}"
+    _nullable_definitions(document)
+    for node, _ in _subschemas(document, ()):
+        if isinstance(node, dict):
+            _normalise(node)
+    document["title"] = item.root_class
+    return document
+
+
+def _property_names(document: Any) -> set[str]:
+    names: set[str] = set()
+    for node, _ in _subschemas(document, ()):
+        if isinstance(node, dict) and isinstance(node.get("properties"), dict):
+            names.update(node["properties"])
+    return names
+
+
+def _root_clashes(item: JsonSchemaInput, roots: set[str]) -> Iterator[SchemaProblem]:
+    """Definitions whose class would take the payload's name (the library renames the root)."""
+    for key in ("$defs", "definitions"):
+        definitions = item.document.get(key)
+        for name in definitions if isinstance(definitions, Mapping) else ():
+            if _class_name(name, roots) == item.root_class:
+                message = (
+                    f"definition {name!r} would get the class name {item.root_class!r} of the "
+                    "topic's payload model; rename the definition or the payload model"
+                )
+                yield _problem(item.display_path, (key, name), message)
+
+
+def _class_name(name: str, roots: set[str]) -> str:
+    return name if name in roots else naming.class_name(name)
+
+
+def _generate(folder: Path, items: Sequence[JsonSchemaInput]) -> dict[str, str]:
+    """One datamodel-codegen run over ``folder``: module key -> code."""
+    from datamodel_code_generator import generate
+    from datamodel_code_generator.enums import DataModelType, DefaultValueType, InputFileType
+    from datamodel_code_generator.format import PythonVersion
+
+    roots = {item.root_class for item in items}
+    wire_names = sorted(set().union(*(_property_names(item.document) for item in items)))
+    aliases = {wire: naming.attribute_name(wire) for wire in wire_names}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = generate(
+            folder,
+            input_file_type=InputFileType.JsonSchema,
+            output_model_type=DataModelType.PydanticV2BaseModel,
+            target_python_version=PythonVersion.PY_311,
+            custom_file_header=_MARKER,
+            disable_timestamp=True,
+            formatters=[],  # GEN's single ruff pass sorts imports and formats everything
+            settings_path=folder,  # never read the caller's pyproject.toml
+            snake_case_field=True,
+            aliases={wire: name for wire, name in aliases.items() if wire != name},
+            allow_population_by_field_name=True,
+            custom_class_name_generator=lambda name: _class_name(name, roots),
+            treat_dot_as_module=False,
+            collapse_root_models=True,
+            use_annotated=True,
+            field_constraints=True,
+            use_standard_collections=True,
+            use_union_operator=True,
+            use_double_quotes=True,
+            use_subclass_enum=True,
+            capitalise_enum_members=True,
+            deserialize_default_values=(DefaultValueType.Enum,),
+            strict_nullable=True,
+            use_schema_description=True,
+            allow_remote_refs=False,
+        )
+    if isinstance(result, str):  # one module only
+        return {items[0].key: result}
+    assert isinstance(result, Mapping), "datamodel-codegen wrote files instead of returning code"
+    return {Path(*parts).stem: code for parts, code in result.items() if parts[-1] != "__init__.py"}
+
+
+def _run(items: Sequence[JsonSchemaInput], workdir: Path) -> dict[str, str]:
+    folder = workdir / "schemas"
+    folder.mkdir()
+    for item in items:
+        text = json.dumps(_prepare(item), ensure_ascii=False, indent=1)
+        (folder / f"{item.key}.json").write_text(text, encoding="utf-8")
+    return _generate(folder, items)
+
+
+def _blame(items: Sequence[JsonSchemaInput], error: Exception) -> list[SchemaProblem]:
+    """After a failed batch, find the inputs that fail alone (the batch hides which one did)."""
+    failures = []
+    for item in items:
+        try:
+            with tempfile.TemporaryDirectory(prefix="pubsub-gen-") as workdir:
+                _run([item], Path(workdir))
+        except Exception as alone:  # the library raises many types; each becomes a problem
+            failures.append((item, alone))
+    failures = failures or [(item, error) for item in items]
+    return [
+        _problem(item.display_path, (), f"cannot generate models: {' '.join(str(exc).split())}")
+        for item, exc in failures
+    ]
+
+
+def _escape(char: str) -> str:
+    """One character inside a double-quoted literal, ASCII only (ruff RUF001-RUF003)."""
+    if char in '\\"':
+        return "\\" + char
+    return char if " " <= char <= "~" else ascii(char)[1:-1]
+
+
+def _string_literal(value: str) -> str:
+    """A literal for schema text: escaped, and split in pieces when long (ruff E501)."""
+    pieces: list[str] = []
+    piece = ""
+    for char in value:
+        if len(piece) >= _PIECE:
+            pieces.append(piece)
+            piece = ""
+        piece += _escape(char)
+    literals = [f'"{p}"' for p in [*pieces, piece]]
+    return literals[0] if len(literals) == 1 else "(" + " ".join(literals) + ")"
+
+
+def _docstring_literal(value: str) -> str:
+    """A docstring with the same text: escaped, long lines wrapped at spaces."""
+    lines: list[str] = []
+    for line in value.split("\n"):
+        indent = line[: len(line) - len(line.lstrip(" "))]
+        text = "".join(_escape(char) for char in line[len(indent) :])
+        wrapped = textwrap.wrap(text, 96 - len(indent), break_long_words=False) or [""]
+        lines.extend(indent + part if part else "" for part in wrapped)
+    lines[-1] = lines[-1] or value.rsplit("\n", 1)[-1]  # the closing quotes keep their indent
+    return '"""' + "\n".join(lines) + '"""'
+
+
+def _lint_safe(source: str) -> str:
+    """Re-spell the string literals that would break ``ruff check`` (long, non-ASCII)."""
+    offsets = [0]
+    for line in source.split("\n"):  # tokenize counts lines at "\n" only
+        offsets.append(offsets[-1] + len(line) + 1)
+    edits = []
+    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+        if token.type != tokenize.STRING:
+            continue
+        value = ast.literal_eval(token.string)
+        docstring = token.string.startswith(('"""', "'''"))
+        lines = token.string.split("\n")
+        short = all(len(line) <= 96 and line.isprintable() for line in lines)
+        if docstring and short and token.string.isascii():
+            continue
+        if (
+            not docstring
+            and len(token.string) <= _PIECE
+            and value.isascii()
+            and value.isprintable()
+        ):
+            continue
+        literal = _docstring_literal(value) if docstring else _string_literal(value)
+        start = offsets[token.start[0] - 1] + token.start[1]
+        edits.append((start, offsets[token.end[0] - 1] + token.end[1], literal))
+    for start, end, literal in reversed(edits):
+        source = source[:start] + literal + source[end:]
+    return source
+
+
+def _tidy(code: str) -> str:
+    lines = code.split("\n")
+    if lines[0].strip() != _MARKER:
+        raise RuntimeError(f"unexpected datamodel-codegen header: {lines[0]!r}")
+    source = "\n".join(lines[1:]).strip("\n") + "\n"
+    # Typed extras come as ``Dict[...]`` (ruff UP006); the unused import goes in GEN's ruff pass.
+    source = source.replace("'__pydantic_extra__': Dict[", "'__pydantic_extra__': dict[")
+    return _lint_safe(source)
+
+
+def render_jsonschema_models(inputs: Sequence[JsonSchemaInput]) -> dict[str, JsonSchemaModels]:
+    """Models of every input, keyed by ``key``, from one datamodel-codegen run.
+
+    Raises ``SchemaError`` for problems only rendering finds (a definition taking the payload
+    model's name, or anything the library refuses); ``check_jsonschema`` runs first.
+    """
+    if not inputs:
+        return {}
+    keys = [item.key for item in inputs]
+    if len(set(keys)) != len(keys) or not all(key.isidentifier() for key in keys):
+        raise ValueError(f"input keys must be unique identifiers: {keys}")
+    roots = {item.root_class for item in inputs}
+    clashes = [problem for item in inputs for problem in _root_clashes(item, roots)]
+    if clashes:
+        raise SchemaError(clashes)
+    try:
+        with tempfile.TemporaryDirectory(prefix="pubsub-gen-") as workdir:
+            modules = _run(inputs, Path(workdir))
+    except Exception as error:  # the library raises many types; report per schema
+        raise SchemaError(_blame(inputs, error)) from error
+    rendered = {}
+    for item in inputs:
+        source = _tidy(modules[item.key])
+        tree = ast.parse(source)
+        names = tuple(node.name for node in tree.body if isinstance(node, ast.ClassDef))
+        if item.root_class not in names:
+            raise RuntimeError(f"{item.display_path}: no class {item.root_class} in the models")
+        rendered[item.key] = JsonSchemaModels(source, item.root_class, names)
+    return rendered

@@ -1,0 +1,117 @@
+"""Step 5: compare the formatted output with the destination and write only what changed.
+
+Files the tool owns are replaced when their content differs and removed when no topic
+produces them any more (recognized by their header). Files owned by the user (handler stubs,
+test skeletons) are written only when missing, and never count as stale.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pubsub_gen.render import HEADER_PREFIX, RenderedFile
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run would change under ``out``."""
+
+    out: Path
+    create: tuple[RenderedFile, ...] = ()
+    update: tuple[RenderedFile, ...] = ()
+    unchanged: tuple[RenderedFile, ...] = ()
+    remove: tuple[Path, ...] = ()  # generated files no topic produces any more
+    user_skipped: tuple[RenderedFile, ...] = field(default=())  # user files that already exist
+
+    @property
+    def stale(self) -> list[str]:
+        """One line per file that ``--check`` reports."""
+        lines = [f"missing: {self.out / f.path}" for f in self.create if f.owned_by_tool]
+        lines += [f"stale: {self.out / f.path}" for f in self.update]
+        lines += [f"obsolete: {path}" for path in self.remove]
+        return sorted(lines, key=lambda line: line.split(": ", 1)[1])
+
+    def diff(self) -> str:
+        """Unified diffs of every change the run would make."""
+        chunks: list[str] = []
+        for rendered in sorted((*self.create, *self.update), key=lambda f: f.path):
+            if not rendered.owned_by_tool:
+                continue
+            target = self.out / rendered.path
+            old = _read(target) or ""
+            chunks.extend(
+                difflib.unified_diff(
+                    old.splitlines(keepends=True),
+                    rendered.content.splitlines(keepends=True),
+                    fromfile=str(target) if old else "/dev/null",
+                    tofile=str(target),
+                )
+            )
+        for path in self.remove:
+            old = _read(path) or ""
+            chunks.extend(
+                difflib.unified_diff(
+                    old.splitlines(keepends=True), [], fromfile=str(path), tofile="/dev/null"
+                )
+            )
+        return "".join(chunks)
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (FileNotFoundError, IsADirectoryError, UnicodeDecodeError):
+        return None
+
+
+def plan(out: Path, files: Sequence[RenderedFile], packages: Sequence[Path]) -> Plan:
+    """Compare ``files`` with what is under ``out``; ``packages``: folders the tool owns."""
+    create: list[RenderedFile] = []
+    update: list[RenderedFile] = []
+    unchanged: list[RenderedFile] = []
+    skipped: list[RenderedFile] = []
+    for rendered in files:
+        current = _read(out / rendered.path)
+        if current is None and not (out / rendered.path).exists():
+            create.append(rendered)
+        elif not rendered.owned_by_tool:
+            skipped.append(rendered)
+        elif current == rendered.content:
+            unchanged.append(rendered)
+        else:
+            update.append(rendered)
+    produced = {out / f.path for f in files}
+    remove = sorted(
+        path
+        for package in packages
+        if (out / package).is_dir()
+        for path in (out / package).rglob("*.py")
+        if path not in produced and (_read(path) or "").startswith(HEADER_PREFIX)
+    )
+    return Plan(out, tuple(create), tuple(update), tuple(unchanged), tuple(remove), tuple(skipped))
+
+
+def apply(plan: Plan) -> list[Path]:
+    """Carry out ``plan``; each file is replaced atomically. Returns the paths written."""
+    written: list[Path] = []
+    for rendered in (*plan.create, *plan.update):
+        target = plan.out / rendered.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        try:
+            with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as stream:
+                stream.write(rendered.content)
+            os.chmod(temporary, 0o644)  # mkstemp makes files private
+            os.replace(temporary, target)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        written.append(target)
+    for path in plan.remove:
+        path.unlink()
+    return written

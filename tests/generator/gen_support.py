@@ -1,0 +1,62 @@
+"""Helpers of the generator tests: write schema folders, generate, import the result."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pubsub_gen
+
+REPO = Path(__file__).resolve().parents[2]
+SCHEMAS = REPO / "schemas"
+GOLDEN = REPO / "generated_example"
+CONFORMANCE = REPO.parent / "shared" / "conformance" / "avro"
+
+
+def write_schemas(folder: Path, files: Mapping[str, Any]) -> Path:
+    """Write ``{"name.avsc": document or raw text}`` into ``folder``; returns it."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, content in files.items():
+        text = content if isinstance(content, str) else json.dumps(content, indent=2)
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+def generate(schemas: Path, out: Path, package: str = "events", **options: Any) -> Any:
+    return pubsub_gen.generate(schemas, out, package=package, **options)
+
+
+@contextmanager
+def imported(out: Path, package: str) -> Iterator[ModuleType]:
+    """Import the generated ``package`` from ``out``; forgets it afterwards."""
+    sys.path.insert(0, str(out))
+    try:
+        yield importlib.import_module(package)
+    finally:
+        sys.path.remove(str(out))
+        for name in [n for n in sys.modules if n == package or n.startswith(package + ".")]:
+            del sys.modules[name]
+
+
+def tree(folder: Path) -> dict[str, bytes]:
+    """Every file under ``folder`` by relative POSIX path (caches left out)."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_bytes()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file() and "__pycache__" not in path.parts
+    }
+
+
+def record(name: str, *fields: Mapping[str, Any], **extra: Any) -> dict[str, Any]:
+    """An Avro record schema."""
+    return {"type": "record", "name": name, "fields": list(fields), **extra}
+
+
+def field(name: str, type_: Any, **extra: Any) -> dict[str, Any]:
+    return {"name": name, "type": type_, **extra}

@@ -1,0 +1,84 @@
+"""Generated code passes the project's own ruff and ``mypy --strict`` settings."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from avro_features import FEATURES
+from gen_support import CONFORMANCE, REPO, SCHEMAS, generate, write_schemas
+from test_gen_injection import HOSTILE
+
+import pubsub_gen
+
+BIN = Path(sys.executable).parent
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every kind of output side by side: examples, features, conformance, hostile text."""
+    root = tmp_path_factory.mktemp("quality")
+    out = root / "out"
+    pubsub_gen.generate(SCHEMAS, out, package="examples")
+    features = write_schemas(
+        root / "features", {f"{n}.avsc": json.dumps(s) for n, s in FEATURES.items()}
+    )
+    generate(features, out, package="features", encoding="binary")
+    if CONFORMANCE.is_dir():
+        generate(CONFORMANCE, out, package="conformance")
+    hostile = {
+        f"hostile_{i}.avsc": {
+            "type": "record",
+            "name": f"Hostile{i}",
+            "doc": text,
+            "fields": [{"name": "x", "type": "string", "default": text, "doc": text}],
+        }
+        for i, text in enumerate(HOSTILE)
+    }
+    generate(write_schemas(root / "hostile", hostile), out, package="hostile")
+    return out
+
+
+def run(*command: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(command, cwd=cwd, capture_output=True, text=True, check=False)
+
+
+def test_generated_code_passes_ruff_check(generated: Path) -> None:
+    config = REPO / "pyproject.toml"
+    done = run(BIN / "ruff", "check", "--no-cache", "--config", config, ".", cwd=generated)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_generated_code_is_ruff_formatted(generated: Path) -> None:
+    config = REPO / "pyproject.toml"
+    done = run(
+        BIN / "ruff", "format", "--check", "--no-cache", "--config", config, ".", cwd=generated
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_generated_code_passes_mypy_strict(generated: Path, tmp_path: Path) -> None:
+    done = run(
+        BIN / "mypy",
+        "--strict",
+        "--config-file",
+        REPO / "pyproject.toml",
+        "--cache-dir",
+        tmp_path / "mypy-cache",
+        ".",
+        cwd=generated,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_generated_lines_fit_in_100_columns(generated: Path) -> None:
+    long_lines = [
+        f"{path}:{number}"
+        for path in generated.rglob("*.py")
+        for number, line in enumerate(path.read_text().splitlines(), 1)
+        if len(line) > 100
+    ]
+    assert not long_lines
