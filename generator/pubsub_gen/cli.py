@@ -15,6 +15,13 @@ from pubsub_gen.config import ENCODINGS, ConfigError, load_config
 from pubsub_gen.errors import SchemaError
 from pubsub_gen.pipeline import run
 
+# The other commands live in their own module, imported only when one of them runs.
+_LAZY_COMMANDS = {
+    "check-compat": "check_compat",
+    "asyncapi": "asyncapi",
+    "push-schemas": "push_schemas",
+}
+
 
 class _DefaultGroup(click.Group):
     """A group whose first argument, when it is not a command, goes to ``generate``."""
@@ -22,9 +29,20 @@ class _DefaultGroup(click.Group):
     default_command = "generate"
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        if not args or (args[0] not in self.commands and args[0] not in ("--help", "--version")):
+        known = {*self.commands, *_LAZY_COMMANDS, "-h", "--help", "--version"}
+        if not args or args[0] not in known:
             args = [self.default_command, *args]
         return super().parse_args(ctx, args)
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *_LAZY_COMMANDS})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in _LAZY_COMMANDS and cmd_name not in self.commands:
+            from pubsub_gen import commands
+
+            self.add_command(getattr(commands, _LAZY_COMMANDS[cmd_name]), cmd_name)
+        return super().get_command(ctx, cmd_name)
 
 
 @click.group(cls=_DefaultGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -78,6 +96,7 @@ def _report(result: Any, *, check: bool, diff: bool) -> None:
         if result.stale:
             click.echo("generated code is out of date: run pubsub-gen to update it", err=True)
             raise SystemExit(1)
+        click.echo(f"{len(result.unchanged)} files up to date")
         return
     for path in result.written:
         click.echo(f"wrote {path}")

@@ -47,8 +47,16 @@ _RESERVED_CLASSES = frozenset(
         "timedelta",
         "Optional",
         "Union",
+        "AwareDatetime",
+        "NaiveDatetime",
+        "Iterable",
+        "Mapping",
+        "MappingProxyType",
     }
 )
+
+# Names that linters reject as easy to misread (pycodestyle E741).
+_AMBIGUOUS = frozenset({"l", "I", "O"})
 
 _WORD = re.compile(r"[A-Z]+(?=[A-Z][a-z0-9])|[A-Z]?[a-z0-9]+|[A-Z]+|[0-9]+")
 
@@ -83,7 +91,12 @@ def _make_identifier(name: str, fallback: str) -> str:
 def attribute_name(wire_name: str) -> str:
     """The safe snake_case attribute of a model field whose wire name is ``wire_name``."""
     name = _make_identifier(snake_case(wire_name), "field")
-    if name in _RESERVED_ATTRIBUTES or name in _BUILTIN_TYPES or name.startswith("model_"):
+    if (
+        name in _RESERVED_ATTRIBUTES
+        or name in _BUILTIN_TYPES
+        or name in _AMBIGUOUS
+        or name.startswith("model_")
+    ):
         name += "_"
     # Pydantic treats leading underscores as private attributes.
     return name.lstrip("_") or "field"
@@ -100,7 +113,8 @@ def class_name(wire_name: str) -> str:
 def enum_member_name(symbol: str) -> str:
     """The member name of an enum symbol: UPPER_SNAKE, made safe."""
     # Upper case never clashes with Enum's own attributes (name, value, ...).
-    return _make_identifier(snake_case(symbol).upper(), "VALUE")
+    name = _make_identifier(snake_case(symbol).upper(), "VALUE")
+    return name + "_" if name in _AMBIGUOUS else name
 
 
 def module_name(stem: str) -> str:

@@ -36,7 +36,7 @@ _LOGICAL = frozenset(
         ("string", "uuid"),
     }
 )
-_COMPLEX = frozenset({"record", "error", "enum", "fixed", "array", "map"})
+_KNOWN = PRIMITIVES | {"record", "error", "enum", "fixed", "array", "map"}
 INT_RANGE = (-(2**31), 2**31 - 1)
 LONG_RANGE = (-(2**63), 2**63 - 1)
 UTC = dt.UTC
@@ -97,7 +97,7 @@ def load_schema(definition: str) -> AvroSchema:
         if isinstance(node, list):
             return AvroType("union", "union", branches=[build(b) for b in node])
         kind = node["type"]
-        if not isinstance(kind, str) or kind not in PRIMITIVES | _COMPLEX:
+        if not isinstance(kind, str) or kind not in _KNOWN:
             return build(kind)  # {"type": <a type or a name>} wraps that type
         if kind in ("record", "error"):
             record = named[node["name"]] = AvroType("record", "record", name=node["name"])
@@ -185,7 +185,6 @@ class Models:
         root = schema.root
         if root.kind == "record" and not self.is_root:
             self.by_name.setdefault(root.name or "", model)
-        self.name_of = {cls: name for name, cls in self.by_name.items()}
         self._attrs: dict[tuple[type[Any], AvroType], list[tuple[str, str]]] = {}
         for name, cls in self.by_name.items():
             node = schema.named.get(name)

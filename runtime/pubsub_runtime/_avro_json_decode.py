@@ -34,9 +34,12 @@ class Invalid(Exception):
         return "".join(reversed(self.path)).lstrip(".") or "message"
 
 
+_JSON_NAMES = {str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+_JSON_NAMES |= {dict: "an object", list: "an array", type(None): "null"}
+
+
 def _expect(what: str, value: Any) -> Invalid:
-    shown = "null" if value is None else type(value).__name__
-    return Invalid(f"expected {what}, got {shown}")
+    return Invalid(f"expected {what}, got {_JSON_NAMES.get(type(value), type(value).__name__)}")
 
 
 def _integer(kind: str) -> Conv:

@@ -86,9 +86,7 @@ class JsonSchemaCodec:
     def encode(self, value: Any) -> bytes:
         try:
             instance = value if isinstance(value, self.model) else self.model.model_validate(value)
-            text = instance.model_dump_json(
-                by_alias=True, exclude=_exclusions(instance), warnings="error"
-            )
+            text = instance.model_dump_json(by_alias=True, exclude=_exclusions(instance))
         except Exception as exc:
             raise EncodeError(self.topic, one_line(exc)) from exc
         return text.encode()

@@ -92,8 +92,14 @@ FEATURES: dict[str, Any] = {
         field("price", _logical("bytes", "decimal", precision=9, scale=3)),
         field(
             "amount",
-            {"type": "fixed", "name": "Amount", "size": 6, "logicalType": "decimal",
-             "precision": 14, "scale": 2},
+            {
+                "type": "fixed",
+                "name": "Amount",
+                "size": 6,
+                "logicalType": "decimal",
+                "precision": 14,
+                "scale": 2,
+            },
         ),
         field("id", _logical("string", "uuid")),
         field("day", _logical("int", "date")),

@@ -138,3 +138,11 @@ def test_console_script_and_python_m_work(project: Path) -> None:
     assert tree(project / "src") == before
     done = subprocess.run([script, "--version"], capture_output=True, text=True, check=False)
     assert done.stdout.startswith("pubsub-gen, version ")
+
+
+def test_other_commands_sit_beside_generate() -> None:
+    code, out, _ = run("--help")
+    assert code == 0
+    for command in ("generate", "check-compat", "asyncapi", "push-schemas"):
+        assert command in out
+    assert run("check-compat", "--help")[0] == 0

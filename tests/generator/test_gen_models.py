@@ -128,8 +128,12 @@ def test_same_short_name_in_two_namespaces_gets_a_qualified_class(features: Modu
 
 def test_recursive_records_validate_nested_data(features: ModuleType) -> None:
     tree = features.Tree.model_validate(
-        {"label": "a", "children": [{"label": "b", "children": [], "parent": None, "by_name": {}}],
-         "parent": None, "by_name": {}}
+        {
+            "label": "a",
+            "children": [{"label": "b", "children": [], "parent": None, "by_name": {}}],
+            "parent": None,
+            "by_name": {},
+        }
     )
     assert isinstance(tree.children[0], features.Tree)
     ping = features.Ping.model_validate({"pong": {"ping": {"pong": None}}})

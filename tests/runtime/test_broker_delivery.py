@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable
 
 import pytest
+from google.api_core.exceptions import NotFound
 
 from pubsub_runtime import Message, PubSubBroker
 from pubsub_runtime.testing import Emulator
@@ -37,32 +38,6 @@ async def test_a_published_message_reaches_the_handler_with_its_id(
     assert message.ordering_key is None
     assert message.payload is None
     assert message.publish_time.tzinfo is not None
-
-
-async def test_an_acked_message_is_not_redelivered(
-    pubsub_emulator: Emulator, unique_name: Callable[[str], str]
-) -> None:
-    broker = PubSubBroker(pubsub_emulator.project_id)
-    topic = unique_name("acked")
-    deliveries: list[str] = []
-    second_message = asyncio.Event()
-
-    @broker.subscriber("acked", topic_name=topic, subscription_name=unique_name("acked-sub"))
-    async def handle(message: Message) -> None:
-        deliveries.append(message.data.decode())
-        if message.data == b"second":
-            second_message.set()
-
-    async with broker:
-        await broker.publish(topic_name=topic, data="first")
-        # A nack is redelivered at once on the emulator; an ack never: by the time a later
-        # message has been handled, a redelivery of the first would have come before it.
-        await asyncio.sleep(0.5)
-        await broker.publish(topic_name=topic, data="second")
-        await asyncio.wait_for(second_message.wait(), WAIT)
-        await asyncio.sleep(0.5)
-
-    assert deliveries == ["first", "second"]
 
 
 async def test_data_types_are_encoded(
@@ -224,3 +199,37 @@ async def test_subscriber_state_follows_the_broker(
     assert (subscriber.state, broker.started, broker.stopping) == ("running", True, False)
     await broker.stop()
     assert (subscriber.state, broker.started, broker.stopping) == ("stopped", False, False)
+
+
+async def test_publishing_to_a_missing_topic_fails_unless_autocreate(
+    pubsub_emulator: Emulator, unique_name: Callable[[str], str]
+) -> None:
+    broker = PubSubBroker(pubsub_emulator.project_id)
+    topic = unique_name("missing")
+    try:
+        with pytest.raises(NotFound):
+            await broker.publish(topic_name=topic, data=b"x")
+        message_id = await broker.publish(topic_name=topic, data=b"x", autocreate=True)
+        assert message_id
+    finally:
+        await broker.stop()
+
+
+async def test_concurrent_publishes_each_get_their_own_id(
+    pubsub_emulator: Emulator, unique_name: Callable[[str], str]
+) -> None:
+    broker = PubSubBroker(pubsub_emulator.project_id, publish_max_messages=7)
+    topic, received = unique_name("burst"), asyncio.Queue[Message]()
+
+    @broker.subscriber("burst", topic_name=topic, subscription_name=unique_name("burst-sub"))
+    async def handle(message: Message) -> None:
+        await received.put(message)
+
+    async with broker:
+        ids = await asyncio.gather(
+            *(broker.publish(topic_name=topic, data=str(i)) for i in range(50))
+        )
+        messages = [await asyncio.wait_for(received.get(), WAIT) for _ in range(50)]
+
+    assert len(set(ids)) == 50
+    assert {m.id: m.data for m in messages} == {ids[i]: str(i).encode() for i in range(50)}

@@ -1,4 +1,4 @@
-"""Graceful stop: in-flight handlers finish and their acks land; the rest is nacked."""
+"""Acks reach Pub/Sub, also from handlers finishing during a stop; the rest is nacked."""
 
 from __future__ import annotations
 
@@ -37,6 +37,32 @@ async def pull_for(subscription: str, seconds: float) -> list[bytes]:
     finally:
         await client.transport.close()
     return seen
+
+
+async def test_an_acked_message_is_not_delivered_again(
+    pubsub_emulator: Emulator, unique_name: Callable[[str], str]
+) -> None:
+    broker = PubSubBroker(pubsub_emulator.project_id)
+    topic = unique_name("acked")
+    handled = asyncio.Event()
+
+    @broker.subscriber(
+        "acked",
+        topic_name=topic,
+        subscription_name=unique_name("acked-sub"),
+        ack_deadline_seconds=ACK_DEADLINE,
+    )
+    async def handle(message: Message) -> None:
+        handled.set()
+
+    async with broker:
+        await broker.publish(topic_name=topic, data="handled")
+        await asyncio.wait_for(handled.wait(), WAIT)
+    await broker.publish(topic_name=topic, data="published after the stop")
+
+    # Past the ack deadline an unacked message would be back; only the new one may come.
+    path = broker.subscribers[0].subscription_path
+    assert await pull_for(path, ACK_DEADLINE + 2) == [b"published after the stop"]
 
 
 async def test_stop_lets_a_handler_finish_acks_it_and_nacks_what_outlives_the_timeout(

@@ -67,8 +67,15 @@ def py_doc(text: str | None) -> str | None:
 
 def _docstring_escape(text: str) -> str:
     """``text`` as the body of a triple-quoted string: printable ASCII, escapes for the rest."""
-    escaped = ascii(text)[1:-1]  # escapes backslashes, controls, non-ASCII; maybe ' as \'
-    return escaped.replace("\\'", "'").replace('"', '\\"')
+    return "".join(_escape_char(char) for char in text)
+
+
+def _escape_char(char: str) -> str:
+    if char in '\\"':
+        return "\\" + char
+    if " " <= char <= "~":
+        return char
+    return ascii(char)[1:-1]  # \n, \x00, \u2028, \U0001f600...
 
 
 def py_text(text: str | None) -> str | None:
