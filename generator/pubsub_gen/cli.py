@@ -13,6 +13,7 @@ import click
 from pubsub_gen import __version__
 from pubsub_gen.config import ENCODINGS, ConfigError, load_config
 from pubsub_gen.errors import SchemaError
+from pubsub_gen.format import FormatError
 from pubsub_gen.pipeline import run
 
 # The other commands live in their own module, imported only when one of them runs.
@@ -83,6 +84,9 @@ def generate(
             click.echo(str(problem), err=True)
         count = len(exc.problems)
         click.echo(f"{count} problem{'s' * (count != 1)} found; nothing written.", err=True)
+        raise SystemExit(1) from None
+    except FormatError as exc:
+        click.echo(str(exc), err=True)
         raise SystemExit(1) from None
     _report(result, check=check, diff=diff)
 

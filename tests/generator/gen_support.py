@@ -45,12 +45,13 @@ def imported(out: Path, package: str) -> Iterator[ModuleType]:
 
 
 def tree(folder: Path) -> dict[str, bytes]:
-    """Every file under ``folder`` by relative POSIX path (caches left out)."""
-    return {
-        path.relative_to(folder).as_posix(): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file() and "__pycache__" not in path.parts
-    }
+    """Every file under ``folder`` by relative POSIX path (caches and hidden folders left out)."""
+    found = {}
+    for path in sorted(folder.rglob("*")):
+        parts = path.relative_to(folder).parts
+        if path.is_file() and not any(p == "__pycache__" or p.startswith(".") for p in parts):
+            found[path.relative_to(folder).as_posix()] = path.read_bytes()
+    return found
 
 
 def record(name: str, *fields: Mapping[str, Any], **extra: Any) -> dict[str, Any]:

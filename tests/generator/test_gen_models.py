@@ -48,7 +48,7 @@ def test_primitives_map_to_python_types(features: ModuleType) -> None:
         "n": None.__class__,
         "b": bool,
         "i": int,
-        "l": int,
+        "l_": int,
         "f": float,
         "d": float,
         "by": bytes,

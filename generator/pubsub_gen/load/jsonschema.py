@@ -195,9 +195,57 @@ def _keyword_problems(node: dict[str, Any]) -> Iterator[tuple[str, str]]:
         yield "required", "required must be an array of property names"
     if "enum" in node and not (isinstance(node["enum"], list) and node["enum"]):
         yield "enum", "enum must be a non-empty array"
+    if isinstance(node.get("const"), dict | list):
+        yield "const", "a const object or array is not supported; use a string, number or boolean"
     for key in _UNSUPPORTED:
         if key in node:
             yield key, f"{key} is not supported; use $ref to a definition"
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {
+    "string": (str,),
+    "integer": (int,),
+    "number": (int, float),
+    "boolean": (bool,),
+    "null": (type(None),),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def _is_json_type(value: Any, kind: Any) -> bool:
+    if isinstance(value, bool) and kind in ("integer", "number"):
+        return False
+    return isinstance(value, _JSON_TYPES.get(kind, ()))
+
+
+def _same(a: Any, b: Any) -> bool:
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def _default_problem(document: Mapping[str, Any], node: dict[str, Any]) -> str | None:
+    """A default the schema itself rejects would be written as a wrongly typed attribute."""
+    default, target = node["default"], node
+    if _has_object(default):
+        return None  # left out when rendering
+    for _ in range(16):  # follow $ref to the schema that says what the value is
+        ref = target.get("$ref")
+        if not isinstance(ref, str) or {"type", "enum", "const"} & target.keys():
+            break
+        found, target = _resolve(document, unquote(ref[1:]))
+        if not found or not isinstance(target, dict):
+            return None
+    text = _short(default)
+    values = target.get("enum")
+    if isinstance(values, list) and not any(_same(default, value) for value in values):
+        return f"default {text} is not one of the enum values"
+    if "const" in target and not _same(default, target["const"]):
+        return f"default {text} differs from const"
+    kind = target.get("type")
+    kinds = kind if isinstance(kind, list) else [kind] if isinstance(kind, str) else []
+    if kinds and not any(_is_json_type(default, k) for k in kinds):
+        return f"default {text} is not of type {' or '.join(map(str, kinds))}"
+    return None
 
 
 def _attribute_clashes(properties: dict[str, Any]) -> Iterator[str]:
@@ -313,6 +361,8 @@ def check_jsonschema(display_path: str, document: Mapping[str, Any]) -> list[Sch
             problems.append(_problem(display_path, (*pointer, key), message))
         if "$ref" in node and (bad_ref := _ref_problem(root, node["$ref"])) is not None:
             problems.append(_problem(display_path, (*pointer, "$ref"), bad_ref))
+        elif "default" in node and (bad := _default_problem(root, node)) is not None:
+            problems.append(_problem(display_path, (*pointer, "default"), bad))
         if isinstance(node.get("properties"), dict):
             for message in _attribute_clashes(node["properties"]):
                 problems.append(_problem(display_path, (*pointer, "properties"), message))
