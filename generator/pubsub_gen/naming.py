@@ -55,6 +55,8 @@ _RESERVED_CLASSES = frozenset(
     }
 )
 
+# Field name prefixes pydantic warns about (its protected namespaces).
+_PROTECTED_PREFIXES = ("model_dump", "model_validate")
 # Names that linters reject as easy to misread (pycodestyle E741).
 _AMBIGUOUS = frozenset({"l", "I", "O"})
 
@@ -91,6 +93,8 @@ def _make_identifier(name: str, fallback: str) -> str:
 def attribute_name(wire_name: str) -> str:
     """The safe snake_case attribute of a model field whose wire name is ``wire_name``."""
     name = _make_identifier(snake_case(wire_name), "field")
+    if name.startswith(_PROTECTED_PREFIXES):
+        return "field_" + name
     if (
         name in _RESERVED_ATTRIBUTES
         or name in _BUILTIN_TYPES

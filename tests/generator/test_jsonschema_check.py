@@ -127,6 +127,22 @@ CASES: list[tuple[str, Any, str, str]] = [
         "/properties/a/$ref",
         "not point at a schema",
     ),
+    (
+        "ref cycle",
+        {
+            **obj(a={"$ref": "#/$defs/A"}),
+            "$defs": {"A": {"$ref": "#/$defs/B"}, "B": {"$ref": "#/$defs/A"}},
+        },
+        "/$defs/A/$ref",
+        "$ref cycle: #/$defs/B -> #/$defs/A -> #/$defs/B",
+    ),
+    ("root ref to itself", {"$schema": D2020, "$ref": "#"}, "/$ref", "root"),
+    (
+        "root ref from a non-object root",
+        {"$schema": D2020, "type": "array", "items": {"$ref": "#"}},
+        "/items/$ref",
+        "needs an object schema at the root",
+    ),
     ("dynamic ref", obj(a={"$dynamicRef": "#node"}), "/properties/a/$dynamicRef", "not supported"),
     (
         "broken pattern",
@@ -165,6 +181,43 @@ CASES: list[tuple[str, Any, str, str]] = [
         "/definitions/A/minItems",
         "non-negative",
     ),
+    ("const object", obj(a={"const": {"k": 1}}), "/properties/a/const", "not supported"),
+    (
+        "default of the wrong type",
+        obj(a={"type": "integer", "default": "x"}),
+        "/properties/a/default",
+        "not of type integer",
+    ),
+    (
+        "null default",
+        obj(a={"type": "string", "default": None}),
+        "/properties/a/default",
+        "default null",
+    ),
+    (
+        "boolean default for a number",
+        obj(a={"type": "number", "default": True}),
+        "/properties/a/default",
+        "type",
+    ),
+    (
+        "default outside the enum",
+        obj(a={"enum": ["x", "y"], "default": "z"}),
+        "/properties/a/default",
+        "enum values",
+    ),
+    (
+        "default outside a referenced enum",
+        {**obj(a={"$ref": "#/$defs/E", "default": "z"}), "$defs": {"E": {"enum": ["x"]}}},
+        "/properties/a/default",
+        "not one of the enum values",
+    ),
+    (
+        "default against const",
+        obj(a={"const": "x", "default": "y"}),
+        "/properties/a/default",
+        "const",
+    ),
     (
         "metaschema only",
         {"$schema": D2020, "type": "object", "dependentRequired": 5},
@@ -186,6 +239,20 @@ def test_bad_schema_is_reported_at_its_place(document: Any, pointer: str, messag
         assert "\n" not in line and line.startswith(f"{WHERE}")
     found = {(p.pointer, p.message) for p in problems}
     assert any(p == pointer and message in m for p, m in found), found
+
+
+def test_fitting_defaults_are_fine() -> None:
+    document = {
+        **obj(
+            a={"type": ["string", "null"], "default": None},
+            b={"$ref": "#/$defs/E", "default": "x"},
+            c={"type": "number", "default": 1},
+            d={"type": "array", "items": {"type": "integer"}, "default": [1]},
+            e={"$ref": "#/$defs/P", "default": {"q": 1}},
+        ),
+        "$defs": {"E": {"enum": ["x", None]}, "P": {"type": "object"}},
+    }
+    assert check_jsonschema(WHERE, document) == []
 
 
 def test_every_problem_of_a_document_is_reported_once() -> None:
@@ -228,6 +295,14 @@ def test_definition_taking_the_payload_name_is_an_error() -> None:
     [problem] = raised.value.problems
     assert (str(problem.path), problem.pointer) == ("schemas/order.json", "/$defs/order")
     assert "class name 'Order'" in problem.message
+
+
+def test_payload_name_shadowing_an_import_is_an_error() -> None:
+    document = obj(a={"type": "string", "maxLength": 3})
+    with pytest.raises(SchemaError) as raised:
+        render_jsonschema_models([item("field", document, "Field")])
+    [problem] = raised.value.problems
+    assert str(problem).startswith("schemas/field.json: the class 'Field' would shadow an import")
 
 
 def test_library_failure_is_blamed_on_the_schema_that_fails_alone(

@@ -184,6 +184,56 @@ FEATURES: dict[str, dict[str, Any]] = {
             },
         },
     },
+    # Keywords the models do not enforce (not, if/then/else, contains...) must still render.
+    "odd": {
+        "$schema": D2020,
+        "title": "Odd",
+        "type": "object",
+        "properties": {
+            "anything": True,
+            "no_items": {"type": "array", "items": False},
+            "negated": {"not": {"type": "string"}},
+            "conditional": {
+                "if": {"type": "string"},
+                "then": {"minLength": 2},
+                "else": {"type": "integer"},
+            },
+            "patterned": {"type": "object", "patternProperties": {"^x-": {"type": "string"}}},
+            "pair": {
+                "type": "array",
+                "prefixItems": [{"type": "string"}, {"type": "integer"}],
+                "items": False,
+            },
+            "keyed": {"type": "object", "propertyNames": {"pattern": "^[a-z]+$"}},
+            "sealed": {
+                "type": "object",
+                "properties": {"a": {"type": "string"}},
+                "unevaluatedProperties": False,
+            },
+            "dependent": {"type": "object", "dependentSchemas": {"a": {"required": ["b"]}}},
+            "containing": {"type": "array", "contains": {"type": "integer"}},
+            "several": {"type": ["string", "integer"]},
+            "annotated_ref": {"$ref": "#/$defs/Point", "description": "A $ref with siblings."},
+            "ref_into_properties": {"$ref": "#/properties/several"},
+            "local_defs": {
+                "$defs": {"N": {"type": "integer"}},
+                "$ref": "#/properties/local_defs/$defs/N",
+            },
+            "nothing": {"const": None},
+            "only_null": {"type": "null"},
+            "halves": {"type": "number", "enum": [1.5, 2.5]},
+            "flags": {"enum": [True, False]},
+            "sized": {"type": "object", "minProperties": 1, "maxProperties": 3},
+            "huge": {"type": "integer", "maximum": 10**30},
+        },
+        "$defs": {"Point": {"type": "object", "properties": {"x": {"type": "integer"}}}},
+    },
+    "counters": {
+        "$schema": D2020,
+        "title": "Counters",
+        "type": "object",
+        "additionalProperties": {"type": "integer"},
+    },
     "names": {
         "$schema": D2020,
         "title": "Names",
@@ -295,6 +345,9 @@ VALID: list[tuple[str, Any]] = [
     ("defaults", {"mode": "fast", "limits": {"max": 1}, "sizes": []}),
     ("combined", {"both": {"name": "n", "on": "2026-05-06"}, "level": 2, "either": 5}),
     ("names", {name: f"value of {name}" for name in AWKWARD}),
+    ("counters", {"a": 1, "b": 2}),
+    ("odd", {"anything": [1], "several": 3, "ref_into_properties": "s", "local_defs": 4}),
+    ("odd", {"annotated_ref": {"x": 1}, "halves": 2.5, "flags": False, "huge": 5}),
 ]
 INVALID: list[tuple[str, Any, str]] = [
     ("customer_registered", {**CUSTOMER, "nickname": "ada"}, "additionalProperties false"),
@@ -368,6 +421,10 @@ INVALID: list[tuple[str, Any, str]] = [
     ("combined", {"both": {"name": "n"}}, "allOf"),
     ("combined", {"both": {"name": "n", "on": "2026-05-06"}, "level": 4}, "integer enum"),
     ("combined", {"both": {"name": "n", "on": "2026-05-06"}, "either": 1.5}, "anyOf"),
+    ("counters", {"a": "1"}, "map root values"),
+    ("odd", {"several": 1.5}, "type list"),
+    ("odd", {"halves": 2}, "number enum"),
+    ("odd", {"sized": {}}, "minProperties"),
 ]
 # jsonschema checks these formats only with optional packages (rfc3339-validator, rfc3987).
 UNCHECKED_FORMATS = {"format date-time", "naive date-time", "format uri"}

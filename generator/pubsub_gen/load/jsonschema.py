@@ -156,6 +156,14 @@ def _ref_problem(document: Mapping[str, Any], ref: Any) -> str | None:
         return f"dangling $ref {ref!r}: nothing is defined at {fragment}"
     if not isinstance(target, dict | bool):
         return f"$ref {ref!r} does not point at a schema"
+    if not fragment and "properties" not in document and document.get("type") != "object":
+        return "a $ref to the root ('#') needs an object schema at the root"
+    seen = [ref]
+    while isinstance(target, dict) and isinstance(target.get("$ref"), str):
+        if target["$ref"] in seen:  # a chain of references that never reaches a schema
+            return f"$ref cycle: {' -> '.join([*seen, target['$ref']])}"
+        seen.append(target["$ref"])
+        found, target = _resolve(document, unquote(target["$ref"][1:]))
     return None
 
 
@@ -486,6 +494,7 @@ def _generate(folder: Path, items: Sequence[JsonSchemaInput]) -> dict[str, str]:
     from datamodel_code_generator.format import PythonVersion
 
     roots = {item.root_class for item in items}
+    # naming decides every attribute name (the library's own rules differ: `self`, `_x`, `über`).
     wire_names = sorted(set().union(*(_property_names(item.document) for item in items)))
     aliases = {wire: naming.attribute_name(wire) for wire in wire_names}
     with warnings.catch_warnings():
@@ -500,7 +509,7 @@ def _generate(folder: Path, items: Sequence[JsonSchemaInput]) -> dict[str, str]:
             formatters=[],  # GEN's single ruff pass sorts imports and formats everything
             settings_path=folder,  # never read the caller's pyproject.toml
             snake_case_field=True,
-            aliases={wire: name for wire, name in aliases.items() if wire != name},
+            aliases={wire: name for wire, name in aliases.items() if wire != name},  # else noisy
             allow_population_by_field_name=True,
             custom_class_name_generator=lambda name: _class_name(name, roots),
             treat_dot_as_module=False,
@@ -509,7 +518,6 @@ def _generate(folder: Path, items: Sequence[JsonSchemaInput]) -> dict[str, str]:
             field_constraints=True,
             use_standard_collections=True,
             use_union_operator=True,
-            use_double_quotes=True,
             use_subclass_enum=True,
             capitalise_enum_members=True,
             deserialize_default_values=(DefaultValueType.Enum,),
@@ -543,9 +551,14 @@ def _blame(items: Sequence[JsonSchemaInput], error: Exception) -> list[SchemaPro
             failures.append((item, alone))
     failures = failures or [(item, error) for item in items]
     return [
-        _problem(item.display_path, (), f"cannot generate models: {' '.join(str(exc).split())}")
+        _problem(item.display_path, (), f"cannot generate models: {_without_workdir(exc)}")
         for item, exc in failures
     ]
+
+
+def _without_workdir(error: Exception) -> str:
+    """The library's message, without the random temporary folder it may name."""
+    return re.sub(r"\S*pubsub-gen-[^/\\\s]+[/\\]schemas[/\\]", "", " ".join(str(error).split()))
 
 
 def _escape(char: str) -> str:
@@ -640,12 +653,24 @@ def render_jsonschema_models(inputs: Sequence[JsonSchemaInput]) -> dict[str, Jso
             modules = _run(inputs, Path(workdir))
     except Exception as error:  # the library raises many types; report per schema
         raise SchemaError(_blame(inputs, error)) from error
-    rendered = {}
+    rendered, problems = {}, []
     for item in inputs:
         source = _tidy(modules[item.key])
         tree = ast.parse(source)
         names = tuple(node.name for node in tree.body if isinstance(node, ast.ClassDef))
-        if item.root_class not in names:
-            raise RuntimeError(f"{item.display_path}: no class {item.root_class} in the models")
+        imported = {
+            alias.asname or alias.name
+            for node in tree.body
+            if isinstance(node, ast.ImportFrom)
+            for alias in node.names
+        }
+        # The library renames a class that would shadow an import; the payload must keep its name.
+        for name in sorted(imported.intersection(names) | ({item.root_class} - set(names))):
+            message = (
+                f"the class {name!r} would shadow an import of the models; choose another name"
+            )
+            problems.append(_problem(item.display_path, (), message))
         rendered[item.key] = JsonSchemaModels(source, item.root_class, names)
+    if problems:
+        raise SchemaError(problems)
     return rendered
