@@ -16,8 +16,9 @@ class SchemaProblem:
     message: str
 
     def __str__(self) -> str:
-        where = f"{self.path}:{self.pointer}" if self.pointer else str(self.path)
-        # One line per problem, whatever the message holds.
+        # One line per problem, whatever the pointer (a property name) or the message holds.
+        pointer = self.pointer.encode("unicode_escape").decode("ascii")
+        where = f"{self.path}:{pointer}" if pointer else str(self.path)
         return f"{where}: {' '.join(self.message.split())}"
 
 

@@ -95,7 +95,8 @@ class JsonSchemaCodec:
         try:
             if isinstance(data, memoryview):
                 data = data.tobytes()
-            return self.model.model_validate_json(data)
+            # Strict: JSON Schema types are strict ('10' is not an integer, 'yes' not a bool).
+            return self.model.model_validate_json(data, strict=True)
         except ValidationError as exc:
             raise DecodeError(self.topic, validation_reason(exc)) from exc
         except Exception as exc:
