@@ -121,9 +121,18 @@ def enum_member_name(symbol: str) -> str:
     return name + "_" if name in _AMBIGUOUS else name
 
 
+# Modules and folders of the generated package that are not topics.
+_SERVICE_MODULES = frozenset({"app", "broker", "handlers", "samples", "tests"})
+
+
 def module_name(stem: str) -> str:
-    """The module of a topic's generated code: ``order-placed`` -> ``order_placed``."""
-    return _make_identifier(snake_case(stem), "topic")
+    """The module of a topic's generated code: ``order-placed`` -> ``order_placed``.
+
+    A stem named like one of the package's service modules (``broker``, ``app``...) gets a
+    ``_topic`` suffix.
+    """
+    name = _make_identifier(snake_case(stem), "topic")
+    return f"{name}_topic" if name in _SERVICE_MODULES else name
 
 
 def publisher_name(topic_name: str) -> str:

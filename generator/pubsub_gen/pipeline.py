@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tempfile
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from pubsub_gen import write
 from pubsub_gen.config import Config
@@ -26,7 +26,8 @@ class GenerateResult:
     removed: tuple[Path, ...] = ()
     stale: tuple[str, ...] = ()  # check/diff: one line per missing, stale or obsolete file
     diff: str = ""
-    files: tuple[Path, ...] = field(default=())  # every file the tool produces
+    files: tuple[Path, ...] = field(default=())  # every file the tool owns (and regenerates)
+    user_files: tuple[Path, ...] = ()  # the user's files: written when missing, then left alone
 
     @property
     def up_to_date(self) -> bool:
@@ -43,20 +44,25 @@ def run(config: Config, *, version: str, check: bool = False, diff: bool = False
     formatted = _format(rendered)
     package = Path(*project.package.split("."))
     plan = write.plan(config.out, formatted, [package])
-    files = tuple(config.out / f.path for f in formatted)
+    files = tuple(config.out / f.path for f in formatted if f.owned_by_tool)
+    user_files = tuple(config.out / f.path for f in formatted if not f.owned_by_tool)
+    # Existing user files count as unchanged: a run never rewrites them.
+    unchanged = tuple(config.out / f.path for f in (*plan.unchanged, *plan.user_skipped))
     if check or diff:
         return GenerateResult(
-            unchanged=tuple(config.out / f.path for f in plan.unchanged),
+            unchanged=unchanged,
             stale=tuple(plan.stale),
             diff=plan.diff() if diff else "",
             files=files,
+            user_files=user_files,
         )
     written = write.apply(plan)
     return GenerateResult(
         written=tuple(written),
-        unchanged=tuple(config.out / f.path for f in plan.unchanged),
+        unchanged=unchanged,
         removed=plan.remove,
         files=files,
+        user_files=user_files,
     )
 
 
@@ -71,15 +77,16 @@ def _format(files: list[RenderedFile]) -> list[RenderedFile]:
         return [
             RenderedFile(
                 rendered.path,
-                _mark(rendered.path, (root / rendered.path).read_text(encoding="utf-8")),
+                _mark(rendered, (root / rendered.path).read_text(encoding="utf-8")),
                 rendered.owned_by_tool,
             )
             for rendered in files
         ]
 
 
-def _mark(path: PurePosixPath, content: str) -> str:
-    if path.suffix != ".py":
+def _mark(rendered: RenderedFile, content: str) -> str:
+    """Generated Python files opt out of the project's import sorting; the user's do not."""
+    if rendered.path.suffix != ".py" or not rendered.owned_by_tool:
         return content
     first, _, rest = content.partition("\n")
     return f"{first}\n{_SKIP_ISORT}{rest}"

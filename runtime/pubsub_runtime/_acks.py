@@ -42,6 +42,7 @@ class AckBatcher:
         self._loop = loop
         self._acks: list[str] = []
         self._nacks: list[str] = []
+        self._delays: dict[int, list[str]] = {}  # redelivery delay in seconds -> ack ids
         self._flush_handle: asyncio.TimerHandle | None = None
         self._sending: set[asyncio.Task[None]] = set()
 
@@ -57,6 +58,15 @@ class AckBatcher:
         if self._flush_handle is None:
             self._flush_handle = self._loop.call_later(_FLUSH_DELAY, self.flush)
 
+    def nack_later(self, ack_id: str, seconds: int) -> None:
+        """Nack so that Pub/Sub redelivers after ``seconds`` (the ack deadline is set to it)."""
+        if seconds <= 0:
+            self.nack(ack_id)
+            return
+        self._delays.setdefault(seconds, []).append(ack_id)
+        if self._flush_handle is None:
+            self._flush_handle = self._loop.call_later(_FLUSH_DELAY, self.flush)
+
     def nack_many(self, ack_ids: Sequence[str]) -> None:
         if ack_ids:
             self._nacks.extend(ack_ids)
@@ -69,10 +79,14 @@ class AckBatcher:
             self._flush_handle = None
         acks, self._acks = self._acks, []
         nacks, self._nacks = self._nacks, []
+        delays, self._delays = self._delays, {}
         for chunk in _chunks(acks):
             self._spawn(self._acknowledge(chunk))
         for chunk in _chunks(nacks):
             self._spawn(self._modify(chunk, 0))
+        for seconds, ids in delays.items():
+            for chunk in _chunks(ids):
+                self._spawn(self._modify(chunk, seconds))
 
     def extend(self, ack_ids: Sequence[str], seconds: int) -> None:
         """Extend the lease of messages still being handled (sent at once)."""
@@ -114,7 +128,7 @@ class AckBatcher:
                 timeout=_RPC_TIMEOUT,
             )
         except Exception as exc:
-            what = "nack" if seconds == 0 else "lease extension"
+            what = "nack" if seconds == 0 else "ack deadline change"
             logger.warning(
                 "%s of %d messages on %s failed: %r",
                 what,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import pydantic_core
 from google.api_core.exceptions import NotFound
@@ -18,7 +18,13 @@ from pubsub_runtime._admin import (
     subscription_resource,
     update_subscription,
 )
-from pubsub_runtime._config import SubscriberOptions, TopicCodec, subscription_path, topic_path
+from pubsub_runtime._config import (
+    DecodeErrorPolicy,
+    SubscriberOptions,
+    TopicCodec,
+    subscription_path,
+    topic_path,
+)
 from pubsub_runtime._dispatch import inspect_handler
 from pubsub_runtime._publisher import BatchPublisher
 from pubsub_runtime._subscriber import Subscriber
@@ -28,6 +34,9 @@ from pubsub_runtime._transport import (
     new_publisher_client,
     new_subscriber_client,
 )
+
+if TYPE_CHECKING:
+    from google.pubsub_v1 import SubscriberAsyncClient
 
 __all__ = ["PubSubBroker"]
 
@@ -68,7 +77,6 @@ class PubSubBroker:
             max_messages=publish_max_messages,
             max_bytes=publish_max_bytes,
         )
-        self._known_topics: set[str] = set()
         self._started = False
         self._stopping = False
 
@@ -108,15 +116,24 @@ class PubSubBroker:
         max_messages: int = 1000,
         max_messages_bytes: int = 100 * 1024 * 1024,
         streams: int = 1,
+        timeout: float | None = None,
+        on_decode_error: DecodeErrorPolicy = "nack",
     ) -> Callable[[HandlerT], HandlerT]:
         """Register an ``async def`` handler for ``subscription_name`` on ``topic_name``.
 
         Returning from the handler acks the message; raising nacks it (Pub/Sub redelivers it,
         then dead-letters it after ``max_delivery_attempts`` when ``dead_letter_topic`` is set).
+        Raising ``Retry(delay=...)`` nacks with a redelivery delay, ``Drop(reason)`` acks without
+        handling; a handler running longer than ``timeout`` seconds is cancelled and nacked.
+        Messages being handled keep their lease (their ack deadline is extended) however long
+        the handler takes. A payload that does not decode never reaches the handler: it is
+        nacked (``on_decode_error="nack"``), or published to ``dead_letter_topic`` with the
+        error in its attributes and acked (``"dead_letter"``).
         ``max_messages`` bounds the messages handled at once; ``streams`` opens that many
         StreamingPull streams for throughput. With ``autocreate`` the topic, the dead-letter
-        topic and the subscription are created at ``start()`` when missing; ``autoupdate``
-        updates an existing subscription's ack deadline, retry and dead-letter policies.
+        topic and the subscription are created at ``start()`` when missing, and again when the
+        subscription disappears while running (an emulator restart); ``autoupdate`` updates an
+        existing subscription's ack deadline, retry and dead-letter policies.
         """
         options = SubscriberOptions(
             autocreate=autocreate,
@@ -132,6 +149,8 @@ class PubSubBroker:
             max_messages=max_messages,
             max_messages_bytes=max_messages_bytes,
             streams=streams,
+            timeout=timeout,
+            on_decode_error=on_decode_error,
         )
         if not alias or "|" in alias:
             raise ValueError(f"alias must be a non-empty string without '|', got {alias!r}")
@@ -188,7 +207,7 @@ class PubSubBroker:
         alias. For a topic registered in ``topics`` a model (or a dict, validated into the
         model) is encoded with the topic's codec, and the codec's attributes are added.
         Concurrent publishes to a topic share Publish RPCs; messages with the same
-        ``ordering_key`` are sent in call order. ``autocreate`` creates a missing topic once.
+        ``ordering_key`` are sent in call order. ``autocreate`` creates the topic when missing.
         """
         name = self._registered_name(topic_name)
         spec = None if name is None else self.topics[name]
@@ -201,10 +220,10 @@ class PubSubBroker:
         try:
             return await self._publisher.publish(path, payload, attributes, ordering_key)
         except NotFound:
-            if not autocreate or path in self._known_topics:
+            if not autocreate:
                 raise
+        # Also when the topic existed before: an emulator restart forgets every topic.
         await ensure_topic(self._publisher.client(), path)
-        self._known_topics.add(path)
         return await self._publisher.publish(path, payload, attributes, ordering_key)
 
     @staticmethod
@@ -244,7 +263,11 @@ class PubSubBroker:
             await self._prepare_resources()
             for subscriber in self._subscribers:
                 started.append(subscriber)
-                await subscriber.start(lambda: new_subscriber_client(self._settings))
+                await subscriber.start(
+                    lambda: new_subscriber_client(self._settings),
+                    publish=self._publisher.publish,
+                    recreate=self._recreator(subscriber) if subscriber.options.autocreate else None,
+                )
         except BaseException:
             await asyncio.gather(*(s.stop(0) for s in started), return_exceptions=True)
             raise
@@ -261,24 +284,36 @@ class PubSubBroker:
             return
         subscriber_client = new_subscriber_client(self._settings)
         try:
-            publisher_client = self._publisher.client()
             for subscriber in needs_admin:
-                resource = subscription_resource(
-                    self.project_id,
-                    subscriber.topic_path,
-                    subscriber.subscription_path,
-                    subscriber.options,
-                )
-                created = False
-                if subscriber.options.autocreate:
-                    created = await ensure_subscription(
-                        publisher_client, subscriber_client, resource
-                    )
-                    self._known_topics.add(subscriber.topic_path)
-                if subscriber.options.autoupdate and not created:
-                    await update_subscription(subscriber_client, resource)
+                await self._ensure_resources(subscriber, subscriber_client)
         finally:
             await close_client(subscriber_client)
+
+    async def _ensure_resources(
+        self, subscriber: Subscriber, subscriber_client: SubscriberAsyncClient
+    ) -> None:
+        resource = subscription_resource(
+            self.project_id, subscriber.topic_path, subscriber.subscription_path, subscriber.options
+        )
+        created = False
+        if subscriber.options.autocreate:
+            created = await ensure_subscription(
+                self._publisher.client(), subscriber_client, resource
+            )
+        if subscriber.options.autoupdate and not created:
+            await update_subscription(subscriber_client, resource)
+
+    def _recreator(self, subscriber: Subscriber) -> Callable[[], Awaitable[None]]:
+        """What a subscriber calls when its subscription vanished while it ran."""
+
+        async def recreate() -> None:
+            client = new_subscriber_client(self._settings)
+            try:
+                await self._ensure_resources(subscriber, client)
+            finally:
+                await close_client(client)
+
+        return recreate
 
     async def stop(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
         """Stop pulling; give in-flight handlers ``timeout`` seconds, then nack the rest.

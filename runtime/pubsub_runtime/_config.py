@@ -4,9 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
-__all__ = ["SubscriberOptions", "TopicCodec", "subscription_path", "topic_path"]
+__all__ = [
+    "DecodeErrorPolicy",
+    "SubscriberOptions",
+    "TopicCodec",
+    "subscription_path",
+    "topic_path",
+]
+
+DecodeErrorPolicy = Literal["nack", "dead_letter"]
+_DECODE_ERROR_POLICIES = ("nack", "dead_letter")
 
 
 def topic_path(project_id: str, topic: str) -> str:
@@ -23,7 +32,13 @@ def subscription_path(project_id: str, subscription: str) -> str:
 
 @dataclass(frozen=True, slots=True)
 class SubscriberOptions:
-    """How a subscription is created and consumed. Defaults follow FastPubSub 0.9.8."""
+    """How a subscription is created and consumed. Defaults follow FastPubSub 0.9.8.
+
+    Beyond FastPubSub: ``streams`` (StreamingPull streams), ``timeout`` (seconds a handler may
+    run before it is cancelled and its message nacked; None: no limit) and ``on_decode_error``
+    (``"nack"``: Pub/Sub redelivers, then its dead-letter policy applies; ``"dead_letter"``:
+    publish the message to ``dead_letter_topic`` at once, with the error, and ack it).
+    """
 
     autocreate: bool = True
     autoupdate: bool = False
@@ -38,6 +53,8 @@ class SubscriberOptions:
     max_messages: int = 1000
     max_messages_bytes: int = 100 * 1024 * 1024
     streams: int = 1
+    timeout: float | None = None
+    on_decode_error: DecodeErrorPolicy = "nack"
 
     def __post_init__(self) -> None:
         problems = []
@@ -55,6 +72,14 @@ class SubscriberOptions:
             problems.append("max_messages_bytes must be at least 1")
         if self.streams < 1:
             problems.append("streams must be at least 1")
+        if self.timeout is not None and not self.timeout > 0:
+            problems.append("timeout must be a number of seconds > 0, or None")
+        if self.on_decode_error not in _DECODE_ERROR_POLICIES:
+            problems.append(
+                f"on_decode_error must be 'nack' or 'dead_letter', got {self.on_decode_error!r}"
+            )
+        elif self.on_decode_error == "dead_letter" and not self.dead_letter_topic:
+            problems.append("on_decode_error='dead_letter' needs a dead_letter_topic")
         if problems:
             raise ValueError("; ".join(problems))
 

@@ -1,27 +1,39 @@
-"""How a handler is called: its task name, and whether it takes the message or the payload.
+"""How a handler is called: its task name, what it takes, and what its result means.
 
 The loop watchdog finds the handler that blocks the loop through the name of the running task,
 so the name format here is a contract between the two: ``pubsub-handler|alias|qualname|id``.
+``run_handler`` turns a handler's return, exception, ``Retry``/``Drop`` or timeout into an
+``Outcome`` (ack, nack, or nack with a redelivery delay) and logs it once; the real and the
+in-memory subscribers share it so that they agree on what each result means.
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
+import logging
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
 from pubsub_runtime._message import Message
+from pubsub_runtime._retry import Drop, Retry
 
 __all__ = [
+    "ACK",
+    "NACK",
     "Handler",
     "HandlerCall",
+    "Outcome",
     "handler_task_name",
     "inspect_handler",
     "parse_handler_task_name",
+    "run_handler",
 ]
+
+logger = logging.getLogger("pubsub_runtime")
 
 Handler = Callable[[Any], Awaitable[Any]]
 
@@ -131,3 +143,110 @@ def inspect_handler(handler: object, alias: str) -> HandlerCall:
         wants_payload=not _is_message_annotation(annotation),
         annotation=annotation,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What to tell Pub/Sub about one delivery: ack, or nack after ``delay`` seconds (0: now)."""
+
+    ack: bool
+    delay: int = 0
+
+
+ACK: Final = Outcome(ack=True)
+NACK: Final = Outcome(ack=False)
+
+
+async def run_handler(
+    handler: Handler,
+    call: HandlerCall,
+    message: Message[Any],
+    *,
+    alias: str,
+    timeout: float | None = None,  # noqa: ASYNC109 - per message, from the options
+) -> Outcome:
+    """Run ``handler`` on ``message`` and decide its outcome; log anything but a plain ack.
+
+    Returning acks; ``Drop`` acks without handling; ``Retry`` nacks (with its delay); another
+    exception nacks; running past ``timeout`` seconds cancels the handler and nacks. A handler
+    may also return a ``Retry`` or ``Drop`` instead of raising it. ``CancelledError`` (the
+    subscriber stopping) propagates: the caller nacks.
+    """
+    argument = message.payload if call.wants_payload else message
+    try:
+        if timeout is None:
+            result = await handler(argument)
+        else:
+            scope = asyncio.timeout(timeout)
+            try:
+                async with scope:
+                    result = await handler(argument)
+            except TimeoutError:
+                if not scope.expired():
+                    raise  # the handler's own TimeoutError: an ordinary failure
+                logger.warning(
+                    "subscriber %s: handler %s did not finish message %s within %.1f s; "
+                    "cancelled and nacked",
+                    alias,
+                    call.qualname,
+                    message.id,
+                    timeout,
+                    extra=_context(alias, message),
+                )
+                return NACK
+    except Retry as retry:
+        return _retried(retry, alias, call, message)
+    except Drop as drop:
+        return _dropped(drop, alias, call, message)
+    except Exception as exc:
+        logger.error(
+            "subscriber %s: handler %s failed on message %s, nacked: %r",
+            alias,
+            call.qualname,
+            message.id,
+            exc,
+            exc_info=exc,
+            extra=_context(alias, message),
+        )
+        return NACK
+    if result is None:
+        return ACK
+    if isinstance(result, Retry):
+        return _retried(result, alias, call, message)
+    if isinstance(result, Drop):
+        return _dropped(result, alias, call, message)
+    return ACK
+
+
+def _retried(retry: Retry, alias: str, call: HandlerCall, message: Message[Any]) -> Outcome:
+    delay = retry.delay_seconds
+    logger.info(
+        "subscriber %s: handler %s asked to retry message %s%s; nacked%s",
+        alias,
+        call.qualname,
+        message.id,
+        f" ({retry.reason})" if retry.reason else "",
+        f", redelivery in {delay} s" if delay else "",
+        extra=_context(alias, message),
+    )
+    return Outcome(ack=False, delay=delay) if delay else NACK
+
+
+def _dropped(drop: Drop, alias: str, call: HandlerCall, message: Message[Any]) -> Outcome:
+    logger.warning(
+        "subscriber %s: handler %s dropped message %s%s; acked without handling",
+        alias,
+        call.qualname,
+        message.id,
+        f" ({drop.reason})" if drop.reason else "",
+        extra=_context(alias, message),
+    )
+    return ACK
+
+
+def _context(alias: str, message: Message[Any]) -> dict[str, Any]:
+    return {
+        "alias": alias,
+        "message_id": message.id,
+        "delivery_attempt": message.delivery_attempt,
+    }

@@ -7,16 +7,25 @@ publish goes out at once, and a burst leaves in few, large requests without a la
 Messages with an ordering key are batched per (topic, key) with one RPC in flight per key, so
 the server receives them in publish order. When a batch of a key fails, the batches of that
 key queued behind it fail too, rather than being published out of order.
+
+A Publish RPC that fails with a transient error (UNAVAILABLE, DEADLINE_EXCEEDED, ABORTED,
+INTERNAL, RESOURCE_EXHAUSTED, UNKNOWN, CANCELLED: the server restarting, a network blip) is
+retried with jittered exponential backoff for up to a minute; the publish fails only after that
+(or at once on other errors). A retry after a lost response can publish a batch twice: Pub/Sub
+is at-least-once anyway.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 from collections import deque
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
+from google.api_core import exceptions as api_exceptions
+from google.api_core.retry import AsyncRetry, if_exception_type
 from google.pubsub_v1 import PublishRequest, PublishResponse
 
 from pubsub_runtime._errors import PubSubRuntimeError
@@ -27,9 +36,35 @@ if TYPE_CHECKING:
 
 __all__ = ["BatchPublisher", "PublishError"]
 
+logger = logging.getLogger("pubsub_runtime")
+
 _MAX_REQUEST_BYTES = 9 * 1024 * 1024  # Pub/Sub refuses requests over 10 MB
-_PUBLISH_TIMEOUT = 60.0
+_ATTEMPT_TIMEOUT: Final = 60.0  # one Publish RPC
+_RETRY_TIMEOUT: Final = 60.0  # all attempts of one batch
+TRANSIENT_ERRORS: Final = (
+    api_exceptions.ServiceUnavailable,
+    api_exceptions.DeadlineExceeded,
+    api_exceptions.Aborted,
+    api_exceptions.InternalServerError,
+    api_exceptions.ResourceExhausted,
+    api_exceptions.Unknown,
+    api_exceptions.Cancelled,
+)
 _PublishRequestPb: Any = PublishRequest.pb()
+
+
+def _log_retry(exc: Exception) -> None:
+    logger.warning("publish failed (%s); retrying with backoff", exc)
+
+
+_RETRY: Final = AsyncRetry(
+    predicate=if_exception_type(*TRANSIENT_ERRORS),
+    initial=0.1,
+    maximum=5.0,
+    multiplier=2.0,
+    timeout=_RETRY_TIMEOUT,
+    on_error=_log_retry,
+)
 
 
 class PublishError(PubSubRuntimeError):
@@ -159,7 +194,7 @@ class BatchPublisher:
         assert client is not None
         try:
             response = await client.publish(
-                request=PublishRequest.wrap(batch.request), timeout=_PUBLISH_TIMEOUT
+                request=PublishRequest.wrap(batch.request), retry=_RETRY, timeout=_ATTEMPT_TIMEOUT
             )
             ids = list(PublishResponse.pb(response).message_ids)
         except BaseException as exc:

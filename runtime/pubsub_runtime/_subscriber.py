@@ -2,33 +2,37 @@
 
 Each received message becomes one asyncio task running the handler (named by
 ``handler_task_name`` so the loop watchdog can name a handler that blocks). Returning acks the
-message, raising nacks it. ``max_messages``/``max_messages_bytes`` bound the messages held at
-once: when full, the stream is not read until a handler finishes (the emulator ignores the
-server-side bound, so the client-side one is what holds). Messages of one ordering key run one
-at a time, in order, when the subscription is ordered.
+message, raising nacks it (``run_handler`` has the details: ``Retry``, ``Drop``, timeouts).
+A payload that does not decode never reaches the handler: it is nacked, or copied to the
+dead-letter topic and acked (``on_decode_error``). ``max_messages``/``max_messages_bytes`` bound
+the messages held at once: when full, the stream is not read until a handler finishes (the
+emulator ignores the server-side bound, so the client-side one is what holds). Messages of one
+ordering key run one at a time, in order, when the subscription is ordered.
+
+A broken stream is reopened with backoff; a subscription that vanished (an emulator restart, a
+deleted subscription) is created again first when ``autocreate`` is on, else the stream fails.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import random
 import uuid
 from collections import deque
 from typing import TYPE_CHECKING, Any, Final
 
-from google.api_core import exceptions as api_exceptions
-from google.pubsub_v1 import StreamingPullRequest, StreamingPullResponse
+from google.pubsub_v1 import StreamingPullResponse
 
 from pubsub_runtime._acks import AckBatcher
-from pubsub_runtime._config import SubscriberOptions, TopicCodec
-from pubsub_runtime._dispatch import Handler, HandlerCall, handler_task_name
+from pubsub_runtime._config import SubscriberOptions, TopicCodec, topic_path
+from pubsub_runtime._dispatch import Handler, HandlerCall, handler_task_name, run_handler
 from pubsub_runtime._message import Message
+from pubsub_runtime._poison import PublishFunction, dead_letter_attributes, decode_reason
+from pubsub_runtime._stream import PullStream, pull_requests
 from pubsub_runtime._transport import close_client
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
+    from collections.abc import Awaitable, Callable
 
     from google.pubsub_v1 import SubscriberAsyncClient
 
@@ -37,16 +41,6 @@ __all__ = ["Subscriber", "SubscriberState"]
 logger = logging.getLogger("pubsub_runtime")
 
 SubscriberState = str  # "idle" | "starting" | "running" | "reconnecting" | "stopping" | ...
-_FATAL_ERRORS: Final = (
-    api_exceptions.NotFound,
-    api_exceptions.PermissionDenied,
-    api_exceptions.InvalidArgument,
-    api_exceptions.Unauthenticated,
-    api_exceptions.FailedPrecondition,
-)
-_HEARTBEAT_SECONDS: Final = 30.0
-_FIRST_BACKOFF: Final = 0.1
-_MAX_BACKOFF: Final = 30.0
 _CANCEL_GRACE: Final = 5.0  # how long cancelled handlers get to unwind after the stop timeout
 _DRAIN_TIMEOUT: Final = 10.0  # bounds the last acks when Pub/Sub is unreachable
 _HALF_CLOSE_GRACE: Final = 3.0  # how long a half-closed stream gets to be ended by the server
@@ -84,7 +78,7 @@ class Subscriber:
         self.spec = spec
         self._call = call
         self._state: SubscriberState = "idle"
-        self._stream_states: list[SubscriberState] = []
+        self._pull_streams: list[PullStream] = []
         self._client: SubscriberAsyncClient | None = None
         self._acks: AckBatcher | None = None
         self._streams: list[asyncio.Task[None]] = []
@@ -99,14 +93,17 @@ class Subscriber:
         self._closing = False
         self._ordered = options.enable_message_ordering
         self._client_id = uuid.uuid4().hex
+        self._publish: PublishFunction | None = None
+        self._recreate: Callable[[], Awaitable[None]] | None = None
+        self._recreating: asyncio.Lock | None = None
 
     # -- what the health endpoints read ------------------------------------------------------
 
     @property
     def state(self) -> SubscriberState:
-        if self._state != "running" or not self._stream_states:
+        if self._state != "running" or not self._pull_streams:
             return self._state
-        streams = self._stream_states
+        streams = [stream.state for stream in self._pull_streams]
         if all(s == "failed" for s in streams):
             return "failed"
         if any(s != "running" for s in streams):
@@ -125,26 +122,40 @@ class Subscriber:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
-    async def start(self, client_factory: Callable[[], SubscriberAsyncClient]) -> None:
-        """Open the streams; returns once each stream connected once (or failed)."""
+    async def start(
+        self,
+        client_factory: Callable[[], SubscriberAsyncClient],
+        *,
+        publish: PublishFunction | None = None,
+        recreate: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """Open the streams; returns once each stream connected once (or failed).
+
+        ``publish`` sends dead-letter copies of poison messages (``on_decode_error``);
+        ``recreate`` creates the topic and subscription again when the stream finds the
+        subscription missing (the broker passes it when ``autocreate`` is on).
+        """
         if self._state not in ("idle", "stopped", "failed"):
             return
         loop = asyncio.get_running_loop()
         self._state = "starting"
+        self._publish = publish
+        self._recreate = recreate
+        self._recreating = asyncio.Lock()
         self._closing = False
         self._room = asyncio.Event()
         self._room.set()
         self._end_requests = asyncio.Event()
         self._client = client_factory()
         self._acks = AckBatcher(self.subscription_path, self._require_client, loop)
-        self._stream_states = ["starting"] * self.options.streams
-        connected = [loop.create_future() for _ in range(self.options.streams)]
+        self._pull_streams = [self._new_stream(index) for index in range(self.options.streams)]
+        connected = [loop.create_future() for _ in self._pull_streams]
         self._streams = [
             loop.create_task(
-                self._stream_loop(index, connected[index]),
-                name=f"pubsub-stream|{self.alias}|{index}",
+                stream.run(self._client, connected[stream.index]),
+                name=f"pubsub-stream|{self.alias}|{stream.index}",
             )
-            for index in range(self.options.streams)
+            for stream in self._pull_streams
         ]
         self._lease_task = loop.create_task(self._lease_loop(), name=f"pubsub-leases|{self.alias}")
         await asyncio.wait(connected)
@@ -207,91 +218,37 @@ class Subscriber:
             raise RuntimeError(f"subscriber {self.alias!r} is not started")
         return self._client
 
-    # -- the streams -------------------------------------------------------------------------
-
-    async def _requests(self) -> AsyncIterator[StreamingPullRequest]:
-        per_stream = -(-self.options.max_messages // self.options.streams)
-        yield StreamingPullRequest(
-            subscription=self.subscription_path,
-            stream_ack_deadline_seconds=self.options.ack_deadline_seconds,
-            max_outstanding_messages=per_stream,
-            max_outstanding_bytes=-(-self.options.max_messages_bytes // self.options.streams),
-            client_id=self._client_id,
+    def _new_stream(self, index: int) -> PullStream:
+        options, subscription = self.options, self.subscription_path
+        return PullStream(
+            index=index,
+            alias=self.alias,
+            subscription=subscription,
+            requests=lambda: pull_requests(
+                subscription, options, self._client_id, self._end_requests
+            ),
+            on_response=self._on_response,
+            hand_back=self._hand_back,
+            stopping=self._end_requests,
+            recreate=self._recreate_subscription if self._recreate is not None else None,
         )
-        end = self._end_requests
-        while not end.is_set():
-            # An idle stream gets closed by the service unless the client speaks now and then.
-            try:
-                await asyncio.wait_for(end.wait(), _HEARTBEAT_SECONDS)
-            except TimeoutError:
-                yield StreamingPullRequest()
-        # Returning half-closes the stream; the server then ends it.
 
-    async def _stream_loop(self, index: int, connected: asyncio.Future[None]) -> None:
-        backoff = _FIRST_BACKOFF
-        client = self._require_client()
-        try:
-            while not self._closing:
-                call: Any = None
-                error: BaseException | None = None
-                try:
-                    call = await client.streaming_pull(
-                        requests=self._requests(), retry=None, timeout=None
-                    )
-                    await call.wait_for_connection()
-                    self._stream_states[index] = "running"
-                    if not connected.done():
-                        connected.set_result(None)
-                    async for response in call:
-                        backoff = _FIRST_BACKOFF
-                        if self._closing:
-                            self._hand_back(_StreamingPullResponsePb(response).received_messages)
-                        else:
-                            await self._on_response(response)
-                except _FATAL_ERRORS as exc:
-                    self._stream_states[index] = "failed"
-                    logger.error(
-                        "subscriber %s: streaming pull on %s failed for good: %s",
-                        self.alias,
-                        self.subscription_path,
-                        exc,
-                        extra={"alias": self.alias, "subscription": self.subscription_path},
-                    )
-                    return
-                except api_exceptions.GoogleAPICallError as exc:
-                    error = exc
-                except Exception as exc:  # a bug must not end the subscriber silently
-                    error = exc
-                    logger.exception(
-                        "subscriber %s: unexpected error in stream %d", self.alias, index
-                    )
-                finally:
-                    if call is not None:
-                        call.cancel()
-                if self._closing:
-                    return
-                self._stream_states[index] = "reconnecting"
-                if not connected.done():
-                    connected.set_result(None)
-                # Pub/Sub ends healthy streams now and then (UNAVAILABLE): only a repeat is news.
-                routine = error is None or isinstance(error, api_exceptions.ServiceUnavailable)
-                logger.log(
-                    logging.INFO if routine and backoff == _FIRST_BACKOFF else logging.WARNING,
-                    "subscriber %s: stream %d on %s closed (%s); reconnecting in %.1f s",
-                    self.alias,
-                    index,
-                    self.subscription_path,
-                    error if error is not None else "ended by the server",
-                    backoff,
-                    extra={"alias": self.alias, "subscription": self.subscription_path},
-                )
-                with contextlib.suppress(TimeoutError):  # stop() ends the wait early
-                    delay = backoff * (0.5 + random.random())
-                    await asyncio.wait_for(self._end_requests.wait(), delay)
-                backoff = min(backoff * 2, _MAX_BACKOFF)
-        finally:
-            if not connected.done():
-                connected.set_result(None)
+    async def _recreate_subscription(self) -> None:
+        """Create the missing subscription again (once, however many streams found it gone)."""
+        assert self._recreate is not None and self._recreating is not None
+        if self._recreating.locked():
+            async with self._recreating:
+                return  # another stream is doing it
+        async with self._recreating:
+            logger.warning(
+                "subscriber %s: subscription %s not found; creating it again (autocreate)",
+                self.alias,
+                self.subscription_path,
+                extra={"alias": self.alias, "subscription": self.subscription_path},
+            )
+            await self._recreate()
+
+    # -- receiving ---------------------------------------------------------------------------
 
     async def _on_response(self, response: StreamingPullResponse) -> None:
         pb = _StreamingPullResponsePb(response)
@@ -347,21 +304,7 @@ class Subscriber:
                 else:
                     message.payload = spec.decode(message.data)
             except Exception as exc:
-                self._leased.pop(ack_id, None)
-                logger.error(
-                    "subscriber %s: message %s on %s does not decode, nacked: %s",
-                    self.alias,
-                    message.id,
-                    self.subscription_path,
-                    getattr(exc, "reason", None) or exc,
-                    extra={
-                        "alias": self.alias,
-                        "message_id": message.id,
-                        "subscription": self.subscription_path,
-                    },
-                )
-                assert self._acks is not None
-                self._acks.nack(ack_id)
+                self._on_decode_error(ack_id, message, decode_reason(exc))
                 return
         self._in_flight += 1
         self._in_flight_bytes += len(message.data)
@@ -384,31 +327,89 @@ class Subscriber:
         acks = self._acks
         assert acks is not None
         try:
-            await self.handler(message.payload if self._call.wants_payload else message)
+            outcome = await run_handler(
+                self.handler, self._call, message, alias=self.alias, timeout=self.options.timeout
+            )
+        except BaseException:  # cancelled by stop(), or the process is going down
+            acks.nack(ack_id)
+            raise
+        else:
+            if outcome.ack:
+                acks.ack(ack_id)
+            elif outcome.delay:
+                acks.nack_later(ack_id, outcome.delay)
+            else:
+                acks.nack(ack_id)
+        finally:
+            self._finish(ack_id, message)
+
+    # -- poison messages ---------------------------------------------------------------------
+
+    def _on_decode_error(self, ack_id: str, message: Message[Any], reason: str) -> None:
+        if self.options.on_decode_error == "dead_letter" and self._publish is not None:
+            # Counted in flight while the copy is published: bounded, and awaited by stop().
+            self._in_flight += 1
+            self._in_flight_bytes += len(message.data)
+            self._running[ack_id] = asyncio.get_running_loop().create_task(
+                self._dead_letter(ack_id, message, reason),
+                name=f"pubsub-dead-letter|{self.alias}|{message.id}",
+            )
+            return
+        self._leased.pop(ack_id, None)
+        self._log_poison(message, reason, "nacked")
+        assert self._acks is not None
+        self._acks.nack(ack_id)
+
+    async def _dead_letter(self, ack_id: str, message: Message[Any], reason: str) -> None:
+        acks, publish = self._acks, self._publish
+        assert acks is not None and publish is not None and self.options.dead_letter_topic
+        project = self.subscription_path.partition("/subscriptions/")[0].removeprefix("projects/")
+        target = topic_path(project, self.options.dead_letter_topic)
+        attributes = dead_letter_attributes(
+            message, reason, subscription=self.subscription_path, topic=self.topic_path
+        )
+        try:
+            await publish(target, message.data, attributes, None)
         except asyncio.CancelledError:
             acks.nack(ack_id)
             raise
         except Exception as exc:
             acks.nack(ack_id)
-            logger.error(
-                "subscriber %s: handler %s failed on message %s, nacked: %r",
-                self.alias,
-                self._call.qualname,
-                message.id,
-                exc,
-                exc_info=exc,
-                extra={"alias": self.alias, "message_id": message.id},
-            )
+            self._log_poison(message, reason, f"publishing it to {target} failed ({exc!r}), nacked")
         else:
             acks.ack(ack_id)
+            self._log_poison(message, reason, f"published to dead-letter topic {target} and acked")
         finally:
-            self._finish(ack_id, message)
+            self._release(ack_id, message)
 
-    def _finish(self, ack_id: str, message: Message[Any]) -> None:
+    def _log_poison(self, message: Message[Any], reason: str, outcome: str) -> None:
+        logger.error(
+            "subscriber %s: message %s on %s does not decode (%s); %s",
+            self.alias,
+            message.id,
+            self.subscription_path,
+            reason,
+            outcome,
+            extra={
+                "alias": self.alias,
+                "message_id": message.id,
+                "subscription": self.subscription_path,
+                "delivery_attempt": message.delivery_attempt,
+            },
+        )
+
+    # -- bookkeeping -------------------------------------------------------------------------
+
+    def _release(self, ack_id: str, message: Message[Any]) -> None:
         del self._running[ack_id]
         self._leased.pop(ack_id, None)
         self._in_flight -= 1
         self._in_flight_bytes -= len(message.data)
+        if not self._room.is_set():
+            self._room.set()
+
+    def _finish(self, ack_id: str, message: Message[Any]) -> None:
+        self._release(ack_id, message)
         key = message.ordering_key
         if key is not None and key in self._key_queues:
             queue = self._key_queues[key]
@@ -416,8 +417,6 @@ class Subscriber:
                 self._start_handler(*queue.popleft())
             elif not queue:
                 del self._key_queues[key]
-        if not self._room.is_set():
-            self._room.set()
 
     def _nack_queued_behind_keys(self) -> None:
         ack_ids = []

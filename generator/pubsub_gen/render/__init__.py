@@ -18,6 +18,7 @@ from pubsub_gen import ir
 from pubsub_gen.render.avro import avro_models
 from pubsub_gen.render.literals import py_doc, py_str
 from pubsub_gen.render.pytypes import Import, render_imports
+from pubsub_gen.render.service import service_files
 
 __all__ = ["HEADER_PREFIX", "RenderedFile", "render_project"]
 
@@ -60,11 +61,17 @@ def render_project(project: ir.Project, version: str) -> list[RenderedFile]:
     """Every file of the generated package, keyed by its path under the output folder."""
     package_dir = PurePosixPath(*project.package.split("."))
     json_models = _json_models(project)
+    sources = {topic.module: _render_topic(topic, version, json_models) for topic in project.topics}
     files = [
-        RenderedFile(package_dir / f"{topic.module}.py", _render_topic(topic, version, json_models))
-        for topic in project.topics
+        RenderedFile(package_dir / f"{module}.py", source) for module, source in sources.items()
     ]
     files.append(RenderedFile(package_dir / "__init__.py", _render_package(project, version)))
+    files += [
+        RenderedFile(package_dir / path, content, owned_by_tool)
+        for path, content, owned_by_tool in service_files(
+            project, functools.partial(header, version), environment(), sources
+        )
+    ]
     return files
 
 

@@ -65,6 +65,11 @@ def py_doc(text: str | None) -> str | None:
     return f"__doc__ = {py_str(text.strip())}"
 
 
+def docstring_text(text: str) -> str:
+    """``text`` made safe inside a triple-quoted docstring (escapes only; no quotes added)."""
+    return _docstring_escape(text)
+
+
 def _docstring_escape(text: str) -> str:
     """``text`` as the body of a triple-quoted string: printable ASCII, escapes for the rest."""
     return "".join(_escape_char(char) for char in text)

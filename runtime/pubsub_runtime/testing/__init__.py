@@ -1,7 +1,47 @@
-"""Testing helpers: the real Pub/Sub emulator (launcher and pytest plugin)."""
+"""Testing helpers: an in-memory broker for unit tests, and the real Pub/Sub emulator
+(launcher and pytest plugin) for integration tests.
+
+The in-memory names load on first use, so that the pytest plugin, which every test session
+of an installation loads, imports only the emulator launcher.
+"""
 
 from __future__ import annotations
 
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from pubsub_runtime.testing._emulator import Emulator, EmulatorError, find_emulator, start_emulator
 
-__all__ = ["Emulator", "EmulatorError", "find_emulator", "start_emulator"]
+if TYPE_CHECKING:
+    from pubsub_runtime.testing._memory import TestBroker
+    from pubsub_runtime.testing._memory_filter import FilterError
+    from pubsub_runtime.testing._memory_records import Delivery, Outcome, PublishedMessage
+
+__all__ = [
+    "Delivery",
+    "Emulator",
+    "EmulatorError",
+    "FilterError",
+    "Outcome",
+    "PublishedMessage",
+    "TestBroker",
+    "find_emulator",
+    "start_emulator",
+]
+
+_LAZY = {
+    "TestBroker": "pubsub_runtime.testing._memory",
+    "FilterError": "pubsub_runtime.testing._memory_filter",
+    "Delivery": "pubsub_runtime.testing._memory_records",
+    "Outcome": "pubsub_runtime.testing._memory_records",
+    "PublishedMessage": "pubsub_runtime.testing._memory_records",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'pubsub_runtime.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,218 @@
+"""Comparisons 1-3: the receive path, FastPubSub 0.9.8, and throughput against streams.
+
+Per repetition a fresh emulator project gets the payload's topic, one subscription per side and
+a backlog of ``warm + n`` messages; then each side drains its own subscription in its own
+process, in an order that is reversed every other repetition.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench._harness import (
+    Run,
+    alternate,
+    create_subscriptions,
+    create_topic,
+    delete_project_resources,
+    fmt_rate,
+    fmt_us,
+    new_project,
+    publish_backlog,
+)
+from bench.payloads import PAYLOADS
+
+_TITLES = {"payment": "10-field record, Avro binary", "order": "OrderPlaced, Avro JSON"}
+# FastPubSub logs one INFO line per message by default; the goal row turns that off.
+_FASTPUBSUB_QUIET = {"FASTPUBSUB_LOG_LEVEL": "WARNING"}
+
+
+def _sizes(run: Run) -> tuple[int, int]:
+    return (20, 200) if run.quick else (1500, 15000)
+
+
+def _run_side(run: Run, side: str, args: dict[str, Any]) -> dict[str, Any]:
+    if side == "fastpubsub" or side == "fastpubsub-info":
+        assert run.fastpubsub_python is not None
+        extra = _FASTPUBSUB_QUIET if side == "fastpubsub" else {"FASTPUBSUB_LOG_LEVEL": "INFO"}
+        return run.child(
+            "receive-fastpubsub",
+            args,
+            python=run.fastpubsub_python,
+            with_runtime=True,
+            extra_env=extra,
+        )
+    return run.child(f"receive-{side}", args)
+
+
+def receive(run: Run, *, paths: bool = True, fastpubsub: bool = False) -> None:
+    """``paths``: typed vs hand-written vs floor on both payloads; ``fastpubsub``: vs FastPubSub."""
+    warm, n = _sizes(run)
+    plans: list[tuple[str, list[str]]] = []
+    with_fastpubsub = fastpubsub and run.fastpubsub_python is not None
+    if fastpubsub and not with_fastpubsub:
+        print(f"FastPubSub comparison skipped: {run.fastpubsub_skip}", flush=True)
+        run.notes.append(f"FastPubSub comparison skipped: {run.fastpubsub_skip}")
+    payment_sides = ["typed"]
+    if paths:
+        payment_sides += ["handwritten", "floor"]
+    if with_fastpubsub:
+        payment_sides += ["fastpubsub", "fastpubsub-info"]
+    if len(payment_sides) > 1:
+        plans.append(("payment", payment_sides))
+    if paths:
+        plans.append(("order", ["typed", "handwritten", "floor"]))
+    for key, sides in plans:
+        payload = PAYLOADS[key]
+        print(
+            f"receive {payload.name}: sides {', '.join(sides)}; {n} messages after {warm}",
+            flush=True,
+        )
+        for rep in range(run.reps):
+            project = new_project()
+            topic = create_topic(project, payload.name)
+            create_subscriptions(project, topic, sides)
+            publish_backlog(topic, payload, warm + n)
+            for side in alternate(sides, rep):
+                args = {
+                    "payload": key,
+                    "project": project,
+                    "subscription": side,
+                    "warm": warm,
+                    "n": n,
+                }
+                result = _run_side(run, side, args)
+                run.add(f"receive.{key}.{side}.cpu", result["cpu_us"])
+                run.add(f"receive.{key}.{side}.rate", result["rate"])
+                print(
+                    f"  rep {rep + 1} {side}: {result['cpu_us']:.1f} µs/msg, "
+                    f"{result['rate']:,.0f} msg/s",
+                    flush=True,
+                )
+            delete_project_resources(project, topic, sides)
+            if paths:
+                _decode_loops(run, key, rep)
+        _rows(run, key, sides, paths)
+
+
+def _decode_loops(run: Run, key: str, rep: int) -> None:
+    n, distinct = (200, 50) if run.quick else (20000, 2000)
+    for impl in alternate(["ours", "hand"], rep):
+        args = {"payload": key, "op": "decode", "impl": impl, "n": n, "distinct": distinct}
+        run.add(f"decode.{key}.{impl}", run.child("codec", args)["cpu_us"])
+
+
+def _rows(run: Run, key: str, sides: list[str], paths: bool) -> None:
+    title = _TITLES[key]
+    goal_half = "<= 0.50x"
+
+    def met(ratio: float, limit: float) -> bool | None:
+        return None if run.quick else ratio <= limit
+
+    cpu = {side: run.median(f"receive.{key}.{side}.cpu") for side in sides}
+    if paths:
+        ratio = run.paired_ratio(f"receive.{key}.typed.cpu", f"receive.{key}.handwritten.cpu")
+        run.row(
+            f"Receive CPU, {title}: typed subscriber vs hand-written subscribe()",
+            fmt_us(cpu["typed"]),
+            fmt_us(cpu["handwritten"]),
+            ratio,
+            goal_half,
+            met(ratio, 0.5),
+        )
+        floor_decode = run.median(f"receive.{key}.floor.cpu") + run.median(f"decode.{key}.hand")
+        ratio = run.paired_ratio(
+            f"receive.{key}.typed.cpu", [f"receive.{key}.floor.cpu", f"decode.{key}.hand"]
+        )
+        run.row(
+            f"Receive CPU, {title}: typed vs floor (raw pull + ack) + decode",
+            fmt_us(cpu["typed"]),
+            fmt_us(floor_decode),
+            ratio,
+            "<= 1.25x",
+            met(ratio, 1.25),
+        )
+        ratio = run.paired_ratio(f"receive.{key}.typed.cpu", f"receive.{key}.floor.cpu")
+        run.row(
+            f"Receive CPU, {title}: typed vs raw pull floor alone",
+            fmt_us(cpu["typed"]),
+            fmt_us(cpu["floor"]),
+            ratio,
+            "",
+            None,
+        )
+        ratio = run.paired_ratio(f"decode.{key}.ours", f"decode.{key}.hand")
+        run.row(
+            f"Decode only, {title}: TopicSpec.decode vs fastavro + model_validate",
+            fmt_us(run.median(f"decode.{key}.ours")),
+            fmt_us(run.median(f"decode.{key}.hand")),
+            ratio,
+            "",
+            None,
+        )
+    if "fastpubsub" in sides:
+        ratio = run.paired_ratio(f"receive.{key}.typed.cpu", f"receive.{key}.fastpubsub.cpu")
+        run.row(
+            f"Receive CPU, {title}: typed vs FastPubSub 0.9.8 (log level WARNING)",
+            fmt_us(cpu["typed"]),
+            fmt_us(cpu["fastpubsub"]),
+            ratio,
+            goal_half,
+            met(ratio, 0.5),
+        )
+        ratio = run.paired_ratio(f"receive.{key}.typed.cpu", f"receive.{key}.fastpubsub-info.cpu")
+        run.row(
+            f"Receive CPU, {title}: typed vs FastPubSub 0.9.8 (its default INFO log/msg)",
+            fmt_us(cpu["typed"]),
+            fmt_us(cpu["fastpubsub-info"]),
+            ratio,
+            "",
+            None,
+        )
+
+
+STREAMS = (1, 2, 4, 8)
+
+
+def streams(run: Run) -> None:
+    """Messages per second of the typed subscriber with 1, 2, 4 and 8 streams."""
+    payload = PAYLOADS["payment"]
+    per_stream, warm_per_stream = (100, 20) if run.quick else (6000, 600)
+    print(f"streams: {', '.join(map(str, STREAMS))} on {payload.name}", flush=True)
+    for rep in range(run.reps):
+        for count in alternate(STREAMS, rep):
+            warm, n = warm_per_stream * count, per_stream * count
+            project = new_project()
+            topic = create_topic(project, payload.name)
+            create_subscriptions(project, topic, ["typed"])
+            publish_backlog(topic, payload, warm + n)
+            args = {
+                "payload": "payment",
+                "project": project,
+                "subscription": "typed",
+                "warm": warm,
+                "n": n,
+                "streams": count,
+            }
+            result = run.child("receive-typed", args)
+            delete_project_resources(project, topic, ["typed"])
+            run.add(f"streams.{count}.rate", result["rate"])
+            run.add(f"streams.{count}.cpu", result["cpu_us"])
+            print(
+                f"  rep {rep + 1} streams={count}: {result['rate']:,.0f} msg/s, "
+                f"{result['cpu_us']:.1f} µs/msg",
+                flush=True,
+            )
+    one = run.median("streams.1.rate")
+    for count in STREAMS[1:]:
+        ratio = run.paired_ratio(f"streams.{count}.rate", "streams.1.rate")
+        goal = ">= 3.5x" if count == 4 else ""
+        met = None if run.quick or not goal else ratio >= 3.5
+        run.row(
+            f"Throughput, typed subscriber: {count} streams vs 1 stream",
+            fmt_rate(run.median(f"streams.{count}.rate")),
+            fmt_rate(one),
+            ratio,
+            goal,
+            met,
+        )

@@ -1,0 +1,1 @@
+"""Runnable examples of pubsub-gen and pubsub-runtime (``python -m examples.demo``)."""

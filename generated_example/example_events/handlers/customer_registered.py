@@ -1,0 +1,41 @@
+# This file is yours: pubsub-gen wrote it once and never overwrites it.
+"""Handlers of the topic customer_registered: one per subscription."""
+
+import logging
+
+from ..broker import broker
+from ..customer_registered import CUSTOMER_REGISTERED, CustomerRegistered
+
+logger = logging.getLogger(__name__)
+
+
+@broker.subscriber(
+    alias="customer_registered-sub",
+    topic_name=CUSTOMER_REGISTERED.name,
+    subscription_name="customer_registered-sub",
+)
+async def handle_customer_registered(message: CustomerRegistered) -> None:
+    """Handle one CustomerRegistered message of the subscription customer_registered-sub.
+
+    Return to ack it; raise to nack it (Pub/Sub then delivers it again).
+
+    Fields of CustomerRegistered:
+        customer_id: UUID -- Stable identifier of the customer.
+        email: EmailStr
+        registered_at: AwareDatetime
+        birth_date: date | None -- Date of birth, when the customer gave it.
+        name: str
+        tier: Tier
+        homepage: AnyUrl | None
+        address: PostalAddress | None
+        contact: EmailContact | PhoneContact -- How the customer prefers to be contacted.
+        referred_by: Referral | None -- The referral that brought the customer, if any.
+        signup_channel: SignupChannel | None
+        marketing_opt_in: bool
+        loyalty_points: int
+        discount_rate: float | None
+        tags: list[Tag] | None
+        preferences: dict[str, bool] | None -- Notification switches by channel name.
+        schema_version: Literal[2] | None
+    """
+    logger.info("received %r", message)

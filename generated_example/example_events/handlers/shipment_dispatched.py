@@ -1,0 +1,40 @@
+# This file is yours: pubsub-gen wrote it once and never overwrites it.
+"""Handlers of the topic shipment_dispatched: one per subscription."""
+
+import logging
+
+from ..broker import broker
+from ..shipment_dispatched import SHIPMENT_DISPATCHED, ShipmentDispatched
+
+logger = logging.getLogger(__name__)
+
+
+@broker.subscriber(
+    alias="shipment_dispatched-sub",
+    topic_name=SHIPMENT_DISPATCHED.name,
+    subscription_name="shipment_dispatched-sub",
+)
+async def handle_shipment_dispatched(message: ShipmentDispatched) -> None:
+    """Handle one ShipmentDispatched message of the subscription shipment_dispatched-sub.
+
+    Return to ack it; raise to nack it (Pub/Sub then delivers it again).
+
+    Fields of ShipmentDispatched:
+        shipment_id: UUID
+        order_id: str -- The order this shipment fulfils.
+        dispatched_at: AwareDatetime
+        expected_delivery: date | None
+        carrier: Carrier
+        class_: Class -- Service class booked with the carrier.
+        field_2nd_attempt_allowed: bool
+        tracking_url: AnyUrl | None
+        parcels: list[Parcel]
+        destination: HomeDelivery | PickupPoint
+        total_weight_kg: float | None
+        labels: dict[str, LabelsAdditionalProperty] | None -- Free-form labels printed on the
+            shipping documents.
+        customs: Customs | None
+        json_: str | None -- The carrier's raw booking response, as received.
+        schema_: Literal['shipment-dispatched/1'] | None
+    """
+    logger.info("received %r", message)

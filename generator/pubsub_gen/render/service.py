@@ -1,0 +1,203 @@
+"""The runnable service around the topic modules: samples, broker, handlers, app, tests.
+
+Tool-owned (regenerated): ``samples.py`` (a sample message per topic, following the schemas)
+and ``handlers/__init__.py`` (imports every handler module). The user's (written once, when
+missing): ``broker.py``, ``app.py``, ``handlers/<topic>.py`` and ``tests/``.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+import jinja2
+
+from pubsub_gen import ir, naming
+from pubsub_gen.render.fields import FieldDoc, payload_fields
+from pubsub_gen.render.literals import docstring_text, py_doc, py_str
+from pubsub_gen.render.pytypes import Import, render_imports
+from pubsub_gen.render.samples_avro import avro_sample
+from pubsub_gen.render.samples_json import SampleError, json_sample, py_literal
+
+USER_NOTE = "# This file is yours: pubsub-gen wrote it once and never overwrites it."
+DEFAULT_PROJECT = "local-project"
+_WIDTH = 100
+
+
+@dataclass(frozen=True)
+class HandlerView:
+    function: str
+    alias: str  # literal
+    subscription: str  # literal
+    docstring: str
+
+
+@dataclass(frozen=True)
+class SampleView:
+    function: str
+    returns: str
+    docstring: str
+    expression: str | None
+    problem: str | None  # literal: why no sample could be built
+
+
+Header = Callable[[str], str]  # the tool's header line for a source path
+
+
+def service_files(
+    project: ir.Project,
+    header: Header,
+    environment: jinja2.Environment,
+    topic_sources: Mapping[str, str],
+) -> list[tuple[PurePosixPath, str, bool]]:
+    """(path under the package, content, owned by the tool) of every service file."""
+    topics = project.topics
+    files: list[tuple[PurePosixPath, str, bool]] = []
+
+    def add(path: str, template: str, owned_by_tool: bool, **context: object) -> None:
+        content = environment.get_template(template).render(user_note=USER_NOTE, **context)
+        files.append((PurePosixPath(path), content, owned_by_tool))
+
+    add(
+        "samples.py",
+        "samples.py.jinja",
+        True,
+        header=header(project.schemas_display),
+        **_samples_context(topics),
+    )
+    add(
+        "handlers/__init__.py",
+        "handlers_init.py.jinja",
+        True,
+        header=header(project.schemas_display),
+        docstring=py_doc(
+            "Every topic's handlers: importing this package registers all their subscribers."
+        ),
+        modules=[topic.module for topic in topics],
+    )
+    add("broker.py", "broker.py.jinja", False, default_project=py_str(DEFAULT_PROJECT))
+    add("app.py", "app.py.jinja", False, package=project.package)
+    add("tests/__init__.py", "tests_init.py.jinja", False)
+    for topic in topics:
+        fields = payload_fields(topic_sources[topic.module], topic.payload_class)
+        handlers = _handlers(topic, fields)
+        common = {
+            "topic_name_text": docstring_text(topic.name),
+            "module": topic.module,
+            "constant": topic.constant,
+            "payload_class": topic.payload_class,
+            "publisher_class": topic.publisher_class,
+            "sample_function": sample_function(topic),
+            "handlers": handlers,
+        }
+        add(f"handlers/{topic.module}.py", "handler.py.jinja", False, **common)
+        add(f"tests/test_{topic.module}.py", "test_topic.py.jinja", False, **common)
+    return files
+
+
+def sample_function(topic: ir.Topic) -> str:
+    return f"sample_{topic.module}"
+
+
+def _samples_context(topics: Sequence[ir.Topic]) -> dict[str, object]:
+    functions = {sample_function(t) for t in topics}
+    # A topic module named like a sample function ("sample_x" beside "x") is imported aliased.
+    aliased = any(t.module in functions for t in topics)
+    imports: set[Import] = set()
+    samples: list[SampleView] = []
+    module_imports: list[str] = []
+    for topic in topics:
+        reference = f"_{topic.module}" if aliased else topic.module
+        module_imports.append(
+            f"from . import {topic.module} as {reference}"
+            if aliased
+            else f"from . import {topic.module}"
+        )
+        expression, problem = _sample_expression(topic, imports)
+        if aliased and expression is not None:
+            expression = expression.replace(f"{topic.module}.", f"{reference}.")
+        samples.append(
+            SampleView(
+                function=sample_function(topic),
+                returns=f"{reference}.{topic.payload_class}",
+                docstring=f'"""A sample {topic.payload_class}, every field set."""',
+                expression=expression,
+                problem=py_str(problem) if problem is not None else None,
+            )
+        )
+    return {
+        "docstring": py_doc("A sample message per topic, built from its schema: every field set."),
+        "imports": render_imports(imports),
+        "module_imports": module_imports,
+        "samples": samples,
+    }
+
+
+def _sample_expression(topic: ir.Topic, imports: set[Import]) -> tuple[str | None, str | None]:
+    """(expression, None), or (None, why) when the schema defeats the sample builder."""
+    if isinstance(topic.payload, ir.AvroPayload):
+        try:
+            sample = avro_sample(topic)
+        except ValueError as exc:
+            return None, f"{exc}; build one by hand"
+        imports |= sample.imports
+        return sample.expression, None
+    try:
+        value = json_sample(topic.payload.document)
+    except SampleError as exc:
+        return None, f"{topic.display_path}: {exc}; build one by hand"
+    return f"{topic.module}.{topic.payload_class}.model_validate({py_literal(value)})", None
+
+
+def _handlers(topic: ir.Topic, fields: Sequence[FieldDoc]) -> list[HandlerView]:
+    taken: set[str] = set()
+    views = []
+    for subscription in topic.subscriptions:
+        words = naming.snake_case(subscription)
+        if words.endswith("_sub") and len(words) > 4:
+            words = words[: -len("_sub")]
+        function = naming.unique(f"handle_{words}", taken)
+        views.append(
+            HandlerView(
+                function=function,
+                alias=py_str(subscription),
+                subscription=py_str(subscription),
+                docstring=_handler_docstring(topic.payload_class, subscription, fields),
+            )
+        )
+    return views
+
+
+def _handler_docstring(payload_class: str, subscription: str, fields: Sequence[FieldDoc]) -> str:
+    """The docstring of a handler (indented for a function body): what it gets and its fields."""
+    indent, field_indent = " " * 4, " " * 8
+    summary = textwrap.wrap(
+        docstring_text(f"Handle one {payload_class} message of the subscription {subscription}."),
+        width=_WIDTH - len(indent) - 3,
+        break_long_words=False,
+        break_on_hyphens=False,
+    )
+    lines = [*summary[:1], *(indent + line for line in summary[1:])]
+    lines += [
+        "",
+        indent + "Return to ack it; raise to nack it (Pub/Sub then delivers it again).",
+        "",
+    ]
+    is_root = len(fields) == 1 and fields[0].name == "root"
+    title = f"{payload_class} wraps one value:" if is_root else f"Fields of {payload_class}:"
+    lines.append(indent + title)
+    for field in fields:
+        text = f"{field.name}: {field.type}"
+        if field.doc and field.doc.strip():
+            text += " -- " + " ".join(field.doc.split())
+        wrapped = textwrap.wrap(
+            docstring_text(text),
+            width=_WIDTH - len(field_indent),
+            subsequent_indent=" " * 4,
+            break_long_words=False,
+            break_on_hyphens=False,
+        )
+        lines += [field_indent + line for line in wrapped]
+    return '"""' + "\n".join(lines) + "\n" + indent + '"""'

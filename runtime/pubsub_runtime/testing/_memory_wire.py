@@ -1,0 +1,98 @@
+"""The in-memory wire: what stands in for the broker's publisher, and Pub/Sub's checks."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any, Final
+
+from google.api_core.exceptions import InvalidArgument
+
+__all__ = ["MemoryPublisher", "check_message", "publish_time_text", "raw_bytes"]
+
+PublishFunction = Callable[[str, bytes, Mapping[str, str] | None, str | None], str]
+
+# Pub/Sub's limits on a published message; the in-memory wire refuses what Pub/Sub would.
+_MAX_MESSAGE_BYTES: Final = 10 * 1000 * 1000
+_MAX_ATTRIBUTES: Final = 100
+_MAX_KEY_BYTES: Final = 256
+_MAX_VALUE_BYTES: Final = 1024
+_MAX_ORDERING_KEY_BYTES: Final = 1024
+
+
+def publish_time_text(when: datetime) -> str:
+    """Pub/Sub's form of a timestamp in dead-letter attributes: ``2024-05-01T12:30:00.123Z``."""
+    return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
+
+
+class MemoryPublisher:
+    """Stands in for the broker's ``BatchPublisher``: publishes land in the test broker."""
+
+    def __init__(self, publish: PublishFunction) -> None:
+        self._publish = publish
+
+    async def publish(
+        self,
+        topic: str,
+        data: bytes,
+        attributes: Mapping[str, str] | None,
+        ordering_key: str | None,
+    ) -> str:
+        return self._publish(topic, data, attributes, ordering_key)
+
+    def client(self) -> Any:
+        raise RuntimeError("the broker is under a TestBroker: it has no Pub/Sub client")
+
+    async def flush(self) -> None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+
+def raw_bytes(data: bytes | str, method: str) -> bytes:
+    if isinstance(data, str):
+        return data.encode()
+    if isinstance(data, bytes | bytearray | memoryview):
+        return bytes(data)
+    raise TypeError(
+        f"TestBroker.{method} takes raw bytes or str, not {type(data).__name__}: publish a "
+        "model with broker.publish(...) or a generated publisher, which use the topic's codec"
+    )
+
+
+def check_message(
+    topic: str, data: bytes, attributes: dict[str, str], key: str, *, received: bool = False
+) -> None:
+    """Refuse what Pub/Sub (or the client's protobuf) would refuse.
+
+    ``received``: the message stands for one Pub/Sub delivers, which may carry the ``goog``
+    attributes Pub/Sub itself adds (``googclient_schemaencoding``).
+    """
+    for name, value in attributes.items():
+        if not isinstance(name, str) or not isinstance(value, str):
+            raise TypeError(
+                f"attribute {name!r}: Pub/Sub attributes are str to str, got "
+                f"{type(name).__name__} to {type(value).__name__}"
+            )
+    problems = []
+    if not data and not attributes:
+        problems.append("a message needs data or at least one attribute")
+    if len(attributes) > _MAX_ATTRIBUTES:
+        problems.append(f"at most {_MAX_ATTRIBUTES} attributes, got {len(attributes)}")
+    for name, value in attributes.items():
+        if name.startswith("goog") and not received:
+            problems.append(f"attribute {name!r}: keys starting with 'goog' are reserved")
+        if len(name.encode()) > _MAX_KEY_BYTES:
+            problems.append(f"attribute key {name[:40]!r}... is over {_MAX_KEY_BYTES} bytes")
+        if len(value.encode()) > _MAX_VALUE_BYTES:
+            problems.append(f"attribute {name!r}: value over {_MAX_VALUE_BYTES} bytes")
+    if len(key.encode()) > _MAX_ORDERING_KEY_BYTES:
+        problems.append(f"ordering key over {_MAX_ORDERING_KEY_BYTES} bytes")
+    size = len(data) + sum(len(k.encode()) + len(v.encode()) for k, v in attributes.items())
+    if size > _MAX_MESSAGE_BYTES:
+        problems.append(f"message of {size} bytes, over Pub/Sub's {_MAX_MESSAGE_BYTES}")
+    if problems:
+        raise InvalidArgument(  # type: ignore[no-untyped-call]
+            f"publish to {topic} refused: " + "; ".join(problems)
+        )
