@@ -38,4 +38,5 @@ async def handle_customer_registered(message: CustomerRegistered) -> None:
         preferences: dict[str, bool] | None -- Notification switches by channel name.
         schema_version: Literal[2] | None
     """
+    # Your logic goes here; the stub only logs what it received.
     logger.info("received %r", message)

@@ -30,4 +30,5 @@ async def handle_order_placed(message: OrderPlaced) -> None:
         note: str | None -- Free text from the customer.
         shipping_address: Address | None
     """
+    # Your logic goes here; the stub only logs what it received.
     logger.info("received %r", message)

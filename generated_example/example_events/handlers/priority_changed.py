@@ -22,4 +22,5 @@ async def handle_priority_changed(message: PriorityChanged) -> None:
     PriorityChanged wraps one value:
         root: Priority
     """
+    # Your logic goes here; the stub only logs what it received.
     logger.info("received %r", message)

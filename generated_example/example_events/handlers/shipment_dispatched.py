@@ -37,4 +37,5 @@ async def handle_shipment_dispatched(message: ShipmentDispatched) -> None:
         json_: str | None -- The carrier's raw booking response, as received.
         schema_: Literal['shipment-dispatched/1'] | None
     """
+    # Your logic goes here; the stub only logs what it received.
     logger.info("received %r", message)

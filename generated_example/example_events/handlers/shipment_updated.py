@@ -51,6 +51,7 @@ async def handle_shipment_updated_tracking(message: ShipmentUpdated) -> None:
         insured_value: Decimal | None
         max_transit: Duration
     """
+    # Your logic goes here; the stub only logs what it received.
     logger.info("received %r", message)
 
 
@@ -96,4 +97,5 @@ async def handle_shipment_updated_billing(message: ShipmentUpdated) -> None:
         insured_value: Decimal | None
         max_transit: Duration
     """
+    # Your logic goes here; the stub only logs what it received.
     logger.info("received %r", message)

@@ -91,6 +91,8 @@ def service_files(
             "publisher_class": topic.publisher_class,
             "sample_function": sample_function(topic),
             "handlers": handlers,
+            "failing_subscription": py_str(f"{topic.name}-always-fails"),
+            "dead_letter_topic": py_str(f"{topic.name}-dead-letter"),
         }
         add(f"handlers/{topic.module}.py", "handler.py.jinja", False, **common)
         add(f"tests/test_{topic.module}.py", "test_topic.py.jinja", False, **common)
