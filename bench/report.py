@@ -53,7 +53,9 @@ def write_json(run: Run, path: Path) -> None:
 
 _CPU_BARS = (
     # (label, sample key): left out when the comparison did not run
-    ("receive\nraw pull floor", "receive.payment.floor.cpu"),
+    ("receive\nlean raw\npull floor", "receive.payment.floor.cpu"),
+    ("receive\nGAPIC pull\nloop floor", "receive.payment.floor-gapic.cpu"),
+    ("receive\nruntime, no\ncodec (ours)", "receive.payment.untyped.cpu"),
     ("receive\ntyped (ours)", "receive.payment.typed.cpu"),
     ("receive\nhand-written\nsubscribe()", "receive.payment.handwritten.cpu"),
     ("receive\nFastPubSub\n0.9.8", "receive.payment.fastpubsub.cpu"),
@@ -73,7 +75,7 @@ def plot(run: Run, path: Path) -> bool:
     bars = [(label, key) for label, key in _CPU_BARS if key in run.samples]
     if not counts and not bars:
         return False
-    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 5))
+    figure, (left, right) = plt.subplots(1, 2, figsize=(15, 5.5))
     if counts:
         rates = [run.median(f"streams.{c}.rate") for c in counts]
         left.plot(counts, rates, "o-", label="typed subscriber (median)")
@@ -97,7 +99,8 @@ def plot(run: Run, path: Path) -> bool:
     if bars:
         values = [run.median(key) for _, key in bars]
         colours = [
-            "#4c72b0" if "ours" in label or "floor" in label else "#dd8452" for label, _ in bars
+            "#4c72b0" if "ours" in label else "#8c8c8c" if "floor" in label else "#dd8452"
+            for label, _ in bars
         ]
         right.bar([label for label, _ in bars], values, color=colours)
         for index, value in enumerate(values):

@@ -1,0 +1,69 @@
+"""Smoke test of the benchmarks: ``python -m bench all --quick`` must deliver every message.
+
+The quick mode checks correctness only (every path received or published exactly the payloads
+sent, decoded equal to them); its timings are not asserted: timing goals belong to the full run.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _bench(*args: str, timeout: float = 280) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "bench", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.mark.emulator
+def test_quick_mode_runs_every_comparison_correctly(pubsub_emulator, tmp_path):
+    results = tmp_path / "results.json"
+    plot = tmp_path / "plot.png"
+    done = _bench(
+        "all",
+        "--quick",
+        "--emulator-host",
+        pubsub_emulator.host,
+        "--json",
+        str(results),
+        "--plot",
+        str(plot),
+    )
+    assert done.returncode == 0, f"{done.stdout[-4000:]}\n{done.stderr[-4000:]}"
+    assert "every path delivered every message correctly" in done.stdout
+    data = json.loads(results.read_text())
+    assert data["quick"] is True
+    comparisons = " ".join(row["comparison"] for row in data["rows"])
+    for expected in ("Receive CPU", "Throughput", "Publish CPU", "Generator"):
+        assert expected in comparisons
+    # every receiving side, every stream count and both publishing sides produced a figure
+    samples = data["samples"]
+    for payload in ("payment", "order"):
+        for side in ("typed", "untyped", "handwritten", "floor", "floor-gapic"):
+            if side == "untyped" and payload == "order":
+                continue
+            assert samples[f"receive.{payload}.{side}.cpu"][0] > 0
+        for side in ("typed", "client"):
+            assert samples[f"publish.{payload}.{side}.cpu"][0] > 0
+    for streams in (1, 2, 4, 8):
+        assert samples[f"streams.{streams}.rate"][0] > 0
+    assert "FastPubSub comparison skipped" in done.stdout  # never in quick mode
+    assert plot.read_bytes().startswith(b"\x89PNG")
+
+
+def test_unknown_comparison_is_a_usage_error():
+    done = _bench("no-such-comparison", timeout=60)
+    assert done.returncode == 2
+    assert "unknown comparison" in done.stderr
