@@ -197,10 +197,21 @@ def push_schemas(schemas: Path | None, project_option: str | None, dry_run: bool
     project_id = _project_id(project_option)
     with _reported_errors():
         project = _load_project(schemas)
+    from google.api_core.exceptions import GoogleAPICallError
+    from google.auth.exceptions import GoogleAuthError
+
     try:
         push(project, project_id, dry_run=dry_run, echo=click.echo)
     except PushError as exc:
         click.echo(f"push-schemas: {exc}", err=True)
+        sys.exit(1)
+    except GoogleAuthError as exc:
+        # No credentials (and no PUBSUB_EMULATOR_HOST): say so in one line, not a traceback.
+        first_line = str(exc).split(". ")[0]
+        click.echo(f"push-schemas: no Google Cloud credentials: {first_line}", err=True)
+        sys.exit(1)
+    except GoogleAPICallError as exc:
+        click.echo(f"push-schemas: {exc.message or exc}", err=True)
         sys.exit(1)
     if dry_run:
         click.echo("dry run: nothing was changed", err=True)

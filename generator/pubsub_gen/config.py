@@ -16,7 +16,8 @@ from typing import Any
 ENCODINGS = ("json", "binary")
 DEFAULT_PACKAGE = "events"
 # Keys a [tool.pubsub-gen.topics.<stem>] table may hold; extend here when topics learn more.
-_KNOWN_TOPIC_KEYS = frozenset({"topic", "encoding", "subscriptions", "model"})
+# schema_id: the schema's id in Pub/Sub's registry (push-schemas, asyncapi); default the topic name.
+_KNOWN_TOPIC_KEYS = frozenset({"topic", "encoding", "subscriptions", "model", "schema_id"})
 TOPIC_KEYS = _KNOWN_TOPIC_KEYS | frozenset()
 _SETTINGS_KEYS = frozenset({"schemas", "out", "package", "encoding", "topics"})
 _PACKAGE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")

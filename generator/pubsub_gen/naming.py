@@ -136,8 +136,9 @@ def module_name(stem: str) -> str:
 
 
 def publisher_name(topic_name: str) -> str:
-    """``order_placed`` or ``order-placed`` -> ``OrderPlacedPublisher``."""
-    return class_name(topic_name) + "Publisher"
+    """``order_placed``, ``order-placed``, ``orders.placed`` -> ``OrderPlacedPublisher``."""
+    # The whole topic name counts (unlike Avro full names, whose namespace is dropped).
+    return class_name(topic_name.replace(".", "_")) + "Publisher"
 
 
 def constant_name(topic_name: str) -> str:

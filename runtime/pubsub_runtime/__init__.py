@@ -12,8 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from pubsub_runtime._broker import PubSubBroker
 from pubsub_runtime._errors import DecodeError, EncodeError, PubSubRuntimeError
+from pubsub_runtime._logging import configure_logging
 from pubsub_runtime._message import Message
 from pubsub_runtime._offload import configure_process_pool, run_in_process
+from pubsub_runtime._retry import Drop, Retry
 from pubsub_runtime._topic import Duration, TopicSpec
 from pubsub_runtime._watchdog import LoopWatchdog
 
@@ -24,6 +26,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "DecodeError",
+    "Drop",
     "Duration",
     "EncodeError",
     "FastPubSub",
@@ -32,17 +35,21 @@ __all__ = [
     "Message",
     "PubSubBroker",
     "PubSubRuntimeError",
+    "Retry",
     "TopicSpec",
     "__version__",
+    "configure_logging",
     "configure_process_pool",
     "run_in_process",
 ]
 
 
-def __getattr__(name: str) -> Any:
-    # FastAPI is an optional extra: import the app only when it is asked for.
-    if name in ("FastPubSub", "HealthReport"):
-        from pubsub_runtime import _app
+if not TYPE_CHECKING:  # for mypy, the names above are the module's whole namespace
 
-        return getattr(_app, name)
-    raise AttributeError(f"module 'pubsub_runtime' has no attribute {name!r}")
+    def __getattr__(name: str) -> Any:
+        # FastAPI is an optional extra: import the app only when it is asked for.
+        if name in ("FastPubSub", "HealthReport"):
+            from pubsub_runtime import _app
+
+            return getattr(_app, name)
+        raise AttributeError(f"module 'pubsub_runtime' has no attribute {name!r}")

@@ -13,4 +13,4 @@ pytest.register_assert_rewrite("docs_src")
 
 for folder in (REPO, REPO / "generated_example"):
     if str(folder) not in sys.path:
-        sys.path.insert(0, str(folder))
+        sys.path.append(str(folder))
