@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest generate bench clean
+.PHONY: demo test lint typecheck docs pytest generate bench clean
 
 $(STAMP): pyproject.toml runtime/pyproject.toml generator/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -17,16 +17,20 @@ demo: $(STAMP)
 	$(BIN)/pubsub-gen schemas/
 	$(BIN)/python -m examples.demo
 
-## Everything CI runs: lint, format check, mypy --strict on both packages and the golden record, the tests.
-test: lint typecheck pytest
+## Everything CI runs: lint, format check, mypy --strict on both packages and the golden record,
+## the documentation site (strict), the tests.
+test: lint typecheck docs pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy runtime/pubsub_runtime generator/pubsub_gen
+	$(BIN)/mypy runtime/pubsub_runtime generator/pubsub_gen bench examples
 	cd generated_example && ../$(BIN)/mypy --config-file ../pyproject.toml .
+
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
 
 pytest: $(STAMP)
 	$(BIN)/pytest
