@@ -26,8 +26,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 typecheck: $(STAMP)
-	$(BIN)/mypy runtime/pubsub_runtime generator/pubsub_gen bench examples
-	cd generated_example && ../$(BIN)/mypy --config-file ../pyproject.toml .
+	MYPYPATH=generated_example $(BIN)/mypy runtime/pubsub_runtime generator/pubsub_gen \
+		generated_example/example_events bench examples
 
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
