@@ -9,8 +9,7 @@ from collections.abc import Callable
 import pytest
 from google.pubsub_v1 import SubscriberAsyncClient
 
-from pubsub_runtime import Message, PubSubBroker
-from pubsub_runtime._retry import Drop, Retry
+from pubsub_runtime import Drop, Message, PubSubBroker, Retry
 from pubsub_runtime.testing import Emulator
 
 pytestmark = pytest.mark.emulator

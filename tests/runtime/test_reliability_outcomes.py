@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 
-from pubsub_runtime import Message, PubSubBroker
+from pubsub_runtime import Drop, Message, PubSubBroker, Retry
 from pubsub_runtime._config import SubscriberOptions
 from pubsub_runtime._dispatch import ACK, NACK, Outcome, inspect_handler, run_handler
-from pubsub_runtime._retry import Drop, Retry
 
 
 async def outcome_of(handler: Any, *, timeout: float | None = None) -> Outcome:  # noqa: ASYNC109

@@ -1,0 +1,158 @@
+"""Generator bugs the fuzz suites found, each reduced to its smallest schema.
+
+Every test states the behaviour we want and is a strict xfail until the generator is fixed:
+when a fix lands the test passes, strict xfail turns that into a failure, and the marker (and
+the matching exclusion in ``fuzz_strategies.py``) must be removed.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gen_support import REPO, field, generate, imported, record, write_schemas
+
+from pubsub_gen import SchemaError
+
+RUFF = Path(sys.executable).parent / "ruff"
+
+
+def generate_one(tmp_path: Path, document: Any, suffix: str = ".avsc") -> Path:
+    schemas = write_schemas(tmp_path / "schemas", {f"finding{suffix}": document})
+    generate(schemas, tmp_path / "out", package="finding")
+    return tmp_path / "out"
+
+
+def ruff_findings(out: Path, *select: str) -> str:
+    config = REPO / "pyproject.toml"
+    done = subprocess.run(
+        [RUFF, "check", "--no-cache", "--config", config, "--select", ",".join(select), out],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return "" if done.returncode == 0 else done.stdout
+
+
+@pytest.mark.xfail(strict=True, reason="class_name() lets l, I and O through (ruff E742)")
+def test_a_type_named_i_becomes_a_class_ruff_accepts(tmp_path: Path) -> None:
+    out = generate_one(tmp_path, record("Outer", field("inner", record("i", field("x", "int")))))
+    assert ruff_findings(out, "E742") == ""
+
+
+@pytest.mark.xfail(strict=True, reason="an attribute may equal another field's wire name")
+def test_models_build_by_attribute_when_an_attribute_is_another_fields_wire_name(
+    tmp_path: Path,
+) -> None:
+    # "A" becomes the attribute a, "a" then becomes a_2: R(a=...) reaches the field "a".
+    out = generate_one(tmp_path, record("R", field("A", "null"), field("a", "boolean")))
+    with imported(out, "finding") as package:
+        made = package.R(a=None, a_2=True)
+        assert made.a is None and made.a_2 is True
+        assert package.samples.sample_finding() is not None
+
+
+@pytest.mark.xfail(strict=True, reason="mro and register (metaclass attributes) are not reserved")
+@pytest.mark.parametrize("name", ["mro", "register"])
+def test_field_names_of_the_model_metaclass_import_without_warnings(
+    tmp_path: Path, name: str
+) -> None:
+    out = generate_one(tmp_path, record("R", field(name, "int")))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # pydantic: Field name "mro" ... shadows an attribute
+        with imported(out, "finding"):
+            pass
+
+
+@pytest.mark.xfail(strict=True, reason="literals longer than a line are not marked noqa: E501")
+def test_long_names_and_escaped_text_keep_generated_lines_within_the_limit(
+    tmp_path: Path,
+) -> None:
+    # The generator splits one long literal, not a line of two: the TopicSpec's named_types
+    # entry "<full name>": <class>, and a sample's "<key>": "<value>" (escaped: 10 characters
+    # per emoji).
+    name = "Status" * 10
+    avro = record("R", field("s", {"type": "enum", "name": name, "symbols": ["A"]}))
+    key, value = "\U0001f600" * 5, "\U0001f680" * 5
+    inner = {"type": "object", "properties": {key: {"const": value}}, "required": [key]}
+    json_schema = {
+        "type": "object",
+        "properties": {
+            "outer": {"type": "object", "properties": {"inner": inner}, "required": ["inner"]}
+        },
+        "required": ["outer"],
+    }
+    schemas = write_schemas(
+        tmp_path / "schemas", {"avro_topic.avsc": avro, "json_topic.json": json_schema}
+    )
+    generate(schemas, tmp_path / "out", package="finding")
+    assert ruff_findings(tmp_path / "out", "E501") == ""
+
+
+@pytest.mark.xfail(strict=True, reason="allOf parts are not checked for attribute clashes")
+def test_properties_of_allof_parts_clashing_as_attributes_get_the_clear_problem(
+    tmp_path: Path,
+) -> None:
+    document = {
+        "type": "object",
+        "properties": {
+            "inner": {
+                "allOf": [
+                    {"type": "object", "properties": {"_": {"type": "string"}}},
+                    {"type": "object", "properties": {":": {"type": "integer"}}},
+                ]
+            }
+        },
+    }
+    with pytest.raises(SchemaError) as caught:
+        generate_one(tmp_path, document, ".json")
+    # Today: "finding.json: cannot generate models: Alias 'field' for field ':' conflicts ..."
+    assert "would all become the attribute 'field'" in str(caught.value)
+
+
+@pytest.mark.xfail(strict=True, reason="null-namespace fallback accepted, then fastavro refuses")
+def test_a_short_name_outside_its_namespace_gets_the_unknown_type_problem(
+    tmp_path: Path,
+) -> None:
+    # Inside namespace "n", "F" means "n.F" (Avro 1.11); the loader falls back to the null
+    # namespace (as Java does) and accepts it, then fastavro refuses: "invalid Avro schema: n.F".
+    document = record(
+        "A",
+        field("f", {"type": "fixed", "name": "F", "size": 1}),
+        field("inner", record("B", field("g", "F"), namespace="n")),
+    )
+    with pytest.raises(SchemaError) as caught:
+        generate_one(tmp_path, document)
+    assert "unknown type 'F'" in str(caught.value)
+
+
+@pytest.mark.xfail(strict=True, reason="decoded union values are re-guessed by pydantic")
+@pytest.mark.parametrize("encoding", ["json", "binary"])
+def test_a_map_of_enums_beside_an_all_optional_record_decodes_as_the_map(
+    tmp_path: Path, encoding: str
+) -> None:
+    # u: dict[str, Color] | Opt | None. The codec reads the map branch, then pydantic's smart
+    # union prefers Opt (which takes any object) over the map (str -> Color is a lax match):
+    # the map's data is silently lost. The same with ["Empty", {"type": "map", "values":
+    # "Empty"}] (Empty: a record without fields), and an empty map {} is ambiguous likewise.
+    color = {"type": "enum", "name": "Color", "symbols": ["RED", "GREEN"]}
+    optional = record("Opt", field("note", ["null", "string"], default=None))
+    document = record("Root", field("u", ["null", {"type": "map", "values": color}, optional]))
+    schemas = write_schemas(tmp_path / "schemas", {"finding.avsc": document})
+    generate(schemas, tmp_path / "out", package="finding", encoding=encoding)
+    with imported(tmp_path / "out", "finding") as package:
+        spec = package.TOPICS["finding"]
+        module = sys.modules[spec.model.__module__]
+        sent = spec.model(u={"k": module.Color.RED})
+        assert spec.decode(spec.encode(sent)) == sent
+
+
+@pytest.mark.xfail(strict=True, reason="JSON enum members are named by datamodel-code-generator")
+def test_a_json_enum_value_o_becomes_a_member_ruff_accepts(tmp_path: Path) -> None:
+    document = {"type": "object", "properties": {"pick": {"enum": ["o", "x"]}}}
+    out = generate_one(tmp_path, document, ".json")
+    assert ruff_findings(out, "E741", "E742") == ""
