@@ -19,6 +19,8 @@ _RESERVED_ATTRIBUTES = frozenset(
     {name for name in dir(BaseModel) if not name.startswith("__")}
     | {name for name in dir(RootModel) if not name.startswith("__")}
     | {"model_config", "model_fields", "self", "cls", "root"}
+    # The model metaclass's attributes: pydantic warns when a field shadows them.
+    | {"mro", "register"}
 )
 _BUILTIN_TYPES = frozenset(
     {"bool", "bytes", "dict", "float", "int", "list", "str", "type", "object"}
@@ -109,7 +111,7 @@ def attribute_name(wire_name: str) -> str:
 def class_name(wire_name: str) -> str:
     """The PascalCase class name of a record, enum or object type named ``wire_name``."""
     name = _make_identifier(pascal_case(wire_name.rsplit(".", 1)[-1]), "Model")
-    if name in _RESERVED_CLASSES:
+    if name in _RESERVED_CLASSES or name in _AMBIGUOUS:
         name += "Model"
     return name
 

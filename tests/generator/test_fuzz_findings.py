@@ -38,7 +38,6 @@ def ruff_findings(out: Path, *select: str) -> str:
     return "" if done.returncode == 0 else done.stdout
 
 
-@pytest.mark.xfail(strict=True, reason="class_name() lets l, I and O through (ruff E742)")
 def test_a_type_named_i_becomes_a_class_ruff_accepts(tmp_path: Path) -> None:
     out = generate_one(tmp_path, record("Outer", field("inner", record("i", field("x", "int")))))
     assert ruff_findings(out, "E742") == ""
@@ -56,7 +55,6 @@ def test_models_build_by_attribute_when_an_attribute_is_another_fields_wire_name
         assert package.samples.sample_finding() is not None
 
 
-@pytest.mark.xfail(strict=True, reason="mro and register (metaclass attributes) are not reserved")
 @pytest.mark.parametrize("name", ["mro", "register"])
 def test_field_names_of_the_model_metaclass_import_without_warnings(
     tmp_path: Path, name: str
