@@ -15,8 +15,10 @@ from pubsub_runtime._errors import DecodeError, EncodeError, PubSubRuntimeError
 from pubsub_runtime._logging import configure_logging
 from pubsub_runtime._message import Message
 from pubsub_runtime._offload import configure_process_pool, run_in_process
+from pubsub_runtime._push_auth import PushAuth
 from pubsub_runtime._retry import Drop, Retry
 from pubsub_runtime._topic import Duration, TopicSpec
+from pubsub_runtime._tracing import disable_tracing, enable_tracing
 from pubsub_runtime._watchdog import LoopWatchdog
 
 if TYPE_CHECKING:
@@ -35,11 +37,14 @@ __all__ = [
     "Message",
     "PubSubBroker",
     "PubSubRuntimeError",
+    "PushAuth",
     "Retry",
     "TopicSpec",
     "__version__",
     "configure_logging",
     "configure_process_pool",
+    "disable_tracing",
+    "enable_tracing",
     "run_in_process",
 ]
 

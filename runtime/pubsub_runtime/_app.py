@@ -12,10 +12,17 @@ Health: ``GET /consumers/ready`` is 200 once the broker has started and until it
 ``GET /consumers/alive`` is 200 when, in addition, every subscriber's stream is up ("running")
 and the event loop is responsive (the watchdog runs and its lag is under ``alive_max_lag``).
 Both answer 503 otherwise, with the same JSON body (status, reasons, loop lag, subscribers).
+
+Push subscribers (``@broker.push_subscriber``) get a ``POST`` route each, mounted here also when
+declared after the app was made; startup checks their configuration and creates the push
+subscriptions that ask for it, before the broker starts. ``metrics=True`` serves Prometheus
+metrics at ``metrics_path`` (see ``_metrics``); ``PUBSUB_RUNTIME_TRACING=1`` turns tracing on
+at startup (see ``_tracing``).
 """
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import inspect
 import logging
@@ -23,17 +30,24 @@ from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Literal
 
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
+from pubsub_runtime import _observe
 from pubsub_runtime._broker import PubSubBroker
 from pubsub_runtime._logging import register_alias_topics
 from pubsub_runtime._offload import shutdown_process_pool
+from pubsub_runtime._push import PushSubscriber
+from pubsub_runtime._push_registry import provision_push_subscriptions, push_registry
+from pubsub_runtime._subscriber import Subscriber
+from pubsub_runtime._tracing import enable_tracing, tracing_from_env
 from pubsub_runtime._watchdog import LoopWatchdog
 
 logger = logging.getLogger("pubsub_runtime.app")
+
+_METRICS_REFRESH = 1.0  # seconds between loop-lag samples when metrics are on
 
 UserLifespan = Callable[[Any], Any]
 
@@ -75,7 +89,9 @@ class FastPubSub(FastAPI):
     (seconds a handler may block the loop before it is reported), ``alive_max_lag`` (loop lag
     above which ``/consumers/alive`` answers 503), ``watchdog`` (a configured ``LoopWatchdog``,
     instead of ``block_threshold``), ``health_prefix`` (where the two health routes live) and
-    ``health_in_schema`` (list them in the OpenAPI document).
+    ``health_in_schema`` (list them in the OpenAPI document), ``metrics`` (serve Prometheus
+    metrics at ``metrics_path``; needs the ``metrics`` extra) and ``push_in_schema`` (list the
+    push routes in the OpenAPI document).
     """
 
     def __init__(
@@ -91,6 +107,9 @@ class FastPubSub(FastAPI):
         watchdog: LoopWatchdog | None = None,
         health_prefix: str = "/consumers",
         health_in_schema: bool = False,
+        metrics: bool = False,
+        metrics_path: str = "/metrics",
+        push_in_schema: bool = False,
         **kwargs: Any,
     ) -> None:
         self._user_lifespan = lifespan
@@ -119,6 +138,13 @@ class FastPubSub(FastAPI):
                 name=f"consumers_{check}",
                 summary=f"Consumers {check}",
             )
+        self.metrics_enabled = metrics
+        self._push_in_schema = push_in_schema
+        if metrics:
+            self.add_api_route(
+                metrics_path, self._serve_metrics, methods=["GET"], include_in_schema=False
+            )
+        push_registry(broker).listen(self._mount_push)
 
     # ----------------------------------------------------------------- lifespan
     @asynccontextmanager
@@ -133,8 +159,15 @@ class FastPubSub(FastAPI):
             stack.push_async_callback(_run_hooks, self.router.on_shutdown)
             await _run_hooks(self.router.on_startup)
             topics = {s.alias: s.topic_name for s in self.broker.subscribers}
+            pushed = push_registry(self.broker).subscribers
+            topics.update({s.alias: s.topic_name for s in pushed})
             register_alias_topics(topics)
             self.watchdog.topics = topics
+            if tracing_from_env():
+                enable_tracing()
+            if self.metrics_enabled:
+                await self._start_metrics(stack)
+            await provision_push_subscriptions(self.broker)
             # Registered before start so that a start that fails half-way is still undone.
             stack.push_async_callback(self._stop_broker)
             await self.broker.start()
@@ -148,11 +181,70 @@ class FastPubSub(FastAPI):
     async def _stop_broker(self) -> None:
         await self.broker.stop(timeout=self.shutdown_timeout)
 
+    async def _start_metrics(self, stack: contextlib.AsyncExitStack) -> None:
+        from pubsub_runtime._metrics import mark_worker_gone, metrics
+
+        recorder = metrics()
+        _observe.install(recorder)
+        stack.callback(mark_worker_gone)
+        stack.callback(_observe.uninstall, recorder)
+
+        async def sample_loop_lag() -> None:
+            while True:
+                recorder.set_loop_lag(self.watchdog.lag, self.watchdog.max_lag)
+                await asyncio.sleep(_METRICS_REFRESH)
+
+        task = asyncio.get_running_loop().create_task(sample_loop_lag(), name="pubsub-metrics")
+
+        async def stop_sampling() -> None:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+
+        stack.push_async_callback(stop_sampling)
+
+    async def _serve_metrics(self, request: Request) -> Response:
+        from pubsub_runtime._metrics import metrics, render_latest
+
+        if self.watchdog.running:  # this worker's lag as of now, not of the last sample
+            metrics().set_loop_lag(self.watchdog.lag, self.watchdog.max_lag)
+        content, content_type = render_latest(request.headers.get("accept"))
+        return Response(content=content, media_type=content_type)
+
+    # ----------------------------------------------------------------- push
+    def _mount_push(self, subscriber: PushSubscriber) -> None:
+        async def endpoint(request: Request) -> Response:
+            refused = await subscriber.authenticate(request.headers)
+            if refused is None:
+                result = await subscriber.deliver(await request.body(), request.headers)
+            else:
+                result = refused
+            headers = {"WWW-Authenticate": "Bearer"} if result.status == 401 else None
+            return Response(
+                content=result.reason or None,
+                status_code=result.status,
+                headers=headers,
+                media_type="text/plain" if result.reason else None,
+            )
+
+        endpoint.__name__ = f"push_{subscriber.alias}"
+        self.add_api_route(
+            subscriber.path,
+            endpoint,
+            methods=["POST"],
+            include_in_schema=self._push_in_schema,
+            name=f"push_{subscriber.alias}",
+            summary=f"Pub/Sub push endpoint of {subscriber.alias}",
+        )
+
     # ----------------------------------------------------------------- health
     def health(self, check: Literal["alive", "ready"]) -> HealthReport:
         """The health report that ``GET {health_prefix}/{check}`` answers with."""
         broker = self.broker
         started, stopping = bool(broker.started), bool(broker.stopping)
+        sources: list[Subscriber | PushSubscriber] = [
+            *broker.subscribers,
+            *push_registry(broker).subscribers,
+        ]
         subscribers = [
             SubscriberHealth(
                 alias=s.alias,
@@ -161,7 +253,7 @@ class FastPubSub(FastAPI):
                 state=str(s.state),
                 in_flight=int(s.in_flight),
             )
-            for s in broker.subscribers
+            for s in sources
         ]
         reasons: list[str] = []
         if stopping:

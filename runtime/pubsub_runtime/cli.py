@@ -20,6 +20,7 @@ from typing import Any, NoReturn
 import click
 
 from pubsub_runtime._logging import LEVELS, LogFormat, logging_config
+from pubsub_runtime._metrics import multiprocess_dir_for_workers
 
 STARTUP_FAILURE = 3  # uvicorn's exit code when the app cannot start
 
@@ -118,8 +119,10 @@ def run(
         ChangeReload(config, target=server.run, sockets=[config.bind_socket()]).run()
         return
     if workers > 1:
-        supervisor = Multiprocess(config, sockets=[config.bind_socket()])
-        supervisor.run()
+        # Workers share one metrics folder, so /metrics adds up every process's counts.
+        with multiprocess_dir_for_workers(workers):
+            supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+            supervisor.run()
         if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
             _fail_startup()
         return
