@@ -35,6 +35,7 @@ def generate(
     check: bool = False,
     diff: bool = False,
     pyproject: Path | str | None = None,
+    cache: bool = True,
 ) -> GenerateResult:
     """Generate the typed package for the schemas in ``schemas_dir`` under ``out_dir``.
 
@@ -42,7 +43,9 @@ def generate(
     (searched upward from ``schemas_dir``); ``topics`` adds per-topic settings by file stem.
     With ``check`` or ``diff`` nothing is written and the result lists what is stale.
     Raises ``SchemaError`` (all problems, one per line) when a schema is invalid and
-    ``ConfigError`` when the settings are unusable.
+    ``ConfigError`` when the settings are unusable. A run keeps content hashes in
+    ``out_dir/.pubsub-gen-cache/`` so that the next one skips what did not change;
+    ``cache=False`` neither reads nor writes them.
     """
     config = load_config(
         schemas_dir,
@@ -52,4 +55,4 @@ def generate(
         topics=topics,
         pyproject=Path(pyproject) if pyproject is not None else None,
     )
-    return run(config, version=__version__, check=check, diff=diff)
+    return run(config, version=__version__, check=check, diff=diff, cache=cache)

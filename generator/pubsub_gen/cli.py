@@ -63,6 +63,11 @@ def main() -> None:
 )
 @click.option("--check", is_flag=True, help="Write nothing; exit 1 listing stale files.")
 @click.option("--diff", is_flag=True, help="Write nothing; print what would change.")
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Neither read nor write OUT/.pubsub-gen-cache (content hashes of the last run).",
+)
 def generate(
     schemas: Path | None,
     out: Path | None,
@@ -70,13 +75,14 @@ def generate(
     encoding: str | None,
     check: bool,
     diff: bool,
+    no_cache: bool,
 ) -> None:
     """Generate the package from SCHEMAS (default: [tool.pubsub-gen] schemas)."""
     if schemas is not None and not schemas.is_dir():
         raise click.BadParameter(f"{schemas} is not a folder", param_hint="SCHEMAS")
     try:
         config = load_config(schemas, out=out, package=package, encoding=encoding)
-        result = run(config, version=__version__, check=check, diff=diff)
+        result = run(config, version=__version__, check=check, diff=diff, cache=not no_cache)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     except SchemaError as exc:

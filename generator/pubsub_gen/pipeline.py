@@ -1,20 +1,39 @@
-"""The whole run: load -> intermediate model -> render -> format -> write."""
+"""The whole run: load -> intermediate model -> render -> format -> write.
+
+A run first hashes its inputs and the files it owns (``pubsub_gen.cache``): when nothing
+changed it stops there, before importing the renderer. Otherwise the work overlaps on two
+cores: the JSON Schema models (one datamodel-code-generator batch, the longest step) render in
+a worker process (``load.jsonworker``) while this process checks the schemas against their
+metaschemas, renders everything that does not need those models and formats it with ruff in
+a background thread; the files that need the models follow. Files whose rendered source was
+formatted by an earlier run come from the cache, as do the JSON Schema models when no ``*.json``
+schema changed; user files that already exist (never rewritten) are not formatted at all.
+"""
 
 from __future__ import annotations
 
-import tempfile
+import os
+import sys
+import threading
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING, Any
 
-from pubsub_gen import write
+from pubsub_gen import cache as caching
 from pubsub_gen.config import Config
-from pubsub_gen.format import format_tree
-from pubsub_gen.load import load_project
-from pubsub_gen.render import RenderedFile, render_project
+from pubsub_gen.output import RenderedFile
+
+if TYPE_CHECKING:
+    from pubsub_gen import ir
+    from pubsub_gen.load.jsonschema import JsonSchemaInput, JsonSchemaModels
+    from pubsub_gen.load.jsonworker import Worker
 
 # After formatting: generated imports are sorted by the generator's own pinned settings, which a
 # project's isort configuration (e.g. pubsub_runtime as first-party) must not fight over.
 _SKIP_ISORT = "# isort: skip_file\n"
+# With fewer JSON Schema topics, a second interpreter (and its imports) costs more than it saves.
+WORKER_MIN_TOPICS = 8
 
 
 @dataclass(frozen=True)
@@ -34,15 +53,226 @@ class GenerateResult:
         return not self.stale
 
 
-def run(config: Config, *, version: str, check: bool = False, diff: bool = False) -> GenerateResult:
+def run(
+    config: Config,
+    *,
+    version: str,
+    check: bool = False,
+    diff: bool = False,
+    cache: bool = True,
+) -> GenerateResult:
     """Generate the package of ``config``; with ``check`` or ``diff`` nothing is written.
 
-    Raises ``SchemaError`` when any schema is invalid (nothing written then either).
+    Raises ``SchemaError`` when any schema is invalid (nothing written then either). With
+    ``cache=False`` the cache folder is neither read nor written.
     """
-    project = load_project(config)
-    rendered = render_project(project, version)
-    formatted = _format(rendered)
-    package = Path(*project.package.split("."))
+    if not cache:
+        return _write(config, _Generation(config, version).files(), check=check, diff=diff)
+    store = caching.Store(config.out)
+    keys = caching.inputs_keys(config, version)
+    entries = store.up_to_date(keys.output, config.package)
+    if entries is not None:
+        tool = tuple(config.out / e.path for e in entries if e.owned_by_tool)
+        user = tuple(config.out / e.path for e in entries if not e.owned_by_tool)
+        return GenerateResult(unchanged=(*tool, *user), files=tool, user_files=user)
+    known = store.formatted()
+    cached = store.json_models(keys.json_models)
+    generation = _Generation(config, version, known, cached)
+    formatted = generation.files()
+    result = _write(config, formatted, check=check, diff=diff)
+    if not (check or diff):
+        _remember(store, config, keys.output, formatted)
+        if generation.formatted.keys() != known.keys():  # this run's files only: never stale
+            store.save_formatted(generation.formatted)
+        if generation.json_models is not None:
+            store.save_json_models(keys.json_models, generation.json_models)
+    return result
+
+
+class _Generation:
+    """One run's rendering and formatting, overlapped as the module docstring says."""
+
+    def __init__(
+        self,
+        config: Config,
+        version: str,
+        known: dict[str, str] | None = None,
+        cached_json_models: dict[str, Any] | None = None,
+    ) -> None:
+        self.config = config
+        self.version = version
+        self.known = known or {}  # source_key -> formatted source, from earlier runs
+        self.cached = cached_json_models  # encoded (``jsonworker.encode``), from the last run
+        self.formatted: dict[str, str] = {}  # source_key -> formatted source, of this run
+        self.json_models: dict[str, Any] | None = None  # encoded, when this run rendered them
+
+    def files(self) -> list[RenderedFile]:
+        """Every file of the package, formatted and marked, in ``render_project``'s order."""
+        # First: the worker imports its library while this process loads and renders.
+        worker = _start_worker(self.config) if self.cached is None else None
+        early: _Formatting | None = None
+        try:
+            from pubsub_gen import render
+
+            project, inputs = self._load(worker)
+            keys = {item.key for item in inputs}
+            modules: dict[str, render.TopicModule] = {}
+            services: dict[str, list[RenderedFile]] = {}
+
+            def add(topic: ir.Topic, json_models: Mapping[str, tuple[str, str]]) -> None:
+                module = render.topic_module(project, topic, self.version, json_models)
+                modules[topic.module] = module
+                services[topic.module] = render.topic_files(project, topic, module.models)
+
+            for topic in project.topics:
+                if topic.module not in keys:
+                    add(topic, {})
+            common = render.common_files(project, self.version)
+            first = [m.file for m in modules.values()] + common + _flat(services.values())
+            early = _Formatting(self.config, first, self.known)
+            parts = render.json_model_parts(self._json_models(inputs, worker))
+            for topic in project.topics:
+                if topic.module in keys:
+                    add(topic, parts)
+            late = [f for i in inputs for f in (modules[i.key].file, *services[i.key])]
+            done = _Formatting(self.config, late, self.known, background=False)
+            formatted = {**early.result(), **done.result()}
+            self.formatted = {**early.used, **done.used}
+        finally:
+            if early is not None:
+                early.wait()  # never leave ruff working in a folder about to go
+            if worker is not None:
+                worker.close()
+        ordered = [
+            *(modules[t.module].file for t in project.topics),
+            *common,
+            *_flat(services[t.module] for t in project.topics),
+        ]
+        return [_mark(f, formatted.get(f.path, f.content)) for f in ordered]
+
+    def _load(self, worker: Worker | None) -> tuple[ir.Project, list[JsonSchemaInput]]:
+        """The project and its JSON Schema inputs; the slower metaschema check runs once the
+        worker has its inputs."""
+        from pubsub_gen import render
+        from pubsub_gen.errors import SchemaError
+        from pubsub_gen.load import load_project, metaschema_problems
+
+        try:
+            project = load_project(self.config, metaschema=False)
+        except SchemaError:
+            load_project(self.config)  # the full report, metaschema problems included
+            raise
+        inputs = render.json_inputs(project)
+        if worker is not None:
+            worker.submit(inputs)
+        if metaschema_problems(project):
+            load_project(self.config)  # raises the full report
+            raise AssertionError("metaschema problems went unreported")  # pragma: no cover
+        return project, inputs
+
+    def _json_models(
+        self, inputs: Sequence[JsonSchemaInput], worker: Worker | None
+    ) -> Mapping[str, JsonSchemaModels]:
+        from pubsub_gen.load import jsonworker
+
+        if not inputs:
+            return {}
+        if self.cached is not None:
+            try:
+                cached = jsonworker.decode(self.cached)
+            except (TypeError, ValueError):  # a damaged cache: render again
+                cached = {}
+            if cached.keys() == {item.key for item in inputs}:
+                return cached
+        if worker is not None:
+            rendered = worker.result()
+        else:
+            from pubsub_gen.load.jsonschema import render_jsonschema_models
+
+            rendered = render_jsonschema_models(inputs)
+        self.json_models = jsonworker.encode(rendered)
+        return rendered
+
+
+def _flat(groups: Iterable[Sequence[RenderedFile]]) -> list[RenderedFile]:
+    return [file for group in groups for file in group]
+
+
+def _start_worker(config: Config) -> Worker | None:
+    """A worker for the JSON Schema models, when the run has enough of them to gain from it."""
+    if not worker_pays_off(config):
+        return None
+    from pubsub_gen.load.jsonworker import Worker
+
+    return Worker()
+
+
+def worker_pays_off(config: Config) -> bool:
+    """Enough JSON Schema files, and a process that has not imported the library yet."""
+    if "datamodel_code_generator.parser" in sys.modules:
+        return False  # this process paid for the library already (a long-lived caller)
+    from pubsub_gen.load.discover import find_schema_files
+
+    count = sum(1 for path in find_schema_files(config.schemas) if path.suffix == ".json")
+    return count >= WORKER_MIN_TOPICS
+
+
+class _Formatting:
+    """Formats files with ruff (in a thread unless ``background`` is false)."""
+
+    def __init__(
+        self,
+        config: Config,
+        files: Sequence[RenderedFile],
+        known: dict[str, str],
+        *,
+        background: bool = True,
+    ) -> None:
+        # A user file that exists is never written: formatting it would be wasted.
+        self._files = [
+            f for f in files if f.owned_by_tool or not os.path.exists(config.out / f.path)
+        ]
+        self._known = known
+        self._done: dict[PurePosixPath, str] = {}
+        self.used: dict[str, str] = {}  # source_key -> formatted source, of the tool's files
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if background:
+            self._thread = threading.Thread(target=self._run, daemon=True)
+            self._thread.start()
+        else:
+            self._run()
+
+    def _run(self) -> None:
+        from pubsub_gen.format import format_files, source_key
+
+        try:
+            contents, used = format_files(self._files, self._known)
+            self._done = {f.path: c for f, c in zip(self._files, contents, strict=True)}
+            # Kept for the next run: the tool's files (the user's exist by then, unformatted).
+            owned = {source_key(f) for f in self._files if f.owned_by_tool}
+            self.used = {key: content for key, content in used.items() if key in owned}
+        except BaseException as error:  # re-raised in the caller's thread
+            self._error = error
+
+    def wait(self) -> None:
+        if self._thread is not None:
+            self._thread.join()
+
+    def result(self) -> dict[PurePosixPath, str]:
+        """path -> formatted source; raises what formatting raised."""
+        self.wait()
+        if self._error is not None:
+            raise self._error
+        return self._done
+
+
+def _write(
+    config: Config, formatted: list[RenderedFile], *, check: bool, diff: bool
+) -> GenerateResult:
+    from pubsub_gen import write
+
+    package = Path(*config.package.split("."))
     plan = write.plan(config.out, formatted, [package])
     files = tuple(config.out / f.path for f in formatted if f.owned_by_tool)
     user_files = tuple(config.out / f.path for f in formatted if not f.owned_by_tool)
@@ -66,27 +296,26 @@ def run(config: Config, *, version: str, check: bool = False, diff: bool = False
     )
 
 
-def _format(files: list[RenderedFile]) -> list[RenderedFile]:
-    with tempfile.TemporaryDirectory(prefix="pubsub-gen-") as temporary:
-        root = Path(temporary)
-        for rendered in files:
-            target = root / rendered.path
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(rendered.content, encoding="utf-8", newline="\n")
-        format_tree(root)
-        return [
-            RenderedFile(
-                rendered.path,
-                _mark(rendered, (root / rendered.path).read_text(encoding="utf-8")),
-                rendered.owned_by_tool,
-            )
-            for rendered in files
-        ]
+def _remember(
+    store: caching.Store, config: Config, key: str, formatted: list[RenderedFile]
+) -> None:
+    """Record the run: the hash of each tool-owned file as it is on disk now."""
+    entries = []
+    for rendered in formatted:
+        found: str | None = None
+        if rendered.owned_by_tool:
+            try:
+                found = caching.digest((config.out / rendered.path).read_bytes())
+            except OSError:
+                store.forget(config.package)
+                return
+        entries.append(caching.Entry(rendered.path, rendered.owned_by_tool, found))
+    store.save(key, config.package, entries)
 
 
-def _mark(rendered: RenderedFile, content: str) -> str:
+def _mark(rendered: RenderedFile, content: str) -> RenderedFile:
     """Generated Python files opt out of the project's import sorting; the user's do not."""
     if rendered.path.suffix != ".py" or not rendered.owned_by_tool:
-        return content
+        return RenderedFile(rendered.path, content, rendered.owned_by_tool)
     first, _, rest = content.partition("\n")
-    return f"{first}\n{_SKIP_ISORT}{rest}"
+    return RenderedFile(rendered.path, f"{first}\n{_SKIP_ISORT}{rest}", rendered.owned_by_tool)

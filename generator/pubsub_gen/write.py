@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pubsub_gen.render import HEADER_PREFIX, RenderedFile
+from pubsub_gen.output import HEADER_PREFIX, RenderedFile
 
 
 @dataclass(frozen=True)

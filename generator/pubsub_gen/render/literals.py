@@ -36,6 +36,10 @@ def py_str(text: str) -> str:
 
 def _split_long(word: str) -> list[str]:
     """A word too long for one piece, cut where its escaped form reaches the limit."""
+    if not word:
+        return []
+    if len(ascii(word)) <= MAX_PIECE:  # no prefix's escaped form is longer than the word's
+        return [word]
     chunks: list[str] = []
     current = ""
     for char in word:

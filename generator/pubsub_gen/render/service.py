@@ -52,51 +52,84 @@ def service_files(
     environment: jinja2.Environment,
     topic_sources: Mapping[str, str],
 ) -> list[tuple[PurePosixPath, str, bool]]:
-    """(path under the package, content, owned by the tool) of every service file."""
-    topics = project.topics
-    files: list[tuple[PurePosixPath, str, bool]] = []
+    """(path under the package, content, owned by the tool) of every service file.
 
-    def add(path: str, template: str, owned_by_tool: bool, **context: object) -> None:
-        content = environment.get_template(template).render(user_note=USER_NOTE, **context)
-        files.append((PurePosixPath(path), content, owned_by_tool))
-
-    add(
-        "samples.py",
-        "samples.py.jinja",
-        True,
-        header=header(project.schemas_display),
-        **_samples_context(topics),
-    )
-    add(
-        "handlers/__init__.py",
-        "handlers_init.py.jinja",
-        True,
-        header=header(project.schemas_display),
-        docstring=py_doc(
-            "Every topic's handlers: importing this package registers all their subscribers."
-        ),
-        modules=[topic.module for topic in topics],
-    )
-    add("broker.py", "broker.py.jinja", False, default_project=py_str(DEFAULT_PROJECT))
-    add("app.py", "app.py.jinja", False, package=project.package)
-    add("tests/__init__.py", "tests_init.py.jinja", False)
-    for topic in topics:
-        fields = payload_fields(topic_sources[topic.module], topic.payload_class)
-        handlers = _handlers(topic, fields)
-        common = {
-            "topic_name_text": docstring_text(topic.name),
-            "module": topic.module,
-            "constant": topic.constant,
-            "payload_class": topic.payload_class,
-            "publisher_class": topic.publisher_class,
-            "sample_function": sample_function(topic),
-            "handlers": handlers,
-            "failing_subscription": py_str(f"{topic.name}-always-fails"),
-            "dead_letter_topic": py_str(f"{topic.name}-dead-letter"),
-        }
-        add(f"handlers/{topic.module}.py", "handler.py.jinja", False, **common)
-        add(f"tests/test_{topic.module}.py", "test_topic.py.jinja", False, **common)
+    ``topic_sources``: each topic's module source, or just its model classes.
+    """
+    files = common_service_files(project, header, environment)
+    for topic in project.topics:
+        files += topic_service_files(topic, environment, topic_sources[topic.module])
     return files
+
+
+def _file(
+    environment: jinja2.Environment,
+    path: str,
+    template: str,
+    owned_by_tool: bool,
+    **context: object,
+) -> tuple[PurePosixPath, str, bool]:
+    content = environment.get_template(template).render(user_note=USER_NOTE, **context)
+    return PurePosixPath(path), content, owned_by_tool
+
+
+def common_service_files(
+    project: ir.Project, header: Header, environment: jinja2.Environment
+) -> list[tuple[PurePosixPath, str, bool]]:
+    """The service files that depend on no topic module's source: samples, broker, app, ..."""
+    topics = project.topics
+    return [
+        _file(
+            environment,
+            "samples.py",
+            "samples.py.jinja",
+            True,
+            header=header(project.schemas_display),
+            **_samples_context(topics),
+        ),
+        _file(
+            environment,
+            "handlers/__init__.py",
+            "handlers_init.py.jinja",
+            True,
+            header=header(project.schemas_display),
+            docstring=py_doc(
+                "Every topic's handlers: importing this package registers all their subscribers."
+            ),
+            modules=[topic.module for topic in topics],
+        ),
+        _file(
+            environment,
+            "broker.py",
+            "broker.py.jinja",
+            False,
+            default_project=py_str(DEFAULT_PROJECT),
+        ),
+        _file(environment, "app.py", "app.py.jinja", False, package=project.package),
+        _file(environment, "tests/__init__.py", "tests_init.py.jinja", False),
+    ]
+
+
+def topic_service_files(
+    topic: ir.Topic, environment: jinja2.Environment, models_source: str
+) -> list[tuple[PurePosixPath, str, bool]]:
+    """The handler stub and test skeleton of one topic (its fields come from its models)."""
+    fields = payload_fields(models_source, topic.payload_class)
+    common = {
+        "topic_name_text": docstring_text(topic.name),
+        "module": topic.module,
+        "constant": topic.constant,
+        "payload_class": topic.payload_class,
+        "publisher_class": topic.publisher_class,
+        "sample_function": sample_function(topic),
+        "handlers": _handlers(topic, fields),
+        "failing_subscription": py_str(f"{topic.name}-always-fails"),
+        "dead_letter_topic": py_str(f"{topic.name}-dead-letter"),
+    }
+    return [
+        _file(environment, f"handlers/{topic.module}.py", "handler.py.jinja", False, **common),
+        _file(environment, f"tests/test_{topic.module}.py", "test_topic.py.jinja", False, **common),
+    ]
 
 
 def sample_function(topic: ir.Topic) -> str:
