@@ -81,7 +81,8 @@ def check_message(
     if len(attributes) > _MAX_ATTRIBUTES:
         problems.append(f"at most {_MAX_ATTRIBUTES} attributes, got {len(attributes)}")
     for name, value in attributes.items():
-        if name.startswith("goog") and not received:
+        # Client libraries may set googclient_* (trace context); other goog* keys are Pub/Sub's.
+        if name.startswith("goog") and not name.startswith("googclient_") and not received:
             problems.append(f"attribute {name!r}: keys starting with 'goog' are reserved")
         if len(name.encode()) > _MAX_KEY_BYTES:
             problems.append(f"attribute key {name[:40]!r}... is over {_MAX_KEY_BYTES} bytes")
