@@ -325,6 +325,14 @@ def simple_nullable(node: AvroType) -> AvroType | None:
     return other
 
 
+def map_beside_record(node: AvroType) -> bool:
+    """Whether a union holds a map and a record: pydantic's smart union may then take a decoded
+    map for the record (one without required fields takes any dict), unless every value in the
+    map is already of its final type (enum and model instances), which pydantic keeps as-is."""
+    kinds = {b.kind for b in node.branches}
+    return "map" in kinds and "record" in kinds
+
+
 def aware(value: dt.datetime) -> dt.datetime:
     """Timestamps are instants: a naive datetime is taken as UTC, whatever the host's zone."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)

@@ -26,6 +26,7 @@ from pubsub_runtime._avro import (
     aware,
     dump,
     identity,
+    map_beside_record,
     needing,
     simple_nullable,
     to_model,
@@ -183,10 +184,26 @@ class _BinaryDecoder:
             return cls or identity
         return Duration.from_bytes if node.kind == "duration" else identity
 
+    def typed(self, node: AvroType) -> Conv | None:
+        """Converter of a value of ``node`` into its final Python types (model and enum
+        instances all the way down), for values pydantic must not re-guess."""
+        kind = node.kind
+        if kind in ("record", "enum"):
+            return self.named(node)
+        if kind in ("array", "map"):
+            inner = self.typed(node.child)
+            if inner is None:
+                return None
+            if kind == "array":
+                return lambda v: [inner(x) for x in v]
+            return lambda v: {k: inner(x) for k, x in v.items()}
+        return self.conv(node)
+
     def _union(self, node: AvroType) -> Conv:
         named = {b.name: self.named(b) for b in node.branches if b.name is not None}
         array = next((self.conv(b) for b in node.branches if b.kind == "array"), None)
-        map_ = next((self.conv(b) for b in node.branches if b.kind == "map"), None)
+        map_conv = self.typed if map_beside_record(node) else self.conv
+        map_ = next((map_conv(b) for b in node.branches if b.kind == "map"), None)
 
         def convert(value: Any) -> Any:
             if type(value) is tuple:

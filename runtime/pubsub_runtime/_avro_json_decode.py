@@ -13,7 +13,16 @@ from decimal import Context, Decimal
 from typing import Any
 from uuid import UUID
 
-from pubsub_runtime._avro import INT_RANGE, LONG_RANGE, UTC, AvroType, Conv, Models, Trampoline
+from pubsub_runtime._avro import (
+    INT_RANGE,
+    LONG_RANGE,
+    UTC,
+    AvroType,
+    Conv,
+    Models,
+    Trampoline,
+    map_beside_record,
+)
 from pubsub_runtime._topic import Duration, one_line
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
@@ -270,10 +279,29 @@ class JsonDecoder:
         build = cls.model_validate if node.kind == "record" else cls
         return lambda v: build(inner(v))
 
+    def _typed(self, node: AvroType) -> Conv:
+        """Reader of a value of ``node`` into its final Python types (model and enum instances
+        all the way down), for values pydantic must not re-guess."""
+        kind = node.kind
+        if kind in ("record", "enum"):
+            return self._named(node)
+        if kind == "array":
+            return self._array(self._typed(node.child))
+        if kind == "map":
+            return self._map(self._typed(node.child))
+        return self.conv(node)
+
     def _union(self, node: AvroType) -> Conv:
         nullable = any(b.kind == "null" for b in node.branches)
+        typed_map = map_beside_record(node)
         readers = {
-            b.branch_name: self._named(b) if b.name else self.conv(b)
+            b.branch_name: (
+                self._named(b)
+                if b.name
+                else self._typed(b)
+                if typed_map and b.kind == "map"
+                else self.conv(b)
+            )
             for b in node.branches
             if b.kind != "null"
         }

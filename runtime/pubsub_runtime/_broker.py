@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -12,6 +12,7 @@ import pydantic_core
 from google.api_core.exceptions import NotFound
 from pydantic import BaseModel
 
+from pubsub_runtime import _observe
 from pubsub_runtime._admin import (
     ensure_subscription,
     ensure_topic,
@@ -27,7 +28,9 @@ from pubsub_runtime._config import (
 )
 from pubsub_runtime._dispatch import inspect_handler
 from pubsub_runtime._publisher import BatchPublisher
+from pubsub_runtime._push_registry import push_subscriber
 from pubsub_runtime._subscriber import Subscriber
+from pubsub_runtime._tracing import enable_tracing, tracing_from_env
 from pubsub_runtime._transport import (
     ClientSettings,
     close_client,
@@ -64,6 +67,7 @@ class PubSubBroker:
         client_options: Any = None,
         publish_max_messages: int = 100,
         publish_max_bytes: int = 1024 * 1024,
+        tracing: bool = False,
     ) -> None:
         if not isinstance(project_id, str) or not project_id.strip():
             raise ValueError(f"project_id must be a non-empty string, got {project_id!r}")
@@ -79,6 +83,8 @@ class PubSubBroker:
         )
         self._started = False
         self._stopping = False
+        if tracing or tracing_from_env():
+            enable_tracing()  # process-wide: see pubsub_runtime._tracing
 
     # -- state the health endpoints read -----------------------------------------------------
 
@@ -179,6 +185,10 @@ class PubSubBroker:
 
         return decorate
 
+    # Push subscribers: ``@broker.push_subscriber(alias, topic_name=, subscription_name=, path=)``
+    # declares a handler the FastPubSub app serves at ``POST path`` (see pubsub_runtime._push).
+    push_subscriber = push_subscriber
+
     def _registered_name(self, topic_name: str) -> str | None:
         """The key of ``topics`` for a topic name or full topic path, if registered."""
         if topic_name in self.topics:
@@ -217,6 +227,23 @@ class PubSubBroker:
             if extra:
                 attributes = {**extra, **attributes} if attributes else extra
         path = topic_path(self.project_id, topic_name)
+        hooks = _observe.hooks
+        if hooks is not None:  # metrics and tracing: the trace context goes in the attributes
+            return await hooks.publish(
+                path,
+                attributes,
+                lambda traced: self._send(path, payload, traced, ordering_key, autocreate),
+            )
+        return await self._send(path, payload, attributes, ordering_key, autocreate)
+
+    async def _send(
+        self,
+        path: str,
+        payload: bytes,
+        attributes: Mapping[str, str] | None,
+        ordering_key: str | None,
+        autocreate: bool,
+    ) -> str:
         try:
             return await self._publisher.publish(path, payload, attributes, ordering_key)
         except NotFound:
@@ -225,6 +252,49 @@ class PubSubBroker:
         # Also when the topic existed before: an emulator restart forgets every topic.
         await ensure_topic(self._publisher.client(), path)
         return await self._publisher.publish(path, payload, attributes, ordering_key)
+
+    async def publish_many(
+        self,
+        topic_name: str,
+        items: Iterable[PublishData],
+        attributes: Mapping[str, str] | None = None,
+        ordering_key: str | None = None,
+        *,
+        autocreate: bool = False,
+    ) -> list[str]:
+        """Publish messages and return their message ids in the same order.
+
+        Each item is encoded as ``publish()`` does, all before any is sent (an item that does
+        not encode raises and nothing is published); they then join the topic's batches at
+        once, so a burst costs far less than as many ``publish()`` calls. Raises the first
+        error of any batch (the other batches may have been published).
+        """
+        name = self._registered_name(topic_name)
+        spec = None if name is None else self.topics[name]
+        payloads = [self._encode(topic_name, spec, data) for data in items]
+        publisher = self._publisher
+        # Metrics and tracing are per message; a TestBroker's publisher takes one at a time.
+        if _observe.hooks is not None or not isinstance(publisher, BatchPublisher):
+            return list(
+                await asyncio.gather(
+                    *(
+                        self.publish(topic_name, p, attributes, ordering_key, autocreate=autocreate)
+                        for p in payloads
+                    )
+                )
+            )
+        if name is not None:
+            extra = self._topic_attributes[name]
+            if extra:
+                attributes = {**extra, **attributes} if attributes else extra
+        path = topic_path(self.project_id, topic_name)
+        try:
+            return await publisher.publish_many(path, payloads, attributes, ordering_key)
+        except NotFound:
+            if not autocreate:
+                raise
+        await ensure_topic(publisher.client(), path)
+        return await publisher.publish_many(path, payloads, attributes, ordering_key)
 
     @staticmethod
     def _encode(topic_name: str, spec: TopicCodec | None, data: PublishData) -> bytes:

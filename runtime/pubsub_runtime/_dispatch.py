@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
+from pubsub_runtime import _observe
 from pubsub_runtime._message import Message
 from pubsub_runtime._retry import Drop, Retry
 
@@ -184,6 +185,9 @@ async def run_handler(
             except TimeoutError:
                 if not scope.expired():
                     raise  # the handler's own TimeoutError: an ordinary failure
+                hooks = _observe.hooks
+                if hooks is not None:
+                    hooks.handler_failed(TimeoutError(f"handler timed out after {timeout} s"))
                 logger.warning(
                     "subscriber %s: handler %s did not finish message %s within %.1f s; "
                     "cancelled and nacked",
@@ -199,6 +203,9 @@ async def run_handler(
     except Drop as drop:
         return _dropped(drop, alias, call, message)
     except Exception as exc:
+        hooks = _observe.hooks
+        if hooks is not None:
+            hooks.handler_failed(exc)
         logger.error(
             "subscriber %s: handler %s failed on message %s, nacked: %r",
             alias,

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, Final
 
 from google.api_core import exceptions as api_exceptions
@@ -133,6 +133,40 @@ class BatchPublisher:
         ordering_key: str | None,
     ) -> str:
         """Queue one message for ``topic`` (a full path) and return its id once published."""
+        future, index = self.enqueue(topic, data, attributes, ordering_key)
+        message_ids = await asyncio.shield(future)
+        return message_ids[index]
+
+    async def publish_many(
+        self,
+        topic: str,
+        payloads: Iterable[bytes],
+        attributes: Mapping[str, str] | None,
+        ordering_key: str | None,
+    ) -> list[str]:
+        """Queue messages for ``topic`` and return their ids, in order, once all are published.
+
+        One future per batch rather than a task and a future per message: a burst costs a
+        fraction of as many ``publish()`` calls. Raises the first error of any batch.
+        """
+        enqueue = self.enqueue
+        slots = [enqueue(topic, data, attributes, ordering_key) for data in payloads]
+        batches = list({id(future): future for future, _ in slots}.values())
+        # Shielded: the batch futures are shared with other publishers of the topic.
+        await asyncio.shield(asyncio.gather(*batches))
+        return [future.result()[index] for future, index in slots]
+
+    def enqueue(
+        self,
+        topic: str,
+        data: bytes,
+        attributes: Mapping[str, str] | None,
+        ordering_key: str | None,
+    ) -> tuple[asyncio.Future[list[str]], int]:
+        """Add one message to the open batch of ``topic`` (synchronously, in the running loop).
+
+        Returns the batch's future (the message ids of the batch) and the message's index in it.
+        """
         loop = asyncio.get_running_loop()
         self._ensure_client(loop)
         key = (topic, ordering_key or "")
@@ -158,8 +192,7 @@ class BatchPublisher:
         elif not state.flush_scheduled:
             state.flush_scheduled = True
             loop.call_soon(self._flush_soon, key)
-        message_ids = await asyncio.shield(batch.future)
-        return message_ids[index]
+        return batch.future, index
 
     def _close(self, state: _KeyState, batch: _Batch) -> None:
         """Take a full batch out of ``open``: send it now when allowed, else queue it."""

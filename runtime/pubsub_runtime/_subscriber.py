@@ -23,9 +23,16 @@ from typing import TYPE_CHECKING, Any, Final
 
 from google.pubsub_v1 import StreamingPullResponse
 
+from pubsub_runtime import _observe
 from pubsub_runtime._acks import AckBatcher
 from pubsub_runtime._config import SubscriberOptions, TopicCodec, topic_path
-from pubsub_runtime._dispatch import Handler, HandlerCall, handler_task_name, run_handler
+from pubsub_runtime._dispatch import (
+    Handler,
+    HandlerCall,
+    Outcome,
+    handler_task_name,
+    run_handler,
+)
 from pubsub_runtime._message import Message
 from pubsub_runtime._poison import PublishFunction, dead_letter_attributes, decode_reason
 from pubsub_runtime._stream import PullStream, pull_requests
@@ -295,10 +302,14 @@ class Subscriber:
     def _dispatch(self, item: Any) -> None:
         message = Message._from_pb(item)
         ack_id: str = item.ack_id
+        hooks = _observe.hooks
+        if hooks is not None:
+            hooks.received(self, message)
         spec = self.spec
         if spec is not None:
             try:
-                encoding = message.attributes.get(_SCHEMA_ENCODING_ATTRIBUTE)
+                # read from the protobuf: message.attributes would copy them into a dict
+                encoding = item.message.attributes.get(_SCHEMA_ENCODING_ATTRIBUTE)
                 if encoding:
                     message.payload = spec.decode(message.data, encoding=encoding)
                 else:
@@ -326,12 +337,22 @@ class Subscriber:
     async def _handle(self, ack_id: str, message: Message[Any]) -> None:
         acks = self._acks
         assert acks is not None
+        hooks = _observe.hooks
         try:
-            outcome = await run_handler(
-                self.handler, self._call, message, alias=self.alias, timeout=self.options.timeout
-            )
+            if hooks is None:
+                outcome = await run_handler(
+                    self.handler,
+                    self._call,
+                    message,
+                    alias=self.alias,
+                    timeout=self.options.timeout,
+                )
+            else:
+                outcome = await hooks.handle(self, message, lambda: self._run(message))
         except BaseException:  # cancelled by stop(), or the process is going down
             acks.nack(ack_id)
+            if hooks is not None:
+                hooks.settled(self, message, "nack")
             raise
         else:
             if outcome.ack:
@@ -340,12 +361,22 @@ class Subscriber:
                 acks.nack_later(ack_id, outcome.delay)
             else:
                 acks.nack(ack_id)
+            if hooks is not None:
+                hooks.settled(self, message, "ack" if outcome.ack else "nack")
         finally:
             self._finish(ack_id, message)
+
+    def _run(self, message: Message[Any]) -> Awaitable[Outcome]:
+        return run_handler(
+            self.handler, self._call, message, alias=self.alias, timeout=self.options.timeout
+        )
 
     # -- poison messages ---------------------------------------------------------------------
 
     def _on_decode_error(self, ack_id: str, message: Message[Any], reason: str) -> None:
+        hooks = _observe.hooks
+        if hooks is not None:
+            hooks.decode_failed(self, message, reason)
         if self.options.on_decode_error == "dead_letter" and self._publish is not None:
             # Counted in flight while the copy is published: bounded, and awaited by stop().
             self._in_flight += 1
@@ -359,6 +390,8 @@ class Subscriber:
         self._log_poison(message, reason, "nacked")
         assert self._acks is not None
         self._acks.nack(ack_id)
+        if hooks is not None:
+            hooks.settled(self, message, "nack")
 
     async def _dead_letter(self, ack_id: str, message: Message[Any], reason: str) -> None:
         acks, publish = self._acks, self._publish
@@ -368,6 +401,7 @@ class Subscriber:
         attributes = dead_letter_attributes(
             message, reason, subscription=self.subscription_path, topic=self.topic_path
         )
+        settlement: _observe.Settlement = "nack"
         try:
             await publish(target, message.data, attributes, None)
         except asyncio.CancelledError:
@@ -378,9 +412,13 @@ class Subscriber:
             self._log_poison(message, reason, f"publishing it to {target} failed ({exc!r}), nacked")
         else:
             acks.ack(ack_id)
+            settlement = "dead_letter"
             self._log_poison(message, reason, f"published to dead-letter topic {target} and acked")
         finally:
             self._release(ack_id, message)
+            hooks = _observe.hooks
+            if hooks is not None:
+                hooks.settled(self, message, settlement)
 
     def _log_poison(self, message: Message[Any], reason: str, outcome: str) -> None:
         logger.error(
@@ -420,9 +458,12 @@ class Subscriber:
 
     def _nack_queued_behind_keys(self) -> None:
         ack_ids = []
+        hooks = _observe.hooks
         for queue in self._key_queues.values():
             for ack_id, message in queue:
                 ack_ids.append(ack_id)
+                if hooks is not None:
+                    hooks.settled(self, message, "nack")
                 self._leased.pop(ack_id, None)
                 self._in_flight -= 1
                 self._in_flight_bytes -= len(message.data)
