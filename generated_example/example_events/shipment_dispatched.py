@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterable, Mapping
 from datetime import date
 from enum import StrEnum
@@ -240,10 +239,10 @@ class ShipmentDispatchedPublisher:
         attributes: Mapping[str, str] | None = None,
         ordering_key: str | None = None,
     ) -> list[str]:
-        """Publish messages concurrently; returns their message ids in the same order."""
-        return await asyncio.gather(
-            *(
-                self.publish(message, attributes=attributes, ordering_key=ordering_key)
-                for message in messages
-            )
+        """Publish messages in batches; returns their message ids in the same order."""
+        return await self._broker.publish_many(
+            topic_name=SHIPMENT_DISPATCHED.name,
+            items=messages,
+            attributes=attributes,
+            ordering_key=ordering_key,
         )

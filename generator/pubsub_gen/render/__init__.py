@@ -39,7 +39,6 @@ __all__ = [
 
 _TOPIC_IMPORTS: frozenset[Import] = frozenset(
     {
-        ("asyncio", None),
         ("collections.abc", "Iterable"),
         ("collections.abc", "Mapping"),
         ("pubsub_runtime", "PubSubBroker"),
