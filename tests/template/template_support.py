@@ -91,7 +91,9 @@ def copy_service(
 
 def service_env(**extra: str) -> dict[str, str]:
     """The environment of a service's commands: this venv first on PATH, no stray emulator."""
-    env = {k: v for k, v in os.environ.items() if k not in ("PUBSUB_EMULATOR_HOST", "VIRTUAL_ENV")}
+    # The service's make runs as a top-level make even when this suite runs under `make test`.
+    dropped = ("PUBSUB_EMULATOR_HOST", "VIRTUAL_ENV", "MAKEFLAGS", "MAKELEVEL", "MFLAGS")
+    env = {k: v for k, v in os.environ.items() if k not in dropped}
     env["PATH"] = f"{BIN}{os.pathsep}{env.get('PATH', '')}"
     env.update(extra)
     return env
