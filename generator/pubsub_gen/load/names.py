@@ -38,14 +38,17 @@ def assign_avro_names(
                 class_name = naming.class_name(naming.pascal_case(t.full_name))
             class_name = naming.unique(class_name, taken)
         if isinstance(t, ir.RecordType):
+            wire_names = {f.wire_name for f in t.fields}
             attributes: set[str] = set()
-            fields = tuple(
-                dataclasses.replace(
-                    f, python_name=naming.unique(naming.attribute_name(f.wire_name), attributes)
-                )
-                for f in t.fields
-            )
-            named.append(dataclasses.replace(t, python_name=class_name, fields=fields))
+            fields = []
+            for f in t.fields:
+                # Models accept attribute and wire names: an attribute equal to another field's
+                # wire name would make ``Model(a=...)`` ambiguous.
+                avoid = attributes | (wire_names - {f.wire_name})
+                attribute = naming.unique(naming.attribute_name(f.wire_name), avoid)
+                attributes.add(attribute)
+                fields.append(dataclasses.replace(f, python_name=attribute))
+            named.append(dataclasses.replace(t, python_name=class_name, fields=tuple(fields)))
         else:
             members: set[str] = set()
             symbols = tuple(
