@@ -10,6 +10,7 @@ prefix.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
@@ -66,3 +67,24 @@ def _truncate(text: str) -> str:
     if len(encoded) <= _MAX_VALUE_BYTES:
         return text
     return encoded[: _MAX_VALUE_BYTES - 3].decode(errors="ignore") + "..."
+
+
+def log_undecodable(
+    kind: str, alias: str, subscription: str, message: Message[Any], reason: str, outcome: str
+) -> None:
+    """The one log line of a payload that does not decode, for pull and push subscribers."""
+    logging.getLogger("pubsub_runtime").error(
+        "%s %s: message %s on %s does not decode (%s); %s",
+        kind,
+        alias,
+        message.id,
+        subscription,
+        reason,
+        outcome,
+        extra={
+            "alias": alias,
+            "message_id": message.id,
+            "subscription": subscription,
+            "delivery_attempt": message.delivery_attempt,
+        },
+    )

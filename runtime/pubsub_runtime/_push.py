@@ -31,7 +31,7 @@ from pubsub_runtime._admin import subscription_resource
 from pubsub_runtime._config import SubscriberOptions, TopicCodec, subscription_path, topic_path
 from pubsub_runtime._dispatch import Handler, HandlerCall, handler_task_name, run_handler
 from pubsub_runtime._message import Message
-from pubsub_runtime._poison import dead_letter_attributes, decode_reason
+from pubsub_runtime._poison import dead_letter_attributes, decode_reason, log_undecodable
 from pubsub_runtime._push_auth import KeyFetchError, PushAuth, TokenError, TokenVerifier
 from pubsub_runtime._push_envelope import MalformedPush, parse_push
 
@@ -267,17 +267,6 @@ class PushSubscriber:
         return _ACKED
 
     def _log_poison(self, message: Message[Any], reason: str, outcome: str) -> None:
-        logger.error(
-            "push subscriber %s: message %s on %s does not decode (%s); %s",
-            self.alias,
-            message.id,
-            self.subscription_path,
-            reason,
-            outcome,
-            extra={
-                "alias": self.alias,
-                "message_id": message.id,
-                "subscription": self.subscription_path,
-                "delivery_attempt": message.delivery_attempt,
-            },
+        log_undecodable(
+            "push subscriber", self.alias, self.subscription_path, message, reason, outcome
         )

@@ -34,7 +34,12 @@ from pubsub_runtime._dispatch import (
     run_handler,
 )
 from pubsub_runtime._message import Message
-from pubsub_runtime._poison import PublishFunction, dead_letter_attributes, decode_reason
+from pubsub_runtime._poison import (
+    PublishFunction,
+    dead_letter_attributes,
+    decode_reason,
+    log_undecodable,
+)
 from pubsub_runtime._stream import PullStream, pull_requests
 from pubsub_runtime._transport import close_client
 
@@ -421,20 +426,7 @@ class Subscriber:
                 hooks.settled(self, message, settlement)
 
     def _log_poison(self, message: Message[Any], reason: str, outcome: str) -> None:
-        logger.error(
-            "subscriber %s: message %s on %s does not decode (%s); %s",
-            self.alias,
-            message.id,
-            self.subscription_path,
-            reason,
-            outcome,
-            extra={
-                "alias": self.alias,
-                "message_id": message.id,
-                "subscription": self.subscription_path,
-                "delivery_attempt": message.delivery_attempt,
-            },
-        )
+        log_undecodable("subscriber", self.alias, self.subscription_path, message, reason, outcome)
 
     # -- bookkeeping -------------------------------------------------------------------------
 
