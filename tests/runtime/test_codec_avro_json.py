@@ -217,3 +217,87 @@ def test_a_recursive_schema_encodes_and_decodes() -> None:
     data = spec.encode(chain)
     assert json.loads(data)["next"]["Link"]["value"] == 98
     assert spec.decode(data) == chain
+
+
+class Wrapper(Avro):
+    inner: Inner
+    items: list[Inner]
+    maybe: Inner | None = None
+
+
+WRAPPER_SCHEMA = {
+    "type": "record",
+    "name": "Wrapper",
+    "namespace": "ev",
+    "fields": [
+        {
+            "name": "inner",
+            "type": {"type": "record", "name": "Inner", "fields": [{"name": "n", "type": "int"}]},
+        },
+        {"name": "items", "type": {"type": "array", "items": "Inner"}},
+        {"name": "maybe", "type": ["null", "Inner"], "default": None},
+    ],
+}
+
+
+def test_nested_classes_left_out_of_named_types_are_found_from_the_values() -> None:
+    spec = TopicSpec(
+        name="wrapped",
+        model=Wrapper,
+        schema_type="AVRO",
+        encoding="JSON",
+        definition=json.dumps(WRAPPER_SCHEMA),
+        named_types={},
+    )
+    sent = Wrapper(inner=Inner(n=1), items=[Inner(n=2), Inner(n=3)], maybe=Inner(n=4))
+    payload = json.loads(spec.encode(sent))
+    assert payload == {
+        "inner": {"n": 1},
+        "items": [{"n": 2}, {"n": 3}],
+        "maybe": {"ev.Inner": {"n": 4}},
+    }
+
+
+def test_a_model_that_serializes_differently_still_writes_avro_json() -> None:
+    # The encoder compiles its own serializer: a model's custom JSON settings do not leak in.
+    class Stamped(Avro):
+        model_config = ConfigDict(ser_json_bytes="base64", ser_json_timedelta="float")
+        when: dt.datetime
+        data: bytes
+
+    schema = {
+        "type": "record",
+        "name": "Stamped",
+        "fields": [
+            {"name": "when", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+            {"name": "data", "type": "bytes"},
+        ],
+    }
+    spec = TopicSpec(
+        name="stamped",
+        model=Stamped,
+        schema_type="AVRO",
+        encoding="JSON",
+        definition=json.dumps(schema),
+    )
+    sent = Stamped(when=dt.datetime(1970, 1, 1, 0, 0, 1, 5, tzinfo=dt.UTC), data=b"\x01\xfe")
+    assert json.loads(spec.encode(sent)) == {"when": 1_000_005, "data": "\x01\xfe"}
+    assert spec.decode(spec.encode(sent)) == sent
+
+
+def test_first_use_from_many_threads_compiles_once_and_agrees() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    spec = TopicSpec(
+        name="wrapped",
+        model=Wrapper,
+        schema_type="AVRO",
+        encoding="JSON",
+        definition=json.dumps(WRAPPER_SCHEMA),
+        named_types={},  # every record class is compiled lazily, on first sight
+    )
+    sent = Wrapper(inner=Inner(n=1), items=[Inner(n=2)], maybe=Inner(n=3))
+    with ThreadPoolExecutor(8) as pool:
+        results = set(pool.map(lambda _: spec.encode(sent), range(64)))
+    assert len(results) == 1
+    assert spec.decode(results.pop()) == sent
