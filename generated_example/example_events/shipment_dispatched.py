@@ -35,7 +35,7 @@ class Carrier(StrEnum):
     UPS = "ups"
     FEDEX = "fedex"
     ROYAL_MAIL = "royal-mail"
-    FIELD_2_DAY_FREIGHT = "2-day-freight"
+    VALUE_2_DAY_FREIGHT = "2-day-freight"
 
 
 class Dimensions(BaseModel):

@@ -1,8 +1,8 @@
 """Generator bugs the fuzz suites found, each reduced to its smallest schema.
 
-Every test states the behaviour we want and is a strict xfail until the generator is fixed:
-when a fix lands the test passes, strict xfail turns that into a failure, and the marker (and
-the matching exclusion in ``fuzz_strategies.py``) must be removed.
+Every test states the behaviour we want. A finding not fixed yet is a strict xfail: when its fix
+lands the test passes, strict xfail turns that into a failure, and the marker (and the matching
+exclusion in ``fuzz_strategies.py``) must be removed.
 """
 
 from __future__ import annotations
@@ -71,7 +71,6 @@ def test_field_names_of_the_model_metaclass_import_without_warnings(
             pass
 
 
-@pytest.mark.xfail(strict=True, reason="literals longer than a line are not marked noqa: E501")
 def test_long_names_and_escaped_text_keep_generated_lines_within_the_limit(
     tmp_path: Path,
 ) -> None:
@@ -96,7 +95,6 @@ def test_long_names_and_escaped_text_keep_generated_lines_within_the_limit(
     assert ruff_findings(tmp_path / "out", "E501") == ""
 
 
-@pytest.mark.xfail(strict=True, reason="allOf parts are not checked for attribute clashes")
 def test_properties_of_allof_parts_clashing_as_attributes_get_the_clear_problem(
     tmp_path: Path,
 ) -> None:
@@ -113,16 +111,14 @@ def test_properties_of_allof_parts_clashing_as_attributes_get_the_clear_problem(
     }
     with pytest.raises(SchemaError) as caught:
         generate_one(tmp_path, document, ".json")
-    # Today: "finding.json: cannot generate models: Alias 'field' for field ':' conflicts ..."
     assert "would all become the attribute 'field'" in str(caught.value)
 
 
-@pytest.mark.xfail(strict=True, reason="null-namespace fallback accepted, then fastavro refuses")
 def test_a_short_name_outside_its_namespace_gets_the_unknown_type_problem(
     tmp_path: Path,
 ) -> None:
-    # Inside namespace "n", "F" means "n.F" (Avro 1.11); the loader falls back to the null
-    # namespace (as Java does) and accepts it, then fastavro refuses: "invalid Avro schema: n.F".
+    # Inside namespace "n", "F" means "n.F" (Avro 1.11). Java's parser falls back to the null
+    # namespace; fastavro, under the runtime's codecs, refuses it, so the loader does too.
     document = record(
         "A",
         field("f", {"type": "fixed", "name": "F", "size": 1}),
@@ -152,7 +148,6 @@ def test_a_map_of_enums_beside_an_all_optional_record_decodes_as_the_map(
         assert spec.decode(spec.encode(sent)) == sent
 
 
-@pytest.mark.xfail(strict=True, reason="JSON enum members are named by datamodel-code-generator")
 def test_a_json_enum_value_o_becomes_a_member_ruff_accepts(tmp_path: Path) -> None:
     document = {"type": "object", "properties": {"pick": {"enum": ["o", "x"]}}}
     out = generate_one(tmp_path, document, ".json")

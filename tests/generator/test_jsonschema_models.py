@@ -663,3 +663,35 @@ def _clean_copy_of_examples() -> Iterator[None]:
     before = json.dumps(DOCUMENTS, sort_keys=True)
     yield
     assert json.dumps(DOCUMENTS, sort_keys=True) == before
+
+
+def test_enum_members_follow_our_naming_unless_the_schema_names_them() -> None:
+    picks = {
+        "type": "object",
+        "properties": {
+            "pick": {"enum": ["o", "2-day", "in progress"]},
+            "maybe": {"enum": ["l", None]},
+            "named": {"type": "string", "enum": ["a", "b"], "x-enum-varnames": ["ALPHA", "BETA"]},
+        },
+    }
+    source = render_jsonschema_models(inputs({"picks": picks}))["picks"].source  # not formatted
+    # as for Avro symbols: UPPER_SNAKE, a prefix before a digit, never a lone O, I or l
+    for member in ("O_ = 'o'", "VALUE_2_DAY = '2-day'", "IN_PROGRESS = 'in progress'", "L = 'l'"):
+        assert member in source
+    assert "ALPHA = 'a'" in source and "BETA = 'b'" in source
+
+
+def test_a_topics_classes_keep_their_names_when_another_topic_is_added() -> None:
+    # The library numbers duplicate class names across the whole batch (Address1 became
+    # Address2 once another topic had an Address); each module is numbered on its own.
+    def street(key: str) -> dict[str, Any]:
+        address = {"type": "object", "properties": {key: {"type": "string"}}}
+        return {"type": "object", "properties": {"address": address}}
+
+    homes = {"type": "object", "properties": {"home": street("street"), "work": street("city")}}
+    other = {"type": "object", "properties": {"address": street("zip")["properties"]["address"]}}
+    alone = render_jsonschema_models(inputs({"homes": homes}))["homes"]
+    together = render_jsonschema_models(inputs({"another": other, "homes": homes}))
+    assert together["homes"].source == alone.source
+    assert set(alone.class_names) == {"Address", "Address1", "Home", "Work", "Homes"}
+    assert "Address" in together["another"].class_names

@@ -1,9 +1,10 @@
 """Read an Avro schema document into the intermediate model, collecting every problem.
 
 Names are resolved as the Avro 1.11 specification says: a name with a dot is a full name;
-otherwise it takes the namespace of the most tightly enclosing named type. A reference is
-tried in the enclosing namespace first, then in the null namespace. Named types must be
-defined before use within the same file (a record may refer to itself: recursion).
+otherwise it takes the namespace of the most tightly enclosing named type, and so does a
+reference: no fallback to the null namespace as in Java's parser, since fastavro (under the
+runtime's codecs) refuses it. Named types must be defined before use within the same file (a
+record may refer to itself: recursion).
 """
 
 from __future__ import annotations
@@ -109,10 +110,17 @@ class AvroReader:
     def _resolve(self, name: str, namespace: str | None, at: Pointer) -> ir.TypeRef | None:
         if name in PRIMITIVES:
             return ir.Primitive(cast(ir.PrimitiveName, name))
-        candidates = [name] if "." in name else [f"{namespace}.{name}"] * bool(namespace) + [name]
-        for full_name in candidates:
-            if full_name in self.named:
-                return self._fixed_logical.get(full_name, ir.NamedRef(full_name))
+        full_name = name if "." in name or not namespace else f"{namespace}.{name}"
+        if full_name in self.named:
+            return self._fixed_logical.get(full_name, ir.NamedRef(full_name))
+        if full_name != name and name in self.named:
+            # Java's parser falls back to the null namespace; fastavro, under the codecs, does not
+            self.problem(
+                at,
+                f"unknown type {name!r}: inside namespace {namespace!r} it means "
+                f"{full_name!r}; a type of the null namespace cannot be named from there",
+            )
+            return None
         self.problem(
             at,
             f"unknown type {name!r}: a named type must be defined (in this file) before it is used",

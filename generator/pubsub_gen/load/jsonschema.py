@@ -16,7 +16,7 @@ import tempfile
 import textwrap
 import tokenize
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -257,13 +257,38 @@ def _default_problem(document: Mapping[str, Any], node: dict[str, Any]) -> str |
 
 
 def _attribute_clashes(properties: dict[str, Any]) -> Iterator[str]:
+    return (_clash(attribute, wires) for attribute, wires in _shared_attributes(properties))
+
+
+def _allof_clashes(document: Mapping[str, Any], node: dict[str, Any]) -> Iterator[str]:
+    """Clashes between properties that ``allOf`` brings into one model; those within one part
+    are reported at that part's ``properties``."""
+    sources: dict[str, set[int]] = {}
+    for index, part in enumerate([node, *node["allOf"]]):
+        for _ in range(16):  # a part may be a $ref to the object that has the properties
+            ref = part.get("$ref") if isinstance(part, dict) else None
+            if not isinstance(ref, str) or not ref.startswith("#") or "properties" in part:
+                break
+            part = _resolve(document, unquote(ref[1:]))[1]
+        if isinstance(part, dict) and isinstance(part.get("properties"), dict):
+            for wire in part["properties"]:
+                sources.setdefault(wire, set()).add(index)
+    for attribute, wires in _shared_attributes(sources):
+        if not set.intersection(*(sources[wire] for wire in wires)):
+            yield _clash(attribute, wires)
+
+
+def _shared_attributes(wires: Iterable[str]) -> Iterator[tuple[str, list[str]]]:
+    """(attribute, wire names) of the attributes that more than one wire name would become."""
     by_attribute: dict[str, list[str]] = {}
-    for wire in properties:
+    for wire in wires:
         by_attribute.setdefault(naming.attribute_name(wire), []).append(wire)
-    for attribute, wires in by_attribute.items():
-        if len(wires) > 1:
-            names = " and ".join(repr(w) for w in wires)
-            yield f"properties {names} would all become the attribute {attribute!r}; rename one"
+    return ((attribute, group) for attribute, group in by_attribute.items() if len(group) > 1)
+
+
+def _clash(attribute: str, wires: list[str]) -> str:
+    names = " and ".join(repr(wire) for wire in wires)
+    return f"properties {names} would all become the attribute {attribute!r}; rename one"
 
 
 def _rust_regex_ok(pattern: str) -> bool:
@@ -384,6 +409,9 @@ def check_jsonschema(
         if isinstance(node.get("properties"), dict):
             for message in _attribute_clashes(node["properties"]):
                 problems.append(_problem(display_path, (*pointer, "properties"), message))
+        if isinstance(node.get("allOf"), list):
+            for message in _allof_clashes(root, node):
+                problems.append(_problem(display_path, (*pointer, "allOf"), message))
         if isinstance(node.get("pattern"), str):
             patterns.append(((*pointer, "pattern"), node["pattern"]))
     problems.extend(_pattern_problems(display_path, patterns))
@@ -426,12 +454,23 @@ def _normalise(node: dict[str, Any]) -> None:
     strings = _string_enum(node)
     if strings is None:
         return
+    names = _member_names(node, strings)
     if len(strings) == len(node["enum"]):
         node["type"] = "string"  # an untyped enum of strings would become a plain Enum
+        node.update(names)
     else:  # a nullable enum: StrEnum | None rather than an Enum with a None member
         del node["enum"]
         node.pop("type", None)
-        node["anyOf"] = [{"type": "string", "enum": strings}, {"type": "null"}]
+        node["anyOf"] = [{"type": "string", "enum": strings, **names}, {"type": "null"}]
+
+
+def _member_names(node: dict[str, Any], strings: list[str]) -> dict[str, Any]:
+    """Member names by our rules (as for Avro enums: UPPER_SNAKE, never ``O``, ``I``, ``l``),
+    unless the schema names them itself."""
+    if "x-enum-varnames" in node or "x-enumNames" in node:
+        return {}
+    taken: set[str] = set()
+    return {"x-enum-varnames": [naming.unique(naming.enum_member_name(v), taken) for v in strings]}
 
 
 def _nullable_definitions(document: dict[str, Any]) -> None:
@@ -499,8 +538,9 @@ def _class_name(name: str, roots: set[str]) -> str:
     return name if name in roots else naming.class_name(name)
 
 
-def _generate(folder: Path, items: Sequence[JsonSchemaInput]) -> dict[str, str]:
-    """One datamodel-codegen run over ``folder``: module key -> code."""
+def _generate(folder: Path, items: Sequence[JsonSchemaInput]) -> tuple[dict[str, str], set[str]]:
+    """One datamodel-codegen run over ``folder``: module key -> code, and the class names asked
+    for (before the library's numbering of duplicates)."""
     from datamodel_code_generator import generate
     from datamodel_code_generator.enums import DataModelType, DefaultValueType, InputFileType
     from datamodel_code_generator.format import PythonVersion
@@ -509,6 +549,13 @@ def _generate(folder: Path, items: Sequence[JsonSchemaInput]) -> dict[str, str]:
     # naming decides every attribute name (the library's own rules differ: `self`, `_x`, `über`).
     wire_names = sorted(set().union(*(_property_names(item.document) for item in items)))
     aliases = {wire: naming.attribute_name(wire) for wire in wire_names}
+    asked: set[str] = set()
+
+    def name_class(name: str) -> str:
+        chosen = _class_name(name, roots)
+        asked.add(chosen)
+        return chosen
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = generate(
@@ -523,7 +570,7 @@ def _generate(folder: Path, items: Sequence[JsonSchemaInput]) -> dict[str, str]:
             snake_case_field=True,
             aliases={wire: name for wire, name in aliases.items() if wire != name},  # else noisy
             allow_population_by_field_name=True,
-            custom_class_name_generator=lambda name: _class_name(name, roots),
+            custom_class_name_generator=name_class,
             treat_dot_as_module=False,
             collapse_root_models=True,
             use_annotated=True,
@@ -538,12 +585,13 @@ def _generate(folder: Path, items: Sequence[JsonSchemaInput]) -> dict[str, str]:
             allow_remote_refs=False,
         )
     if isinstance(result, str):  # one module only
-        return {items[0].key: result}
+        return {items[0].key: result}, asked
     assert isinstance(result, Mapping), "datamodel-codegen wrote files instead of returning code"
-    return {Path(*parts).stem: code for parts, code in result.items() if parts[-1] != "__init__.py"}
+    modules = {Path(*p).stem: code for p, code in result.items() if p[-1] != "__init__.py"}
+    return modules, asked
 
 
-def _run(items: Sequence[JsonSchemaInput], workdir: Path) -> dict[str, str]:
+def _run(items: Sequence[JsonSchemaInput], workdir: Path) -> tuple[dict[str, str], set[str]]:
     folder = workdir / "schemas"
     folder.mkdir()
     for item in items:
@@ -645,6 +693,44 @@ def _tidy(code: str) -> str:
     return _lint_safe(source)
 
 
+_NUMBERED = re.compile(r"(.+?)([0-9]+)")
+
+
+def _renumbered(source: str, asked: set[str]) -> str:
+    """Number a module's duplicate class names 1, 2... in the module's own order.
+
+    The library numbers duplicates (``Address``, ``Address1``) across the whole batch, so a
+    topic's classes would be renamed when another topic gains a class of the same name.
+    """
+    classes = [node.name for node in ast.parse(source).body if isinstance(node, ast.ClassDef)]
+    numbered = {}
+    for name in classes:
+        match = _NUMBERED.fullmatch(name)
+        if name not in asked and match is not None and match[1] in classes:
+            numbered[name] = match[1]  # not a name of the schema's own: a numbered duplicate
+    kept = set(classes) - numbered.keys()
+    renames: dict[str, str] = {}
+    for name, base in numbered.items():
+        n = 1
+        while f"{base}{n}" in kept or f"{base}{n}" in renames.values():
+            n += 1
+        renames[name] = f"{base}{n}"
+    renames = {old: new for old, new in renames.items() if old != new}
+    if not renames:
+        return source
+    offsets = [0]
+    for line in source.split("\n"):  # tokenize counts lines at "\n" only
+        offsets.append(offsets[-1] + len(line) + 1)
+    edits = [
+        (offsets[token.start[0] - 1] + token.start[1], len(token.string), renames[token.string])
+        for token in tokenize.generate_tokens(io.StringIO(source).readline)
+        if token.type == tokenize.NAME and token.string in renames
+    ]
+    for start, length, name in reversed(edits):
+        source = source[:start] + name + source[start + length :]
+    return source
+
+
 def render_jsonschema_models(inputs: Sequence[JsonSchemaInput]) -> dict[str, JsonSchemaModels]:
     """Models of every input, keyed by ``key``, from one datamodel-codegen run.
 
@@ -662,12 +748,12 @@ def render_jsonschema_models(inputs: Sequence[JsonSchemaInput]) -> dict[str, Jso
         raise SchemaError(clashes)
     try:
         with tempfile.TemporaryDirectory(prefix="pubsub-gen-") as workdir:
-            modules = _run(inputs, Path(workdir))
+            modules, asked = _run(inputs, Path(workdir))
     except Exception as error:  # the library raises many types; report per schema
         raise SchemaError(_blame(inputs, error)) from error
     rendered, problems = {}, []
     for item in inputs:
-        source = _tidy(modules[item.key])
+        source = _renumbered(_tidy(modules[item.key]), asked)
         tree = ast.parse(source)
         names = tuple(node.name for node in tree.body if isinstance(node, ast.ClassDef))
         imported = {
