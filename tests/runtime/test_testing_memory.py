@@ -558,3 +558,33 @@ async def test_poison_copied_to_the_dead_letter_topic_at_once_when_asked() -> No
     assert copy.attributes["pubsub-source-subscription"].endswith("/subscriptions/orders-sub")
     assert copy.attributes["pubsub-decode-error"]
     assert not any(k.startswith("CloudPubSubDeadLetter") for k in copy.attributes)
+
+
+async def test_an_app_started_in_memory_reports_healthy_and_handles_messages() -> None:
+    import httpx
+
+    from pubsub_runtime import FastPubSub
+
+    broker = make_broker(order_spec())
+    received: list[Order] = []
+
+    @broker.subscriber("orders", topic_name="orders", subscription_name="orders-sub")
+    async def handle(order: Order) -> None:
+        received.append(order)
+
+    app = FastPubSub(broker)
+    state_before = {id(s): s.state for s in broker.subscribers}
+    async with TestBroker(broker) as tb, app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://service") as client:
+            for check in ("alive", "ready"):
+                response = await client.get(f"/consumers/{check}")
+                assert response.status_code == 200, response.json()
+                body = response.json()
+                assert body["started"] is True
+                assert [s["state"] for s in body["subscribers"]] == ["running"]
+            await broker.publish("orders", ORDER)
+            await tb.drain()
+    assert received == [ORDER]
+    assert not broker.started
+    assert {id(s): s.state for s in broker.subscribers} == state_before

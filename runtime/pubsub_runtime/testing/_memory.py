@@ -17,9 +17,10 @@ subscription of the topic, where the real dispatch rules apply (see ``_memory_de
 How it hooks in: ``PubSubBroker.publish`` hands the encoded message to the broker's publisher
 (``broker._publisher.publish(topic_path, data, attributes, ordering_key)``); the test broker
 puts an in-memory one in its place, and shadows ``broker.start`` with one that only prepares
-the codecs (so ``async with broker:`` inside a test opens no stream). Both are instance
-attributes, put back exactly as they were on exit. ``broker.stop()`` is the real one: it finds
-no stream to close. ``broker.started`` stays False, so the app's readiness endpoint says 503.
+the codecs (so ``async with broker:`` inside a test opens no stream), and ``broker.stop``.
+Started in memory, the broker and its subscribers report "started" and "running", so an app's
+health endpoints answer 200 as they would in production. Everything is put back exactly as it
+was on exit.
 Handlers run on the loop that publishes: drive an app with ``httpx.AsyncClient`` over
 ``ASGITransport`` in the test's loop, not with a client that runs its own loop in a thread.
 
@@ -53,12 +54,12 @@ from pubsub_runtime.testing._memory_wire import (
 
 if TYPE_CHECKING:
     from pubsub_runtime._broker import PubSubBroker
-    from pubsub_runtime._subscriber import Subscriber
+    from pubsub_runtime._subscriber import Subscriber, SubscriberState
 
 __all__ = ["TestBroker"]
 
 _MISSING: Final = object()
-_PATCHED: Final = ("_publisher", "start")
+_PATCHED: Final = ("_publisher", "start", "stop")
 _SCHEMA_ENCODING_ATTRIBUTE: Final = "googclient_schemaencoding"
 
 
@@ -98,6 +99,7 @@ class TestBroker:
         self._reported = 0  # deliveries already checked by drain(raise_errors=True)
         self._work = 0  # messages queued or being handled, on every subscription
         self._idle = asyncio.Event()  # made anew on entry: an Event binds to one loop
+        self._subscriber_states: dict[int, SubscriberState] = {}
 
     # -- entering and leaving ----------------------------------------------------------------
 
@@ -121,6 +123,8 @@ class TestBroker:
         self._saved = {name: state.get(name, _MISSING) for name in _PATCHED}
         state["_publisher"] = MemoryPublisher(self._publish_wire)
         state["start"] = self._start_in_memory
+        state["stop"] = self._stop_in_memory
+        self._subscriber_states = {id(s): s._state for s in broker.subscribers}
         self._active = True
         return self
 
@@ -149,6 +153,7 @@ class TestBroker:
         return [q.describe() for q in self._queues.values() if q.running or q.waiting]
 
     def _restore(self) -> None:
+        self._report_running(False)
         state = vars(self.broker)
         for name, value in self._saved.items():
             if value is _MISSING:
@@ -165,6 +170,20 @@ class TestBroker:
             if prepare is not None:
                 prepare()
             self._queue(subscriber)
+        self._report_running(True)
+
+    async def _stop_in_memory(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
+        """``broker.stop()`` while in memory: reports stopped; what is queued stays for
+        ``drain()`` (there is no connection to close)."""
+        self._report_running(False)
+
+    def _report_running(self, running: bool) -> None:
+        """What the health endpoints read: ``broker.started`` and each subscriber's state."""
+        broker = self.broker
+        broker._started = running
+        for subscriber in broker.subscribers:
+            saved = self._subscriber_states.get(id(subscriber), "idle")
+            subscriber._state = "running" if running else saved
 
     def _require_active(self) -> None:
         if not self._active:
