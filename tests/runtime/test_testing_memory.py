@@ -588,3 +588,33 @@ async def test_an_app_started_in_memory_reports_healthy_and_handles_messages() -
     assert received == [ORDER]
     assert not broker.started
     assert {id(s): s.state for s in broker.subscribers} == state_before
+
+
+async def test_push_subscribers_get_the_topics_messages_beside_pull_subscribers() -> None:
+    broker = make_broker(order_spec())
+    pulled: list[Order] = []
+    pushed: list[Order] = []
+    attempts: list[int] = []
+
+    @broker.subscriber("pull", topic_name="orders", subscription_name="orders-pull")
+    async def pull(order: Order) -> None:
+        pulled.append(order)
+
+    @broker.push_subscriber(
+        "push", topic_name="orders", subscription_name="orders-push", path="/push/orders"
+    )
+    async def push(order: Order) -> Retry | None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            return Retry(reason="first time")  # nacked: delivered again, as Pub/Sub would
+        pushed.append(order)
+        return None
+
+    state_before = dict(vars(broker))
+    async with TestBroker(broker) as tb:
+        await broker.publish("orders", ORDER)
+        await tb.drain()
+        assert pulled == [ORDER] and pushed == [ORDER]
+        assert [d.outcome for d in tb.deliveries("orders-push")] == ["nacked", "acked"]
+        assert [d.payload for d in tb.acked("push")] == [ORDER]
+    assert vars(broker) == state_before

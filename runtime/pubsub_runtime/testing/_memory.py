@@ -12,7 +12,8 @@ Usage::
 
 While active, the broker's publishes go through its real codec path (``TopicSpec.encode`` and
 the codec's attributes, the bytes Pub/Sub would receive) and are routed in memory to every
-subscription of the topic, where the real dispatch rules apply (see ``_memory_delivery``).
+subscription of the topic, pull or push, where the real dispatch rules apply (see
+``_memory_delivery``).
 
 How it hooks in: ``PubSubBroker.publish`` hands the encoded message to the broker's publisher
 (``broker._publisher.publish(topic_path, data, attributes, ordering_key)``); the test broker
@@ -54,7 +55,10 @@ from pubsub_runtime.testing._memory_wire import (
 
 if TYPE_CHECKING:
     from pubsub_runtime._broker import PubSubBroker
+    from pubsub_runtime._push import PushSubscriber
     from pubsub_runtime._subscriber import Subscriber, SubscriberState
+
+    AnySubscriber = Subscriber | PushSubscriber
 
 __all__ = ["TestBroker"]
 
@@ -65,6 +69,13 @@ _SCHEMA_ENCODING_ATTRIBUTE: Final = "googclient_schemaencoding"
 
 def _short(path: str) -> str:
     return path.rsplit("/", 1)[-1]
+
+
+def _all_subscribers(broker: PubSubBroker) -> list[AnySubscriber]:
+    """Pull and push subscribers: in memory a push subscriber's handler is called directly,
+    as the app's push route would call it (read without making the broker's push registry)."""
+    registry = vars(broker).get("_push_registry")
+    return [*broker.subscribers, *(registry.subscribers if registry is not None else ())]
 
 
 class TestBroker:
@@ -114,7 +125,7 @@ class TestBroker:
                 "TestBroker needs a broker that is not started: enter TestBroker first "
                 "(starting the broker inside it opens no connection)"
             )
-        for subscriber in broker.subscribers:
+        for subscriber in _all_subscribers(broker):
             self._queue(subscriber)  # a filter Pub/Sub would refuse fails here
         self._work = 0
         self._idle = asyncio.Event()
@@ -165,7 +176,7 @@ class TestBroker:
 
     async def _start_in_memory(self) -> None:
         """``broker.start()`` while in memory: check the codecs as the real start does."""
-        for subscriber in self.broker.subscribers:
+        for subscriber in _all_subscribers(self.broker):
             prepare = getattr(subscriber.spec, "prepare", None)
             if prepare is not None:
                 prepare()
@@ -191,7 +202,7 @@ class TestBroker:
 
     # -- the in-memory wire ------------------------------------------------------------------
 
-    def _queue(self, subscriber: Subscriber) -> SubscriptionQueue:
+    def _queue(self, subscriber: AnySubscriber) -> SubscriptionQueue:
         queue = self._queues.get(id(subscriber))
         if queue is None or queue.subscriber is not subscriber:
             queue = SubscriptionQueue(subscriber, self, self.max_redeliveries)
@@ -216,7 +227,7 @@ class TestBroker:
         )
         item = Pending(message_id, bytes(data), attrs, ordering_key or None, now, _short(path))
         by_subscription: dict[str, list[SubscriptionQueue]] = {}
-        for subscriber in self.broker.subscribers:
+        for subscriber in _all_subscribers(self.broker):
             if subscriber.topic_path == path:
                 queues = by_subscription.setdefault(subscriber.subscription_path, [])
                 queues.append(self._queue(subscriber))
@@ -413,7 +424,7 @@ class TestBroker:
             return records
         dead_letter_paths = {
             topic_path(self.broker.project_id, s.options.dead_letter_topic)
-            for s in self.broker.subscribers
+            for s in _all_subscribers(self.broker)
             if s.options.dead_letter_topic
         }
         wanted = topic_path(self.broker.project_id, name)
@@ -428,8 +439,8 @@ class TestBroker:
         self._deliveries.clear()
         self._reported = 0
 
-    def _subscribers(self, name: str) -> list[Subscriber]:
-        subscribers = self.broker.subscribers
+    def _subscribers(self, name: str) -> list[AnySubscriber]:
+        subscribers = _all_subscribers(self.broker)
         by_alias = [s for s in subscribers if s.alias == name]
         if by_alias:
             return by_alias

@@ -34,6 +34,7 @@ from pubsub_runtime.testing._memory_wire import publish_time_text
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
+    from pubsub_runtime._push import PushSubscriber
     from pubsub_runtime._subscriber import Subscriber
 
 __all__ = ["Pending", "Router", "SubscriptionQueue"]
@@ -84,7 +85,9 @@ class _Result:
 class SubscriptionQueue:
     """Delivers the messages of one subscriber, as the real subscriber would."""
 
-    def __init__(self, subscriber: Subscriber, router: Router, max_redeliveries: int) -> None:
+    def __init__(
+        self, subscriber: Subscriber | PushSubscriber, router: Router, max_redeliveries: int
+    ) -> None:
         self.subscriber = subscriber
         self.call = inspect_handler(subscriber.handler, subscriber.alias)
         self.accepts = compile_filter(subscriber.options.filter_expression or "")
@@ -301,7 +304,10 @@ def _short(path: str) -> str:
 
 
 def _log_poison(
-    subscriber: Subscriber, message: Message[Any], exc: BaseException | None, what: str
+    subscriber: Subscriber | PushSubscriber,
+    message: Message[Any],
+    exc: BaseException | None,
+    what: str,
 ) -> None:
     logger.error(
         "subscriber %s: message %s on %s does not decode (%s); %s",
