@@ -618,3 +618,94 @@ async def test_push_subscribers_get_the_topics_messages_beside_pull_subscribers(
         assert [d.outcome for d in tb.deliveries("orders-push")] == ["nacked", "acked"]
         assert [d.payload for d in tb.acked("push")] == [ORDER]
     assert vars(broker) == state_before
+
+
+async def test_installed_observers_see_in_memory_deliveries_as_on_the_real_subscriber() -> None:
+    from pubsub_runtime import _observe
+    from pubsub_runtime._dispatch import Outcome as HandlerOutcome
+
+    seen: list[tuple[str, str, str]] = []
+
+    class Recorder(_observe.Observer):
+        def received(self, source: _observe.Source, message: Message[object]) -> None:
+            seen.append(("received", source.alias, message.id))
+
+        def decode_failed(
+            self, source: _observe.Source, message: Message[object], reason: str
+        ) -> None:
+            seen.append(("decode_failed", source.alias, message.id))
+
+        async def handle(
+            self, source: _observe.Source, message: Message[object], run: _observe.RunFunction
+        ) -> HandlerOutcome:
+            seen.append(("handle", source.alias, message.id))
+            return await run()
+
+        def settled(
+            self, source: _observe.Source, message: Message[object], settlement: _observe.Settlement
+        ) -> None:
+            seen.append((settlement, source.alias, message.id))
+
+    broker = make_broker(order_spec())
+
+    @broker.subscriber(
+        "orders",
+        topic_name="orders",
+        subscription_name="orders-sub",
+        on_decode_error="dead_letter",
+        dead_letter_topic="orders-dead",
+    )
+    async def handle(order: Order) -> None:
+        return None
+
+    recorder = Recorder()
+    _observe.install(recorder)
+    try:
+        async with TestBroker(broker) as tb:
+            await broker.publish("orders", ORDER)
+            await tb.publish("orders", b"\xff not avro")
+            await tb.drain()
+    finally:
+        _observe.uninstall(recorder)
+    good, bad = (m.id for m in tb.published("orders"))
+    assert [event for event in seen if event[2] == good] == [
+        ("received", "orders", good),
+        ("handle", "orders", good),
+        ("ack", "orders", good),
+    ]
+    assert [event for event in seen if event[2] == bad] == [
+        ("received", "orders", bad),
+        ("decode_failed", "orders", bad),
+        ("dead_letter", "orders", bad),
+    ]
+
+
+async def test_tracing_links_the_in_memory_consumer_span_to_the_publish() -> None:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+    from opentelemetry.trace import SpanKind
+
+    from pubsub_runtime import disable_tracing, enable_tracing
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    broker = make_broker(order_spec())
+
+    @broker.subscriber("orders", topic_name="orders", subscription_name="orders-sub")
+    async def handle(order: Order) -> None:
+        return None
+
+    enable_tracing(provider)
+    try:
+        async with TestBroker(broker) as tb:
+            await broker.publish("orders", ORDER)
+            await tb.drain()
+    finally:
+        disable_tracing()
+    spans = {span.kind: span for span in exporter.get_finished_spans()}
+    producer, consumer = spans[SpanKind.PRODUCER], spans[SpanKind.CONSUMER]
+    assert consumer.parent is not None
+    assert consumer.parent.span_id == producer.context.span_id
+    assert consumer.context.trace_id == producer.context.trace_id

@@ -10,7 +10,8 @@ subscription the messages of a key run one at a time in publish order, and a nac
 redelivered before the next of its key. Redelivery is immediate (no retry backoff, no ack
 deadline, a ``Retry`` delay is recorded but not waited); after ``max_delivery_attempts`` the
 message goes to the dead-letter topic, or without one it is abandoned after the test broker's
-``max_redeliveries``.
+``max_redeliveries``. Installed observers (metrics, tracing) see each delivery as they do on
+the real subscriber: received, decode failed or handled, then settled.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
+from pubsub_runtime import _observe
 from pubsub_runtime._config import topic_path
 from pubsub_runtime._dispatch import handler_task_name, inspect_handler, run_handler
 from pubsub_runtime._message import Message
@@ -32,8 +34,9 @@ from pubsub_runtime.testing._memory_records import Delivery, Outcome
 from pubsub_runtime.testing._memory_wire import publish_time_text
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Awaitable, Mapping
 
+    from pubsub_runtime._dispatch import Outcome as HandlerOutcome
     from pubsub_runtime._push import PushSubscriber
     from pubsub_runtime._subscriber import Subscriber
 
@@ -181,6 +184,9 @@ class SubscriptionQueue:
             item.publish_time,
             delivery_attempt=item.attempt if options.dead_letter_topic else None,
         )
+        hooks = _observe.hooks
+        if hooks is not None:
+            hooks.received(subscriber, message)
         spec = subscriber.spec
         if spec is not None:
             try:
@@ -190,6 +196,8 @@ class SubscriptionQueue:
                 else:
                     message.payload = spec.decode(message.data)
             except Exception as exc:
+                if hooks is not None:
+                    hooks.decode_failed(subscriber, message, decode_reason(exc))
                 return _Result(message, ack=False, exception=exc, handled=False)
         raised: list[BaseException] = []
 
@@ -200,9 +208,12 @@ class SubscriptionQueue:
                 raised.append(exc)
                 raise
 
-        outcome = await run_handler(
-            handler, self.call, message, alias=subscriber.alias, timeout=options.timeout
-        )
+        def run() -> Awaitable[HandlerOutcome]:
+            return run_handler(
+                handler, self.call, message, alias=subscriber.alias, timeout=options.timeout
+            )
+
+        outcome = await (run() if hooks is None else hooks.handle(subscriber, message, run))
         exception = raised[-1] if raised else None
         if isinstance(exception, asyncio.CancelledError):  # run_handler's timeout cancelled it
             exception = TimeoutError(
@@ -223,6 +234,12 @@ class SubscriptionQueue:
             outcome = "dead_lettered" if last else "nacked"
         else:
             outcome = "abandoned" if item.attempt > self.max_redeliveries else "nacked"
+        hooks = _observe.hooks
+        if hooks is not None:  # what the real subscriber tells Pub/Sub (which dead-letters)
+            told: _observe.Settlement = (
+                "ack" if result.ack else "dead_letter" if poison_copy else "nack"
+            )
+            hooks.settled(self.subscriber, result.message, told)
         if not result.handled:
             what = "published to the dead-letter topic and acked" if poison_copy else "nacked"
             if outcome == "abandoned":
