@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import struct
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -133,6 +133,7 @@ class TopicSpec(Generic[ModelT]):
 
     __slots__ = (
         "_codecs",
+        "_decoders",
         "definition",
         "encoding",
         "model",
@@ -148,6 +149,7 @@ class TopicSpec(Generic[ModelT]):
     definition: str
     named_types: Mapping[str, type[Any]]
     _codecs: dict[str, Codec]
+    _decoders: dict[str | None, Callable[[bytes], Any]]  # by ``encoding`` argument, as given
 
     def __init__(
         self,
@@ -174,6 +176,7 @@ class TopicSpec(Generic[ModelT]):
         init(self, "definition", definition)
         init(self, "named_types", MappingProxyType(dict(named_types or {})))
         init(self, "_codecs", {})
+        init(self, "_decoders", {})
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"TopicSpec is immutable; cannot set {name!r}")
@@ -222,6 +225,13 @@ class TopicSpec(Generic[ModelT]):
         ``encoding`` overrides the topic's own, e.g. from the ``googclient_schemaencoding``
         attribute that Pub/Sub adds to messages of a topic bound to a schema.
         """
+        decoder = self._decoders.get(encoding)  # per message: skip the checks below
+        if decoder is None:
+            decoder = self._decoder(encoding)
+        result: ModelT = decoder(data)
+        return result
+
+    def _decoder(self, encoding: str | None) -> Callable[[bytes], Any]:
         wanted = self.encoding if encoding is None else encoding.upper()
         if wanted in _UNSPECIFIED:
             wanted = self.encoding
@@ -231,8 +241,8 @@ class TopicSpec(Generic[ModelT]):
             codec = self._codec(wanted)
         except ValueError as exc:
             raise DecodeError(self.name, str(exc)) from exc
-        result: ModelT = codec.decode(data)
-        return result
+        self._decoders[encoding] = codec.decode  # only encodings that decode are remembered
+        return codec.decode
 
     def prepare(self) -> None:
         """Compile the topic's codec now instead of on first use.

@@ -306,3 +306,15 @@ def test_duration_is_a_frozen_field_type_that_takes_a_timedelta() -> None:
     assert Lease.model_validate_json(lease.model_dump_json()) == lease
     with pytest.raises(ValidationError):
         lease.length.days = 3  # type: ignore[misc]
+
+
+def test_an_encoding_is_checked_on_every_message_until_it_decodes() -> None:
+    spec = avro("JSON")
+    data = spec.encode(ORDER)
+    for _ in range(2):  # a refused encoding is not remembered as decodable
+        with pytest.raises(DecodeError, match="cannot decode 'XML'"):
+            spec.decode(data, encoding="XML")
+    for _ in range(2):  # an accepted one is, in the spelling given
+        assert spec.decode(data, encoding="json") == ORDER
+        assert spec.decode(data, encoding="ENCODING_UNSPECIFIED") == ORDER
+        assert spec.decode(data) == ORDER
