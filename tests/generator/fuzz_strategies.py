@@ -17,6 +17,7 @@ import importlib
 import json
 import keyword
 import math
+import os
 import pkgutil
 import string
 import subprocess
@@ -855,11 +856,16 @@ FUZZ_HEALTH_CHECKS = [
 
 
 def fuzz_settings(examples: int) -> settings:
-    """A fixed number of examples, derandomized: CI runs the same cases every time."""
+    """A fixed number of examples, derandomized: CI runs the same cases every time.
+
+    To explore beyond them, set ``FUZZ_EXPLORE=N``: N times the examples, random cases
+    (reproducible with pytest's ``--hypothesis-seed``).
+    """
+    explore = int(os.environ.get("FUZZ_EXPLORE", "0") or 0)
     return settings(
-        max_examples=examples,
+        max_examples=examples * max(explore, 1),
         deadline=None,
-        derandomize=True,
+        derandomize=not explore,
         database=None,
         suppress_health_check=FUZZ_HEALTH_CHECKS,
     )
