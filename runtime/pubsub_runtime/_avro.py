@@ -1,7 +1,7 @@
 """Avro schemas as a small typed graph, and what the binary and JSON Avro codecs share.
 
-Both codecs compile converters once per topic from this graph: encoders walk in Python only the
-parts that pydantic's ``model_dump`` cannot produce, decoders build input for ``model_validate``.
+Both codecs compile once per topic from this graph: encoders into a pydantic-core serializer
+(``_avro_serializer``), decoders into converters that build input for ``model_validate``.
 """
 
 from __future__ import annotations
@@ -336,10 +336,6 @@ def map_beside_record(node: AvroType) -> bool:
 def aware(value: dt.datetime) -> dt.datetime:
     """Timestamps are instants: a naive datetime is taken as UTC, whatever the host's zone."""
     return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
-def dump(model: BaseModel) -> Any:
-    return model.model_dump(by_alias=True)
 
 
 def to_model(model: type[BaseModel], value: Any) -> BaseModel:

@@ -1,20 +1,24 @@
 """The Avro binary codec: exactly what ``fastavro.schemaless_writer`` writes, read back.
 
-Encoding hands fastavro a datum built mostly by ``model_dump``; union values go in fastavro's
-tuple notation ``(branch name, value)`` so that the branch is never guessed (two records of the
-same shape, an enum beside a string). Decoding reads with ``return_named_type`` so that named
-union branches come tagged, turns those into their generated classes, and validates the rest
-with ``model_validate`` (measured as fast as building models without validation).
+Encoding hands fastavro a datum built by a serializer compiled from the schema
+(``_avro_serializer``); union values go in fastavro's tuple notation ``(branch name, value)``
+so that the branch is never guessed (two records of the same shape, an enum beside a string).
+Decoding reads with ``return_named_type`` so that named union branches come tagged, turns those
+into their generated classes, and validates the rest with ``model_validate`` (measured as fast
+as building models without validation).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from io import BytesIO
 from typing import Any
 
 import fastavro
 from pydantic import BaseModel
+from pydantic_core import CoreSchema
+from pydantic_core import core_schema as cs
 
 from pubsub_runtime._avro import (
     AvroSchema,
@@ -22,103 +26,37 @@ from pubsub_runtime._avro import (
     Conv,
     Models,
     Trampoline,
-    UnionPicker,
     aware,
-    dump,
     identity,
     map_beside_record,
     needing,
-    simple_nullable,
     to_model,
 )
+from pubsub_runtime._avro_serializer import CompiledEncoder, Wire
 from pubsub_runtime._errors import DecodeError, EncodeError
 from pubsub_runtime._topic import Duration, one_line
 
 
-class _BinaryEncoder:
-    """model -> fastavro datum: records as dicts by wire name, unions in tuple notation."""
+def _native(node: AvroType) -> CoreSchema | None:
+    return None if node.kind in _WRITERS else cs.any_schema()  # fastavro takes the value as is
 
-    def __init__(self, schema: AvroSchema, models: Models) -> None:
-        self.models = models
-        self.needs = needing(schema.records, self._needs)
-        self._records: dict[AvroType, Conv] = {}
 
-    def _needs(self, node: AvroType, state: dict[AvroType, bool]) -> bool:
-        kind = node.kind
-        if kind == "record":
-            return state[node]
-        if kind in ("duration", "timestamp-millis", "timestamp-micros"):
-            return True
-        if kind in ("array", "map"):
-            return self._needs(node.child, state)
-        if kind == "union":
-            other = simple_nullable(node)
-            return other is None or self._needs(other, state)
-        return False
+def _writer(node: AvroType) -> Conv:
+    return _WRITERS.get(node.kind, identity)
 
-    def full(self, node: AvroType) -> Conv | None:
-        """Converter of a whole value of ``node`` (None: the value is already a datum)."""
-        kind = node.kind
-        if kind == "record":
-            return self._record(node) if self.needs[node] else dump
-        if kind == "duration":
-            return Duration.to_bytes
-        if kind in ("timestamp-millis", "timestamp-micros"):
-            return aware
-        if kind in ("array", "map"):
-            inner = self.full(node.child)
-            if inner is None:
-                return None
-            if kind == "array":
-                return lambda v: [inner(x) for x in v]
-            return lambda v: {k: inner(x) for k, x in v.items()}
-        if kind == "union":
-            return self._union(node)
-        return None
 
-    def _record(self, node: AvroType) -> Conv:
-        built = self._records.get(node)
-        if built is not None:
-            return built
-        trampoline = self._records[node] = Trampoline()
-        patched = {
-            f.name: conv
-            for f in node.fields
-            if self._needs(f.type, self.needs) and (conv := self.full(f.type)) is not None
-        }
-        plans: dict[type[Any], tuple[set[str], list[tuple[str, str, Conv]]]] = {}
-        models = self.models
+def _tag(name: str, value: Any) -> Any:
+    return name, value
 
-        def convert(model: BaseModel) -> Any:
-            plan = plans.get(type(model))
-            if plan is None:
-                attrs = models.attrs(type(model), node)
-                patch = [(a, w, patched[w]) for a, w in attrs if w in patched]
-                plan = plans[type(model)] = ({a for a, _, _ in patch}, patch)
-            datum = model.model_dump(by_alias=True, exclude=plan[0])
-            for attr, wire, conv in plan[1]:
-                datum[wire] = conv(getattr(model, attr))
-            return datum
 
-        trampoline.target = self._records[node] = convert
-        return convert
-
-    def _union(self, node: AvroType) -> Conv | None:
-        other = simple_nullable(node)
-        if other is not None:
-            inner = self.full(other)
-            if inner is None:
-                return None
-            return lambda v: None if v is None else inner(v)
-        pick = UnionPicker(node.branches, self.models).pick
-        names = [b.branch_name for b in node.branches]
-        convs = [self.full(b) or identity for b in node.branches]
-
-        def convert(value: Any) -> Any:
-            index = pick(value)
-            return names[index], convs[index](value)
-
-        return convert
+# Timestamps are instants (a naive one is UTC, not the host's zone); durations are 12 bytes.
+_WRITERS: dict[str, Conv] = {
+    "timestamp-millis": aware,
+    "timestamp-micros": aware,
+    "duration": Duration.to_bytes,
+}
+# Datums in fastavro's form; union values in its tuple notation (a [null, T] one needs none).
+BINARY_WIRE = Wire(mode="python", native=_native, writer=_writer, tag=_tag, tag_nullable=False)
 
 
 class _BinaryDecoder:
@@ -232,7 +170,8 @@ class AvroBinaryCodec:
         models = Models(model, named_types, schema)
         self._is_root = models.is_root
         self._parsed = schema.parsed
-        self._to_datum = _BinaryEncoder(schema, models).full(schema.root) or identity
+        to_python = CompiledEncoder(schema, models, BINARY_WIRE).serializer.to_python
+        self._to_datum = partial(to_python, by_alias=True)
         self._from_datum = _BinaryDecoder(schema, models).conv(schema.root) or identity
 
     def encode(self, value: Any) -> bytes:
