@@ -41,7 +41,8 @@ class Wire:
 
 
 class CompiledEncoder:
-    """``encode(value)``: a value of the schema's root type in the wire's form."""
+    """A schema compiled for one wire: ``serializer`` turns a value of the root type into the
+    wire's form (``to_python`` for a datum, ``to_json`` for text)."""
 
     def __init__(self, schema: AvroSchema, models: Models, wire: Wire) -> None:
         self.models = models
