@@ -76,6 +76,15 @@ class CompiledEncoder:
                 native = self.wire.native(other)
                 if native is not None:
                     return cs.nullable_schema(native)
+            record = self._nullable_record(node)
+            if record is not None:  # [null, a record]: no branch to pick, Rust does the rest
+                name, tag = record.branch_name, self.wire.tag
+                tagged = cs.wrap_serializer_function_ser_schema(
+                    lambda value, inner: tag(name, inner(value)),
+                    schema=self._core(record),
+                    info_arg=False,
+                )
+                return cs.nullable_schema(cs.any_schema(serialization=tagged))
             return python(self._union(node))
         native = self.wire.native(node)
         return native if native is not None else python(self.wire.writer(node))
@@ -110,6 +119,13 @@ class CompiledEncoder:
             schema = cs.definition_reference_schema(ref)
         self._built[key] = schema
         return schema
+
+    def _nullable_record(self, node: AvroType) -> AvroType | None:
+        """The record of a ``[null, record]`` union whose class is known, else None."""
+        branches = [b for b in node.branches if b.kind != "null"]
+        if len(node.branches) != 2 or len(branches) != 1 or branches[0].kind != "record":
+            return None
+        return branches[0] if self.models.by_name.get(branches[0].name or "") else None
 
     def _any_class(self, node: AvroType) -> Conv:
         by_class: dict[type[Any], Conv] = {}
