@@ -313,8 +313,8 @@ class Subscriber:
         spec = self.spec
         if spec is not None:
             try:
-                # read from the protobuf: message.attributes would copy them into a dict
-                encoding = item.message.attributes.get(_SCHEMA_ENCODING_ATTRIBUTE)
+                # the protobuf map the message holds: message.attributes would copy it to a dict
+                encoding = message._attributes.get(_SCHEMA_ENCODING_ATTRIBUTE)
                 if encoding:
                     message.payload = spec.decode(message.data, encoding=encoding)
                 else:
