@@ -240,8 +240,9 @@ WRAPPER_SCHEMA = {
 }
 
 
-def test_nested_classes_left_out_of_named_types_are_found_from_the_values() -> None:
-    spec = TopicSpec(
+def wrapper_spec() -> TopicSpec[Wrapper]:
+    """No named_types: every record class is found from the values and compiled on sight."""
+    return TopicSpec(
         name="wrapped",
         model=Wrapper,
         schema_type="AVRO",
@@ -249,6 +250,10 @@ def test_nested_classes_left_out_of_named_types_are_found_from_the_values() -> N
         definition=json.dumps(WRAPPER_SCHEMA),
         named_types={},
     )
+
+
+def test_nested_classes_left_out_of_named_types_are_found_from_the_values() -> None:
+    spec = wrapper_spec()
     sent = Wrapper(inner=Inner(n=1), items=[Inner(n=2), Inner(n=3)], maybe=Inner(n=4))
     payload = json.loads(spec.encode(sent))
     assert payload == {
@@ -288,14 +293,7 @@ def test_a_model_that_serializes_differently_still_writes_avro_json() -> None:
 def test_first_use_from_many_threads_compiles_once_and_agrees() -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    spec = TopicSpec(
-        name="wrapped",
-        model=Wrapper,
-        schema_type="AVRO",
-        encoding="JSON",
-        definition=json.dumps(WRAPPER_SCHEMA),
-        named_types={},  # every record class is compiled lazily, on first sight
-    )
+    spec = wrapper_spec()
     sent = Wrapper(inner=Inner(n=1), items=[Inner(n=2)], maybe=Inner(n=3))
     with ThreadPoolExecutor(8) as pool:
         results = set(pool.map(lambda _: spec.encode(sent), range(64)))
