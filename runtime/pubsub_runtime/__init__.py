@@ -11,13 +11,18 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pubsub_runtime._broker import PubSubBroker
-from pubsub_runtime._errors import DecodeError, EncodeError, PubSubRuntimeError
+from pubsub_runtime._errors import (
+    DecodeError,
+    EncodeError,
+    PubSubRuntimeError,
+    UnknownWriterSchema,
+)
 from pubsub_runtime._logging import configure_logging
 from pubsub_runtime._message import Message
 from pubsub_runtime._offload import configure_process_pool, run_in_process
 from pubsub_runtime._push_auth import PushAuth
 from pubsub_runtime._retry import Drop, Retry
-from pubsub_runtime._topic import Duration, TopicSpec
+from pubsub_runtime._topic import FINGERPRINT_ATTRIBUTE, REVISION_ATTRIBUTE, Duration, TopicSpec
 from pubsub_runtime._tracing import disable_tracing, enable_tracing
 from pubsub_runtime._watchdog import LoopWatchdog
 
@@ -27,6 +32,8 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "FINGERPRINT_ATTRIBUTE",
+    "REVISION_ATTRIBUTE",
     "DecodeError",
     "Drop",
     "Duration",
@@ -40,12 +47,14 @@ __all__ = [
     "PushAuth",
     "Retry",
     "TopicSpec",
+    "UnknownWriterSchema",
     "__version__",
     "configure_logging",
     "configure_process_pool",
     "disable_tracing",
     "enable_tracing",
     "run_in_process",
+    "schema_fingerprint",
 ]
 
 
@@ -58,3 +67,11 @@ if not TYPE_CHECKING:  # for mypy, the names above are the module's whole namesp
 
             return getattr(_app, name)
         raise AttributeError(f"module 'pubsub_runtime' has no attribute {name!r}")
+
+
+def schema_fingerprint(definition: str) -> str:
+    """CRC-64-AVRO fingerprint (16 hex digits) of an Avro schema's Parsing Canonical Form:
+    the writer identity in the ``avro-fingerprint`` attribute and in pubsub-gen's lock file."""
+    from pubsub_runtime._avro_resolve import fingerprint
+
+    return fingerprint(definition)

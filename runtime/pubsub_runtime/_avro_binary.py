@@ -59,16 +59,25 @@ _WRITERS: dict[str, Conv] = {
 BINARY_WIRE = Wire(mode="python", native=_native, writer=_writer, tag=_tag, tag_nullable=False)
 
 
-class _BinaryDecoder:
-    """fastavro datum (read with ``return_named_type``) -> input for ``model_validate``."""
+class BinaryDecoder:
+    """fastavro datum (read with ``return_named_type``) -> input for ``model_validate``.
 
-    def __init__(self, schema: AvroSchema, models: Models) -> None:
+    ``resolved``: the datum was read with a writer schema into this (reader) schema. fastavro
+    then tags a named value with its writer's name also where the reader has no union (a
+    writer's union read into one of its branches), so named values are untagged wherever
+    they stand.
+    """
+
+    def __init__(self, schema: AvroSchema, models: Models, *, resolved: bool = False) -> None:
         self.models = models
+        self.resolved = resolved
         self.needs = needing(schema.records, self._needs)
         self._records: dict[AvroType, Conv] = {}
 
     def _needs(self, node: AvroType, state: dict[AvroType, bool]) -> bool:
         kind = node.kind
+        if self.resolved and node.name is not None:
+            return True
         if kind == "record":
             return state[node]
         if kind in ("array", "map"):
@@ -78,6 +87,12 @@ class _BinaryDecoder:
         return kind == "duration"
 
     def conv(self, node: AvroType) -> Conv | None:
+        found = self._conv(node)
+        if self.resolved and node.name is not None:
+            return _untagged(found or identity)
+        return found
+
+    def _conv(self, node: AvroType) -> Conv | None:
         kind = node.kind
         if kind == "record":
             return self._record(node) if self.needs[node] else None
@@ -155,6 +170,13 @@ class _BinaryDecoder:
         return convert
 
 
+def _untagged(inner: Conv) -> Conv:
+    def convert(value: Any) -> Any:
+        return inner(value[1] if type(value) is tuple else value)
+
+    return convert
+
+
 class AvroBinaryCodec:
     """Avro binary encoding: exactly what ``fastavro.schemaless_writer`` writes."""
 
@@ -172,7 +194,7 @@ class AvroBinaryCodec:
         self._parsed = schema.parsed
         to_python = CompiledEncoder(schema, models, BINARY_WIRE).serializer.to_python
         self._to_datum = partial(to_python, by_alias=True)
-        self._from_datum = _BinaryDecoder(schema, models).conv(schema.root) or identity
+        self._from_datum = BinaryDecoder(schema, models).conv(schema.root) or identity
 
     def encode(self, value: Any) -> bytes:
         try:

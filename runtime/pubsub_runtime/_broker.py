@@ -35,6 +35,7 @@ from pubsub_runtime._transport import (
     ClientSettings,
     close_client,
     new_publisher_client,
+    new_schema_client,
     new_subscriber_client,
 )
 
@@ -337,6 +338,7 @@ class PubSubBroker:
                     lambda: new_subscriber_client(self._settings),
                     publish=self._publisher.publish,
                     recreate=self._recreator(subscriber) if subscriber.options.autocreate else None,
+                    schema_client=lambda: new_schema_client(self._settings),
                 )
         except BaseException:
             await asyncio.gather(*(s.stop(0) for s in started), return_exceptions=True)

@@ -88,7 +88,8 @@ class TopicCodec(Protocol):
     """What the broker uses of a ``TopicSpec``: its model and codec.
 
     ``decode`` is called with ``encoding`` only for messages carrying Pub/Sub's
-    ``googclient_schemaencoding`` attribute (topics bound to a schema).
+    ``googclient_schemaencoding`` attribute (topics bound to a schema). A ``TopicSpec`` also
+    gets the message's ``attributes`` (``payload_decoder``), which name the writer schema.
     """
 
     @property

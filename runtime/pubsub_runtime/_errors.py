@@ -27,3 +27,28 @@ class EncodeError(PubSubRuntimeError):
         super().__init__(f"{topic}: {reason}")
         self.topic = topic
         self.reason = reason
+
+
+class UnknownWriterSchema(DecodeError):
+    """A message written with a schema revision the ``TopicSpec`` does not know.
+
+    ``revision_id`` is Pub/Sub's ``googclient_schemarevisionid`` of the message (when it has
+    one) and ``fingerprint`` its ``avro-fingerprint`` attribute (when it has one). The message
+    is never decoded with today's schema instead; a subscriber first fetches an unknown
+    registry revision (``schema_name``) and decodes again.
+    """
+
+    def __init__(
+        self,
+        topic: str,
+        *,
+        revision_id: str | None,
+        fingerprint: str | None,
+        schema_name: str | None = None,
+    ) -> None:
+        named = [f"revision {revision_id}"] if revision_id else []
+        named += [f"fingerprint {fingerprint}"] if fingerprint else []
+        super().__init__(topic, f"unknown writer schema ({', '.join(named)})")
+        self.revision_id = revision_id
+        self.fingerprint = fingerprint
+        self.schema_name = schema_name

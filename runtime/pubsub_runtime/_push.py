@@ -34,6 +34,7 @@ from pubsub_runtime._message import Message
 from pubsub_runtime._poison import dead_letter_attributes, decode_reason, log_undecodable
 from pubsub_runtime._push_auth import KeyFetchError, PushAuth, TokenError, TokenVerifier
 from pubsub_runtime._push_envelope import MalformedPush, parse_push
+from pubsub_runtime._topic import payload_decoder
 
 if TYPE_CHECKING:
     from pubsub_runtime._broker import PubSubBroker
@@ -200,11 +201,9 @@ class PushSubscriber:
         spec = self.spec
         if spec is not None:
             try:
-                encoding = message.attributes.get(_SCHEMA_ENCODING_ATTRIBUTE)
-                if encoding:
-                    message.payload = spec.decode(message.data, encoding=encoding)
-                else:
-                    message.payload = spec.decode(message.data)
+                attributes = message.attributes
+                encoding = attributes.get(_SCHEMA_ENCODING_ATTRIBUTE) or None
+                message.payload = payload_decoder(spec)(message.data, encoding, attributes)
             except Exception as exc:
                 return await self._on_decode_error(message, decode_reason(exc))
         self._in_flight += 1

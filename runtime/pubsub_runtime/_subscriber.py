@@ -4,10 +4,13 @@ Each received message becomes one asyncio task running the handler (named by
 ``handler_task_name`` so the loop watchdog can name a handler that blocks). Returning acks the
 message, raising nacks it (``run_handler`` has the details: ``Retry``, ``Drop``, timeouts).
 A payload that does not decode never reaches the handler: it is nacked, or copied to the
-dead-letter topic and acked (``on_decode_error``). ``max_messages``/``max_messages_bytes`` bound
-the messages held at once: when full, the stream is not read until a handler finishes (the
-emulator ignores the server-side bound, so the client-side one is what holds). Messages of one
-ordering key run one at a time, in order, when the subscription is ordered.
+dead-letter topic and acked (``on_decode_error``). A payload of a schema revision the
+``TopicSpec`` does not know waits for that revision to be fetched from the registry
+(``_revisions``), and is nacked when the registry cannot be reached.
+``max_messages``/``max_messages_bytes`` bound the messages held at once: when full, the stream
+is not read until a handler finishes (the emulator ignores the server-side bound, so the
+client-side one is what holds). Messages of one ordering key run one at a time, in order, when
+the subscription is ordered.
 
 A broken stream is reopened with backoff; a subscription that vanished (an emulator restart, a
 deleted subscription) is created again first when ``autocreate`` is on, else the stream fails.
@@ -33,6 +36,7 @@ from pubsub_runtime._dispatch import (
     handler_task_name,
     run_handler,
 )
+from pubsub_runtime._errors import UnknownWriterSchema
 from pubsub_runtime._message import Message
 from pubsub_runtime._poison import (
     PublishFunction,
@@ -41,6 +45,7 @@ from pubsub_runtime._poison import (
     log_undecodable,
 )
 from pubsub_runtime._stream import PullStream, pull_requests
+from pubsub_runtime._topic import payload_decoder
 from pubsub_runtime._transport import close_client
 
 if TYPE_CHECKING:
@@ -58,6 +63,10 @@ _DRAIN_TIMEOUT: Final = 10.0  # bounds the last acks when Pub/Sub is unreachable
 _HALF_CLOSE_GRACE: Final = 3.0  # how long a half-closed stream gets to be ended by the server
 _SCHEMA_ENCODING_ATTRIBUTE: Final = "googclient_schemaencoding"  # set by Pub/Sub on schema topics
 _StreamingPullResponsePb: Any = StreamingPullResponse.pb
+
+
+def _no_revisions(revision_id: str, definition: str) -> None:
+    """Stands for ``TopicSpec.add_revision`` on a codec that keeps no revisions."""
 
 
 class Subscriber:
@@ -88,6 +97,7 @@ class Subscriber:
         self.topic_path = topic_path
         self.subscription_path = subscription_path
         self.spec = spec
+        self._decode = payload_decoder(spec) if spec is not None else None
         self._call = call
         self._state: SubscriberState = "idle"
         self._pull_streams: list[PullStream] = []
@@ -108,6 +118,7 @@ class Subscriber:
         self._publish: PublishFunction | None = None
         self._recreate: Callable[[], Awaitable[None]] | None = None
         self._recreating: asyncio.Lock | None = None
+        self._schema_client: Callable[[], Any] | None = None
 
     # -- what the health endpoints read ------------------------------------------------------
 
@@ -140,12 +151,14 @@ class Subscriber:
         *,
         publish: PublishFunction | None = None,
         recreate: Callable[[], Awaitable[None]] | None = None,
+        schema_client: Callable[[], Any] | None = None,
     ) -> None:
         """Open the streams; returns once each stream connected once (or failed).
 
         ``publish`` sends dead-letter copies of poison messages (``on_decode_error``);
         ``recreate`` creates the topic and subscription again when the stream finds the
-        subscription missing (the broker passes it when ``autocreate`` is on).
+        subscription missing (the broker passes it when ``autocreate`` is on);
+        ``schema_client`` makes a registry client to fetch unknown schema revisions.
         """
         if self._state not in ("idle", "stopped", "failed"):
             return
@@ -153,6 +166,7 @@ class Subscriber:
         self._state = "starting"
         self._publish = publish
         self._recreate = recreate
+        self._schema_client = schema_client
         self._recreating = asyncio.Lock()
         self._closing = False
         self._room = asyncio.Event()
@@ -310,18 +324,26 @@ class Subscriber:
         hooks = _observe.hooks
         if hooks is not None:
             hooks.received(self, message)
-        spec = self.spec
-        if spec is not None:
+        decode = self._decode
+        if decode is not None:
             try:
                 # the protobuf map the message holds: message.attributes would copy it to a dict
-                encoding = message._attributes.get(_SCHEMA_ENCODING_ATTRIBUTE)
-                if encoding:
-                    message.payload = spec.decode(message.data, encoding=encoding)
+                attributes = message._attributes
+                encoding = attributes.get(_SCHEMA_ENCODING_ATTRIBUTE) or None
+                message.payload = decode(message.data, encoding, attributes)
+            except UnknownWriterSchema as exc:
+                if exc.revision_id and exc.schema_name and self._schema_client is not None:
+                    self._await_revision(ack_id, message, exc)
                 else:
-                    message.payload = spec.decode(message.data)
+                    self._on_decode_error(ack_id, message, decode_reason(exc))
+                return
             except Exception as exc:
                 self._on_decode_error(ack_id, message, decode_reason(exc))
                 return
+        self._accept(ack_id, message)
+
+    def _accept(self, ack_id: str, message: Message[Any]) -> None:
+        """Run the handler of a decoded message (or queue it behind its ordering key)."""
         self._in_flight += 1
         self._in_flight_bytes += len(message.data)
         key = message.ordering_key
@@ -375,6 +397,65 @@ class Subscriber:
         return run_handler(
             self.handler, self._call, message, alias=self.alias, timeout=self.options.timeout
         )
+
+    # -- schema revisions fetched from the registry ------------------------------------------
+
+    def _await_revision(
+        self, ack_id: str, message: Message[Any], unknown: UnknownWriterSchema
+    ) -> None:
+        """Fetch the message's schema revision, then decode and handle it as usual.
+
+        Counted in flight meanwhile (bounded, and awaited or cancelled by ``stop``).
+        """
+        self._in_flight += 1
+        self._in_flight_bytes += len(message.data)
+        self._running[ack_id] = asyncio.get_running_loop().create_task(
+            self._decode_later(ack_id, message, unknown),
+            name=f"pubsub-schema-revision|{self.alias}|{message.id}",
+        )
+
+    async def _decode_later(
+        self, ack_id: str, message: Message[Any], unknown: UnknownWriterSchema
+    ) -> None:
+        from pubsub_runtime import _revisions
+
+        spec, acks = self.spec, self._acks
+        assert spec is not None and acks is not None and self._schema_client is not None
+        assert unknown.schema_name is not None and unknown.revision_id is not None
+        try:
+            definition = await _revisions.fetch_revision(
+                unknown.schema_name, unknown.revision_id, self._schema_client
+            )
+            getattr(spec, "add_revision", _no_revisions)(unknown.revision_id, definition)
+        except _revisions.RegistryUnavailable:
+            self._release(ack_id, message)
+            acks.nack(ack_id)  # not poison: it decodes once the registry answers
+            hooks = _observe.hooks
+            if hooks is not None:
+                hooks.settled(self, message, "nack")
+            return
+        except BaseException as exc:
+            self._release(ack_id, message)
+            if not isinstance(exc, Exception):  # cancelled by stop()
+                acks.nack(ack_id)
+                raise
+            self._on_decode_error(ack_id, message, decode_reason(exc))
+            return
+        self._release(ack_id, message)
+        self._dispatch_again(ack_id, message)
+
+    def _dispatch_again(self, ack_id: str, message: Message[Any]) -> None:
+        decode = self._decode
+        assert decode is not None
+        attributes = message._attributes
+        try:
+            encoding = attributes.get(_SCHEMA_ENCODING_ATTRIBUTE) or None
+            message.payload = decode(message.data, encoding, attributes)
+        except Exception as exc:
+            self._on_decode_error(ack_id, message, decode_reason(exc))
+            return
+        self._leased[ack_id] = None
+        self._accept(ack_id, message)
 
     # -- poison messages ---------------------------------------------------------------------
 

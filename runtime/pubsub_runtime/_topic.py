@@ -6,6 +6,7 @@ Codecs are compiled on first use and cached, so importing a generated package st
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import struct
 from collections.abc import Callable, Mapping
@@ -14,9 +15,21 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from pubsub_runtime._errors import DecodeError, EncodeError
+from pubsub_runtime._errors import DecodeError, EncodeError, UnknownWriterSchema
 
-__all__ = ["Duration", "TopicSpec"]
+__all__ = [
+    "FINGERPRINT_ATTRIBUTE",
+    "REVISION_ATTRIBUTE",
+    "Duration",
+    "TopicSpec",
+    "payload_decoder",
+]
+
+# The writer schema's CRC-64-AVRO fingerprint (16 hex digits), stamped by the publishers.
+FINGERPRINT_ATTRIBUTE = "avro-fingerprint"
+# The registry revision that validated the message, stamped by Pub/Sub on schema topics.
+REVISION_ATTRIBUTE = "googclient_schemarevisionid"
+SCHEMA_NAME_ATTRIBUTE = "googclient_schemaname"
 
 _U32_MAX = 2**32 - 1
 _DURATION = struct.Struct("<III")
@@ -129,11 +142,21 @@ class TopicSpec(Generic[ModelT]):
     Immutable. ``named_types`` maps the full name of every named Avro record and enum to its
     generated class, so that union branches holding records or enums decode to the right class.
     ``decode`` raises only ``DecodeError``; ``encode`` raises only ``EncodeError``.
+
+    Avro topics also know the earlier revisions of their schema: ``writer_schemas`` maps each
+    one's fingerprint (``schema_fingerprint``) to its JSON text, ``revision_ids`` maps Pub/Sub
+    registry revision ids to fingerprints (pubsub-gen fills both from its lock file). A message
+    whose attributes name one of them is read with Avro's schema resolution into ``model``.
     """
 
     __slots__ = (
         "_codecs",
         "_decoders",
+        "_fingerprint",
+        "_identities",
+        "_resolvers",
+        "_revision_ids",
+        "_writers",
         "definition",
         "encoding",
         "model",
@@ -150,6 +173,13 @@ class TopicSpec(Generic[ModelT]):
     named_types: Mapping[str, type[Any]]
     _codecs: dict[str, Codec]
     _decoders: dict[str | None, Callable[[bytes], Any]]  # by ``encoding`` argument, as given
+    _writers: dict[str, str]  # fingerprint -> writer schema's JSON text
+    _revision_ids: dict[str, str]  # registry revision id -> fingerprint
+    _identities: dict[
+        tuple[Any, Any], str | None
+    ]  # (revision, fingerprint) -> writer, None: today's
+    _resolvers: dict[tuple[str, str], Callable[[bytes], Any]]  # (fingerprint, encoding)
+    _fingerprint: list[str]  # today's fingerprint, once computed
 
     def __init__(
         self,
@@ -160,6 +190,8 @@ class TopicSpec(Generic[ModelT]):
         definition: str,
         encoding: str = "JSON",
         named_types: Mapping[str, type[Any]] | None = None,
+        writer_schemas: Mapping[str, str] | None = None,
+        revision_ids: Mapping[str, str] | None = None,
     ) -> None:
         schema_type, encoding = schema_type.upper(), encoding.upper()
         if schema_type not in _SCHEMA_TYPES:
@@ -177,6 +209,11 @@ class TopicSpec(Generic[ModelT]):
         init(self, "named_types", MappingProxyType(dict(named_types or {})))
         init(self, "_codecs", {})
         init(self, "_decoders", {})
+        init(self, "_writers", dict(writer_schemas or {}))
+        init(self, "_revision_ids", dict(revision_ids or {}))
+        init(self, "_identities", {})
+        init(self, "_resolvers", {})
+        init(self, "_fingerprint", [])
 
     def __setattr__(self, name: str, value: Any) -> None:
         raise AttributeError(f"TopicSpec is immutable; cannot set {name!r}")
@@ -193,6 +230,8 @@ class TopicSpec(Generic[ModelT]):
             "encoding": self.encoding,
             "definition": self.definition,
             "named_types": dict(self.named_types),
+            "writer_schemas": dict(self._writers),
+            "revision_ids": dict(self._revision_ids),
         }
         return (_restore, (options,))
 
@@ -204,8 +243,58 @@ class TopicSpec(Generic[ModelT]):
 
     @property
     def attributes(self) -> Mapping[str, str]:
-        """Message attributes that describe the payload's format (added when publishing)."""
-        return MappingProxyType(_ATTRIBUTES[self.schema_type, self.encoding])
+        """Message attributes that describe the payload's format (added when publishing).
+
+        For an Avro topic they include ``avro-fingerprint``: the writer schema's identity,
+        by which a reader of another revision of the schema resolves the message.
+        """
+        attributes = _ATTRIBUTES[self.schema_type, self.encoding]
+        if self.schema_type == "AVRO":
+            # a broken definition has none: its codec says why, on use or in prepare()
+            with contextlib.suppress(ValueError):
+                attributes = {**attributes, FINGERPRINT_ATTRIBUTE: self.fingerprint}
+        return MappingProxyType(attributes)
+
+    @property
+    def fingerprint(self) -> str:
+        """CRC-64-AVRO fingerprint of today's Avro schema (its Parsing Canonical Form).
+
+        ``ValueError`` for a JSON_SCHEMA topic and for a definition that is not an Avro schema.
+        """
+        if not self._fingerprint:
+            if self.schema_type != "AVRO":
+                raise ValueError("a JSON_SCHEMA topic has no Avro fingerprint")
+            from pubsub_runtime._avro_resolve import fingerprint
+
+            try:
+                self._fingerprint.append(fingerprint(self.definition))
+            except Exception as exc:
+                raise ValueError(f"not an Avro schema: {one_line(exc)}") from exc
+        return self._fingerprint[0]
+
+    @property
+    def writer_schemas(self) -> Mapping[str, str]:
+        """Fingerprint -> JSON text of each known writer schema (earlier revisions, and
+        revisions learned from the registry while running)."""
+        return MappingProxyType(self._writers)
+
+    @property
+    def revision_ids(self) -> Mapping[str, str]:
+        """Pub/Sub registry revision id -> fingerprint of the schema of that revision."""
+        return MappingProxyType(self._revision_ids)
+
+    def add_revision(self, revision_id: str, definition: str) -> None:
+        """Remember a registry revision learned while running (the subscriber fetches the
+        revisions its messages name and this spec does not know). For this process only."""
+        if self.schema_type != "AVRO":
+            return
+        from pubsub_runtime._avro_resolve import fingerprint
+
+        found = fingerprint(definition)
+        if found != self.fingerprint:
+            self._writers.setdefault(found, definition)
+        self._revision_ids[revision_id] = found
+        self._identities.clear()  # answers given before may have been "unknown"
 
     def encode(self, value: ModelT) -> bytes:
         """The payload bytes of ``value`` in the topic's encoding.
@@ -219,24 +308,94 @@ class TopicSpec(Generic[ModelT]):
             raise EncodeError(self.name, str(exc)) from exc
         return codec.encode(value)
 
-    def decode(self, data: bytes, *, encoding: str | None = None) -> ModelT:
+    def decode(
+        self,
+        data: bytes,
+        *,
+        encoding: str | None = None,
+        attributes: Mapping[str, str] | None = None,
+    ) -> ModelT:
         """The model held by ``data``; raises ``DecodeError`` (topic, reason) on any problem.
 
         ``encoding`` overrides the topic's own, e.g. from the ``googclient_schemaencoding``
-        attribute that Pub/Sub adds to messages of a topic bound to a schema.
+        attribute that Pub/Sub adds to messages of a topic bound to a schema. ``attributes``
+        (the message's) name the writer schema of an Avro message: Pub/Sub's
+        ``googclient_schemarevisionid`` (through ``revision_ids``), else the
+        ``avro-fingerprint`` the publishers stamp. A message of another revision is read with
+        Avro's schema resolution; one naming a writer this spec does not know raises
+        ``UnknownWriterSchema``; without either attribute, today's schema reads it.
         """
+        if attributes is not None and self.schema_type == "AVRO":
+            key = (attributes.get(REVISION_ATTRIBUTE), attributes.get(FINGERPRINT_ATTRIBUTE))
+            writer = self._identities.get(key, _UNSEEN)
+            if writer is _UNSEEN:
+                try:
+                    writer = self._identify(key, attributes)
+                except ValueError as exc:  # today's definition is broken
+                    raise DecodeError(self.name, str(exc)) from exc
+            if writer is not None:
+                return self._resolved(writer, encoding)(data)  # type: ignore[no-any-return]
         decoder = self._decoders.get(encoding)  # per message: skip the checks below
         if decoder is None:
             decoder = self._decoder(encoding)
         result: ModelT = decoder(data)
         return result
 
-    def _decoder(self, encoding: str | None) -> Callable[[bytes], Any]:
+    def _identify(self, key: tuple[Any, Any], attributes: Mapping[str, str]) -> str | None:
+        """The fingerprint of the writer named by ``key``; None for today's schema."""
+        revision, fingerprint = key
+        found = self._revision_ids.get(revision) if revision else None
+        if found is None and fingerprint:
+            found = fingerprint if fingerprint in self._writers else None
+            if found is None and fingerprint == self.fingerprint:
+                found = fingerprint
+        if found is None:
+            if not revision and not fingerprint:
+                found = self.fingerprint  # no identity: today's schema, as always
+            else:
+                raise UnknownWriterSchema(
+                    self.name,
+                    revision_id=revision or None,
+                    fingerprint=fingerprint or None,
+                    schema_name=attributes.get(SCHEMA_NAME_ATTRIBUTE) or None,
+                )
+        writer = None if found == self.fingerprint else found
+        if len(self._identities) < _MAX_IDENTITIES:
+            self._identities[key] = writer
+        return writer
+
+    def _resolved(self, writer: str, encoding: str | None) -> Callable[[bytes], Any]:
+        wanted = self._wanted(encoding)
+        resolver = self._resolvers.get((writer, wanted))
+        if resolver is None:
+            try:
+                from pubsub_runtime._avro import load_schema
+                from pubsub_runtime._avro_resolve import Resolver
+
+                resolver = Resolver(
+                    self.name,
+                    self.model,
+                    load_schema(self.definition),
+                    self.named_types,
+                    self._writers[writer],
+                    wanted,
+                ).decode
+            except Exception as exc:
+                reason = f"cannot read writer schema {writer}: {one_line(exc)}"
+                raise DecodeError(self.name, reason) from exc
+            self._resolvers[writer, wanted] = resolver
+        return resolver
+
+    def _wanted(self, encoding: str | None) -> str:
         wanted = self.encoding if encoding is None else encoding.upper()
         if wanted in _UNSPECIFIED:
             wanted = self.encoding
         if wanted not in _ENCODINGS or (self.schema_type == "JSON_SCHEMA" and wanted != "JSON"):
             raise DecodeError(self.name, f"cannot decode {encoding!r} payloads of this topic")
+        return wanted
+
+    def _decoder(self, encoding: str | None) -> Callable[[bytes], Any]:
+        wanted = self._wanted(encoding)
         try:
             codec = self._codec(wanted)
         except ValueError as exc:
@@ -280,6 +439,29 @@ class TopicSpec(Generic[ModelT]):
         from pubsub_runtime._avro_json import AvroJsonCodec
 
         return AvroJsonCodec(self.name, self.model, schema, self.named_types)
+
+
+PayloadDecoder = Callable[[bytes, "str | None", Mapping[str, str]], Any]
+
+
+def payload_decoder(spec: Any) -> PayloadDecoder:
+    """``decode(data, encoding, attributes)`` of a topic's codec, for the receiving paths.
+
+    A ``TopicSpec`` gets the attributes (they name the writer schema's revision); any other
+    codec is called as before, with ``encoding`` only when the message names one.
+    """
+    decode = spec.decode
+    if isinstance(spec, TopicSpec):
+        return lambda data, encoding, attributes: decode(
+            data, encoding=encoding, attributes=attributes
+        )
+    return lambda data, encoding, attributes: (
+        decode(data, encoding=encoding) if encoding else decode(data)
+    )
+
+
+_UNSEEN: Any = object()
+_MAX_IDENTITIES = 1024  # bounds what attributes from outside can make this remember
 
 
 def _restore(options: dict[str, Any]) -> TopicSpec[Any]:

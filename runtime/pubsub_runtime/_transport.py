@@ -20,6 +20,7 @@ __all__ = [
     "close_client",
     "emulator_host",
     "new_publisher_client",
+    "new_schema_client",
     "new_subscriber_client",
 ]
 
@@ -68,3 +69,21 @@ async def close_client(client: Any) -> None:
     """Close a client's gRPC channel; errors on the way out do not matter."""
     with contextlib.suppress(Exception):
         await client.transport.close()
+
+
+def new_schema_client(settings: ClientSettings) -> Any:
+    """A ``SchemaServiceAsyncClient`` (the registry: revisions a subscriber has not seen)."""
+    from google.pubsub_v1 import SchemaServiceAsyncClient
+    from google.pubsub_v1.services.schema_service.transports import (
+        SchemaServiceGrpcAsyncIOTransport,
+    )
+
+    host = emulator_host()
+    if host:
+        channel = grpc.aio.insecure_channel(host, options=_CHANNEL_OPTIONS)
+        return SchemaServiceAsyncClient(
+            transport=SchemaServiceGrpcAsyncIOTransport(channel=channel)
+        )
+    return SchemaServiceAsyncClient(
+        credentials=settings.credentials, client_options=settings.client_options
+    )

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from typing import Any
 
+import fastavro.schema
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -80,14 +81,26 @@ def json_schema() -> TopicSpec[Order]:
     )
 
 
+# The writer's identity: CRC-64-AVRO of the Parsing Canonical Form, as fastavro computes it.
+FINGERPRINT = {
+    "avro-fingerprint": fastavro.schema.fingerprint(
+        fastavro.schema.to_parsing_canonical_form(AVRO), "CRC-64-AVRO"
+    )
+}
 SPECS = {"avro-binary": avro("BINARY"), "avro-json": avro("JSON"), "json-schema": json_schema()}
 
 
 @pytest.mark.parametrize(
     ("spec", "expected"),
     [
-        (SPECS["avro-binary"], {"content-type": "application/avro", "avro-encoding": "BINARY"}),
-        (SPECS["avro-json"], {"content-type": "application/json", "avro-encoding": "JSON"}),
+        (
+            SPECS["avro-binary"],
+            {"content-type": "application/avro", "avro-encoding": "BINARY", **FINGERPRINT},
+        ),
+        (
+            SPECS["avro-json"],
+            {"content-type": "application/json", "avro-encoding": "JSON", **FINGERPRINT},
+        ),
         (SPECS["json-schema"], {"content-type": "application/json"}),
     ],
     ids=["avro-binary", "avro-json", "json-schema"],

@@ -45,6 +45,7 @@ from typing import TYPE_CHECKING, Any, Final
 
 from pubsub_runtime._config import subscription_path, topic_path
 from pubsub_runtime._retry import Drop, Retry
+from pubsub_runtime._topic import payload_decoder
 from pubsub_runtime.testing._memory_delivery import Pending, SubscriptionQueue
 from pubsub_runtime.testing._memory_records import Delivery, PublishedMessage
 from pubsub_runtime.testing._memory_wire import (
@@ -252,8 +253,8 @@ class TestBroker:
         spec = self.broker.topics.get(_short(path))
         if spec is not None:
             try:
-                encoding = attributes.get(_SCHEMA_ENCODING_ATTRIBUTE)
-                payload = spec.decode(data, encoding=encoding) if encoding else spec.decode(data)
+                encoding = attributes.get(_SCHEMA_ENCODING_ATTRIBUTE) or None
+                payload = payload_decoder(spec)(data, encoding, attributes)
             except Exception as exc:
                 error = exc
         return PublishedMessage(

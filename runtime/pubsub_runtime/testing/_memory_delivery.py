@@ -29,6 +29,7 @@ from pubsub_runtime._dispatch import handler_task_name, inspect_handler, run_han
 from pubsub_runtime._message import Message
 from pubsub_runtime._poison import dead_letter_attributes, decode_reason
 from pubsub_runtime._retry import Drop
+from pubsub_runtime._topic import payload_decoder
 from pubsub_runtime.testing._memory_filter import compile_filter
 from pubsub_runtime.testing._memory_records import Delivery, Outcome
 from pubsub_runtime.testing._memory_wire import publish_time_text
@@ -190,11 +191,9 @@ class SubscriptionQueue:
         spec = subscriber.spec
         if spec is not None:
             try:
-                encoding = message.attributes.get(_SCHEMA_ENCODING_ATTRIBUTE)
-                if encoding:
-                    message.payload = spec.decode(message.data, encoding=encoding)
-                else:
-                    message.payload = spec.decode(message.data)
+                attributes = message.attributes
+                encoding = attributes.get(_SCHEMA_ENCODING_ATTRIBUTE) or None
+                message.payload = payload_decoder(spec)(message.data, encoding, attributes)
             except Exception as exc:
                 if hooks is not None:
                     hooks.decode_failed(subscriber, message, decode_reason(exc))

@@ -1,0 +1,98 @@
+"""Reading a message written with another revision of a topic's Avro schema.
+
+Avro's schema resolution (defaults for missing fields, removed fields skipped, fields matched
+by name and alias, promotions, enum reader defaults, union branches) is fastavro's own: its
+binary reader takes the writer and the reader schema, and its Avro JSON reader does the same.
+What comes out is a datum of the reader schema, tagged like the topic's own binary decoder
+reads it, so the same converter builds the model's input. One resolver per (writer, reader)
+pair, built once and kept by the ``TopicSpec``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from io import BytesIO, StringIO
+from typing import Any
+
+import fastavro
+from fastavro._read_py import reader as _json_reader  # what fastavro.json_reader builds on
+from fastavro.io.json_decoder import AvroJSONDecoder
+from pydantic import BaseModel
+
+from pubsub_runtime._avro import AvroSchema, Models, identity
+from pubsub_runtime._avro_binary import BinaryDecoder
+from pubsub_runtime._errors import DecodeError
+from pubsub_runtime._topic import one_line
+
+__all__ = ["Resolver", "fingerprint"]
+
+
+def fingerprint(definition: str | dict[str, Any] | list[Any]) -> str:
+    """The CRC-64-AVRO fingerprint of a schema's Parsing Canonical Form, as 16 hex digits.
+
+    What Avro's single-object encoding identifies a writer schema by (there as 8 bytes,
+    little-endian; here as the hex text fastavro gives).
+    """
+    from fastavro.schema import fingerprint as crc64
+    from fastavro.schema import to_parsing_canonical_form
+
+    schema = json.loads(definition) if isinstance(definition, str) else definition
+    return str(crc64(to_parsing_canonical_form(schema), "CRC-64-AVRO"))
+
+
+class Resolver:
+    """Decodes messages written with ``writer`` (a schema's JSON text) into today's model."""
+
+    def __init__(
+        self,
+        topic: str,
+        model: type[BaseModel],
+        reader: AvroSchema,
+        named_types: Mapping[str, type[Any]],
+        writer: str,
+        encoding: str,
+    ) -> None:
+        self.topic = topic
+        self.model = model
+        self._writer = fastavro.parse_schema(json.loads(writer))
+        self._reader = reader.parsed
+        models = Models(model, named_types, reader)
+        convert = BinaryDecoder(reader, models, resolved=True).conv(reader.root) or identity
+        self._convert: Callable[[Any], Any] = convert
+        self.decode = self._binary if encoding == "BINARY" else self._json
+
+    def _binary(self, data: bytes) -> Any:
+        try:
+            buffer = BytesIO(data)
+            datum = fastavro.schemaless_reader(
+                buffer, self._writer, self._reader, return_named_type=True
+            )
+            if buffer.tell() != len(data):
+                raise ValueError(f"{len(data) - buffer.tell()} bytes left after the message")
+        except Exception as exc:
+            reason = f"not Avro binary of its writer schema, or not resolvable: {one_line(exc)}"
+            raise DecodeError(self.topic, reason) from exc
+        return self._validate(datum)
+
+    def _json(self, data: bytes) -> Any:
+        try:
+            # fastavro's JSON decoder reads one value per line: the value goes in on one line.
+            text = json.dumps(json.loads(data))
+            read = _json_reader(
+                AvroJSONDecoder(StringIO(text)), self._writer, return_named_type=True
+            )
+            read.reader_schema = fastavro.parse_schema(
+                self._reader, read._named_schemas["reader"], _write_hint=False
+            )
+            datum = next(read)
+        except Exception as exc:
+            reason = f"not Avro JSON of its writer schema, or not resolvable: {one_line(exc)}"
+            raise DecodeError(self.topic, reason) from exc
+        return self._validate(datum)
+
+    def _validate(self, datum: Any) -> Any:
+        try:
+            return self.model.model_validate(self._convert(datum))
+        except Exception as exc:
+            raise DecodeError(self.topic, one_line(exc)) from exc
