@@ -182,6 +182,11 @@ def inputs_keys(config: Config, version: str) -> Keys:
         for h in (output, json_models):
             h.update(part.encode("utf-8", "surrogateescape"))
             h.update(b"\0")
+    try:  # the revision lock file: its revisions are embedded in the generated TopicSpecs
+        recorded = config.lock.read_bytes()
+    except OSError:
+        recorded = b"absent"
+    output.update(b"lock\0" + recorded + b"\0")
     for path in find_schema_files(config.schemas):
         name = path.relative_to(config.schemas).as_posix().encode("utf-8", "surrogateescape")
         try:

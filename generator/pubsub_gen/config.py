@@ -46,6 +46,8 @@ class Config:
     # The folder of the pyproject.toml the settings came from (None when there was none).
     root: Path | None = None
     pyproject: Path | None = None
+    # The revision lock file: beside the pyproject.toml, else in the current folder.
+    lock: Path = Path("pubsub-gen.lock")
 
     @property
     def display_base(self) -> Path:
@@ -130,6 +132,7 @@ def load_config(
         topics={stem: _topic_config(pyproject, stem, t) for stem, t in topic_tables.items()},
         root=root,
         pyproject=pyproject,
+        lock=(root or cwd) / "pubsub-gen.lock",
     )
 
 

@@ -146,6 +146,16 @@ class JsonSchemaPayload:
 
 
 @dataclass(frozen=True)
+class Revision:
+    """One recorded revision of an Avro topic's schema (an entry of the lock file)."""
+
+    fingerprint: str  # CRC-64-AVRO of the Parsing Canonical Form, 16 hex digits
+    canonical: str  # the Parsing Canonical Form
+    definition: str  # the full schema (compact JSON): what a reader resolves from
+    revision_id: str | None = None  # Pub/Sub's registry revision id, once pushed
+
+
+@dataclass(frozen=True)
 class Topic:
     stem: str  # the schema file's stem: the key of its [tool.pubsub-gen.topics.<stem>] table
     name: str  # the Pub/Sub topic name
@@ -161,6 +171,8 @@ class Topic:
     constant: str  # the module constant holding the TopicSpec
     payload: AvroPayload | JsonSchemaPayload
     options: Mapping[str, Any] = field(default_factory=dict)  # further per-topic settings
+    revisions: tuple[Revision, ...] = ()  # Avro: recorded revisions, oldest first (lock file)
+    fingerprint: str | None = None  # Avro: the current schema's (one of ``revisions``)
 
 
 @dataclass(frozen=True)

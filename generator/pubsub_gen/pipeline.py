@@ -67,7 +67,9 @@ def run(
     ``cache=False`` the cache folder is neither read nor written.
     """
     if not cache:
-        return _write(config, _Generation(config, version).files(), check=check, diff=diff)
+        generation = _Generation(config, version)
+        files = generation.files()
+        return _write(config, files, generation.lock_text, check=check, diff=diff)
     store = caching.Store(config.out)
     keys = caching.inputs_keys(config, version)
     entries = store.up_to_date(keys.output, config.package)
@@ -79,9 +81,10 @@ def run(
     cached = store.json_models(keys.json_models)
     generation = _Generation(config, version, known, cached)
     formatted = generation.files()
-    result = _write(config, formatted, check=check, diff=diff)
+    result = _write(config, formatted, generation.lock_text, check=check, diff=diff)
     if not (check or diff):
-        _remember(store, config, keys.output, formatted)
+        # the key covers the lock file as this run left it
+        _remember(store, config, caching.inputs_keys(config, version).output, formatted)
         if generation.formatted.keys() != known.keys():  # this run's files only: never stale
             store.save_formatted(generation.formatted)
         if generation.json_models is not None:
@@ -105,6 +108,7 @@ class _Generation:
         self.cached = cached_json_models  # encoded (``jsonworker.encode``), from the last run
         self.formatted: dict[str, str] = {}  # source_key -> formatted source, of this run
         self.json_models: dict[str, Any] | None = None  # encoded, when this run rendered them
+        self.lock_text: str | None = None  # the revision lock file, when the project has one
 
     def files(self) -> list[RenderedFile]:
         """Every file of the package, formatted and marked, in ``render_project``'s order."""
@@ -162,6 +166,7 @@ class _Generation:
         except SchemaError:
             load_project(self.config)  # the full report, metaschema problems included
             raise
+        project = self._with_revisions(project)
         inputs = render.json_inputs(project)
         if worker is not None:
             worker.submit(inputs)
@@ -169,6 +174,18 @@ class _Generation:
             load_project(self.config)  # raises the full report
             raise AssertionError("metaschema problems went unreported")  # pragma: no cover
         return project, inputs
+
+    def _with_revisions(self, project: ir.Project) -> ir.Project:
+        """Record each Avro topic's schema in the lock file; the topics carry their revisions."""
+        from dataclasses import replace
+
+        from pubsub_gen import lock
+
+        recorded = lock.record(lock.read(self.config.lock), project.topics)
+        if recorded.topics or self.config.lock.exists():
+            self.lock_text = lock.render(recorded)
+        topics = tuple(lock.with_revisions(recorded, topic) for topic in project.topics)
+        return replace(project, topics=topics)
 
     def _json_models(
         self, inputs: Sequence[JsonSchemaInput], worker: Worker | None
@@ -268,12 +285,19 @@ class _Formatting:
 
 
 def _write(
-    config: Config, formatted: list[RenderedFile], *, check: bool, diff: bool
+    config: Config,
+    formatted: list[RenderedFile],
+    lock_text: str | None,
+    *,
+    check: bool,
+    diff: bool,
 ) -> GenerateResult:
-    from pubsub_gen import write
+    from pubsub_gen import lock, write
 
     package = Path(*config.package.split("."))
     plan = write.plan(config.out, formatted, [package])
+    lock_stale = lock_text is not None and _read_text(config.lock) != lock_text
+    stale = [*plan.stale, *([f"stale: {config.lock}"] if lock_stale else [])]
     files = tuple(config.out / f.path for f in formatted if f.owned_by_tool)
     user_files = tuple(config.out / f.path for f in formatted if not f.owned_by_tool)
     # Existing user files count as unchanged: a run never rewrites them.
@@ -281,12 +305,15 @@ def _write(
     if check or diff:
         return GenerateResult(
             unchanged=unchanged,
-            stale=tuple(plan.stale),
+            stale=tuple(stale),
             diff=plan.diff() if diff else "",
             files=files,
             user_files=user_files,
         )
     written = write.apply(plan)
+    if lock_stale and lock_text is not None:
+        lock.write_if_changed(config.lock, lock_text)
+        written.append(config.lock)
     return GenerateResult(
         written=tuple(written),
         unchanged=unchanged,
@@ -294,6 +321,13 @@ def _write(
         files=files,
         user_files=user_files,
     )
+
+
+def _read_text(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError:
+        return None
 
 
 def _remember(

@@ -155,6 +155,7 @@ def _render_topic(
             schema_type=py_str(topic.schema_type),
             encoding=py_str(topic.encoding),
             named_types=named_types,
+            **_revisions(topic),
             publisher_class=topic.publisher_class,
             publisher_doc=py_doc(
                 f"Publishes {topic.payload_class} messages to the topic {topic.name}."
@@ -162,6 +163,21 @@ def _render_topic(
         )
     )
     return source, model_classes
+
+
+def _revisions(topic: ir.Topic) -> dict[str, list[tuple[str, str]]]:
+    """The earlier writer schemas (one constant each) and registry revision ids of a topic."""
+    earlier = [r for r in topic.revisions if r.fingerprint != topic.fingerprint]
+    constants = [(f"_SCHEMA_{r.fingerprint.upper()}", py_str(r.definition)) for r in earlier]
+    return {
+        "writer_constants": constants,
+        "writer_schemas": [
+            (py_str(r.fingerprint), name) for r, (name, _) in zip(earlier, constants, strict=True)
+        ],
+        "revision_ids": [
+            (py_str(r.revision_id), py_str(r.fingerprint)) for r in topic.revisions if r.revision_id
+        ],
+    }
 
 
 def _render_package(project: ir.Project, version: str) -> str:
