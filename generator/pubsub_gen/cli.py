@@ -21,6 +21,7 @@ _LAZY_COMMANDS = {
     "check-compat": "check_compat",
     "asyncapi": "asyncapi",
     "push-schemas": "push_schemas",
+    "forget-revisions": "forget_revisions",
 }
 
 

@@ -191,17 +191,28 @@ def _project_id(option: str | None) -> str:
 def push_schemas(schemas: Path | None, project_option: str | None, dry_run: bool) -> None:
     """Create or revise the Avro schemas in Pub/Sub's registry and bind the topics to them.
 
+    Records the registry's revision ids in the revision lock file (pubsub-gen.lock) and sets
+    each topic's accepted revision range to the revisions recorded there.
+
     Honours PUBSUB_EMULATOR_HOST. JSON Schema topics are skipped: Pub/Sub's registry holds
     Avro (and Protocol Buffer) schemas only.
     """
     project_id = _project_id(project_option)
     with _reported_errors():
-        project = _load_project(schemas)
+        config = _config(schemas)
+        project = load_project(config)
     from google.api_core.exceptions import GoogleAPICallError
     from google.auth.exceptions import GoogleAuthError
 
     try:
-        push(project, project_id, dry_run=dry_run, echo=click.echo)
+        push(
+            project,
+            project_id,
+            dry_run=dry_run,
+            echo=click.echo,
+            lock_path=config.lock,
+            note=lambda line: click.echo(line, err=True),
+        )
     except PushError as exc:
         click.echo(f"push-schemas: {exc}", err=True)
         sys.exit(1)
@@ -215,3 +226,41 @@ def push_schemas(schemas: Path | None, project_option: str | None, dry_run: bool
         sys.exit(1)
     if dry_run:
         click.echo("dry run: nothing was changed", err=True)
+
+
+@click.command("forget-revisions")
+@click.argument("schemas", required=False, type=_FOLDER)
+@click.option("--keep-last", type=click.IntRange(min=1), help="Keep the last N revisions.")
+@click.option(
+    "--older-than",
+    metavar="REVISION_ID",
+    help="Forget the revisions recorded before this registry revision id.",
+)
+@click.option("--topic", "topics", multiple=True, help="Only this topic (repeatable).")
+def forget_revisions(
+    schemas: Path | None, keep_last: int | None, older_than: str | None, topics: tuple[str, ...]
+) -> None:
+    """Drop schema revisions no longer in use from the revision lock file (pubsub-gen.lock).
+
+    Messages of a forgotten revision no longer decode (run pubsub-gen afterwards, and
+    push-schemas to narrow the topic's accepted range). A topic's current revision is kept.
+    """
+    from pubsub_gen import lock as lockfile
+
+    if keep_last is None and older_than is None:
+        raise click.UsageError("give --keep-last N or --older-than REVISION_ID")
+    with _reported_errors():
+        config = _config(schemas)
+        current = lockfile.read(config.lock)
+        known = [r.revision_id for revisions in current.topics.values() for r in revisions]
+        if older_than is not None and older_than not in known:
+            raise ConfigError(f"{config.lock}: no revision {older_than!r}")
+        updated, dropped = lockfile.forget_revisions(
+            current, keep_last=keep_last, older_than=older_than, topics=topics or None
+        )
+    for line in dropped:
+        click.echo(f"forgot {line}")
+    if lockfile.write_if_changed(config.lock, lockfile.render(updated)):
+        click.echo(f"wrote {config.lock} (run pubsub-gen to update the generated code)")
+    else:
+        click.echo("nothing to forget")

@@ -4,10 +4,12 @@ Per Avro topic, in order:
 1. the schema (id: the topic's ``schema_id`` setting, else the topic name) is created when
    missing; when present and its latest revision's definition differs (compared as parsed JSON,
    so whitespace and key order do not count) a new revision is committed; else left alone;
-2. the topic is created bound to the schema with the configured encoding, or its
-   ``schema_settings`` are updated (``update_topic`` with a field mask) when they differ. A topic
-   whose accepted revision range is capped (``last_revision_id``) gets the cap moved to a revision
-   just committed, so it accepts messages of the new revision.
+2. the registry's revision ids are written into the revision lock file (``pubsub-gen.lock``)
+   beside the revisions they hold (matched by fingerprint);
+3. the topic is created bound to the schema with the configured encoding, or its
+   ``schema_settings`` are updated (``update_topic`` with a field mask) when they differ. Its
+   accepted revision range runs from the oldest revision still in the lock file to the newest,
+   so that messages of every revision in use are accepted during a rollout.
 
 JSON Schema topics have no counterpart in Pub/Sub's registry (it holds Avro and Protocol
 Buffers) and are skipped with a note. With ``dry_run`` the same plan is computed from the live
@@ -19,9 +21,11 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from pubsub_gen import ir
+from pubsub_gen import lock as lockfile
 
 
 class PushError(Exception):
@@ -74,6 +78,7 @@ class Pusher:
 
         self.project_id = project_id
         self.dry_run = dry_run
+        self.lock = lockfile.Lock({})
         self._echo = echo
         self._schemas = pubsub_v1.SchemaServiceClient()
         self._publisher = pubsub_v1.PublisherClient()
@@ -98,8 +103,34 @@ class Pusher:
                 continue
             schema_action, revision = self._push_schema(topic)
             actions.append(schema_action)
+            if not self.dry_run:
+                self._record_revision_ids(topic)
             actions.append(self._bind_topic(topic, revision))
         return actions
+
+    def _record_revision_ids(self, topic: ir.Topic) -> None:
+        """Write the registry's revision ids into the lock, by fingerprint (newest wins)."""
+        from pubsub_runtime import schema_fingerprint
+
+        name = self._schemas.schema_path(self.project_id, schema_id(topic))
+        listed = self._call(
+            f"list revisions of {name}",
+            lambda: list(self._schemas.list_schema_revisions(request={"name": name})),
+        )
+        listed.sort(key=lambda r: (r.revision_create_time.timestamp(), r.revision_id))
+        for revision in listed:
+            try:
+                found = schema_fingerprint(revision.definition)
+            except Exception:
+                continue
+            self.lock = lockfile.set_revision_id(
+                self.lock, topic.name, found, str(revision.revision_id)
+            )
+
+    def _range(self, topic: ir.Topic) -> tuple[str, str]:
+        """(first, last) revision ids the topic accepts: the lock's oldest and newest."""
+        ids = [r.revision_id for r in self.lock.revisions(topic.name) if r.revision_id]
+        return (ids[0], ids[-1]) if ids else ("", "")
 
     def _say(self, action: Action) -> Action:
         self._echo(str(action))
@@ -166,33 +197,36 @@ class Pusher:
         except exceptions.GoogleAPICallError as exc:
             raise PushError(f"get topic {path}: {exc.message or exc}") from exc
         detail = f"schema {schema_id(topic)}, encoding {topic.encoding}"
+        first, last = self._range(topic)
+        if self.dry_run and revision is not None:
+            last = revision  # not committed yet: the range will end at the new revision
+        if first:
+            detail += f", revisions {first}..{last}"
+        wanted = {
+            "schema": schema_name,
+            "encoding": encoding,
+            "first_revision_id": first,
+            "last_revision_id": last,
+        }
         if current is None:
             if not self.dry_run:
                 self._call(
                     f"create topic {path}",
                     lambda: self._publisher.create_topic(
-                        request={
-                            "name": path,
-                            "schema_settings": {"schema": schema_name, "encoding": encoding},
-                        }
+                        request={"name": path, "schema_settings": wanted}
                     ),
                 )
             return self._say(Action("create-topic", path, detail))
         settings = current.schema_settings
-        wanted = {
-            "schema": schema_name,
-            "encoding": encoding,
-            "first_revision_id": settings.first_revision_id
-            if settings.schema == schema_name
-            else "",
-            "last_revision_id": settings.last_revision_id if settings.schema == schema_name else "",
-        }
-        if revision is not None and wanted["last_revision_id"]:
-            wanted["last_revision_id"] = revision  # a capped range must reach the new revision
-            detail += f", last revision {revision}"
+        if not first and settings.schema == schema_name:  # nothing recorded: keep the range
+            wanted["first_revision_id"] = settings.first_revision_id
+            wanted["last_revision_id"] = settings.last_revision_id
+            if revision is not None and settings.last_revision_id:
+                wanted["last_revision_id"] = revision  # a capped range reaches the new one
         unchanged = (
             settings.schema == wanted["schema"]
             and _encoding_name(settings.encoding) == _encoding_name(encoding)
+            and settings.first_revision_id == wanted["first_revision_id"]
             and settings.last_revision_id == wanted["last_revision_id"]
         )
         if unchanged:
@@ -217,10 +251,27 @@ def push_schemas(
     *,
     dry_run: bool = False,
     echo: Callable[[str], None] = print,
+    lock_path: Path | None = None,
+    note: Callable[[str], None] | None = None,
 ) -> list[Action]:
-    """Push every Avro topic of ``project``; prints (via ``echo``) and returns the actions."""
+    """Push every Avro topic of ``project``; prints (via ``echo``) and returns the actions.
+
+    With ``lock_path``, the revision lock file there records the topics' current schemas and
+    the registry's revision ids (unless ``dry_run``), and sets the accepted revision ranges;
+    ``note`` (default: ``echo``) says when the file was written.
+    """
     pusher = Pusher(project_id, dry_run=dry_run, echo=echo)
+    if lock_path is not None:
+        pusher.lock = lockfile.record(lockfile.read(lock_path), project.topics)
     try:
         return pusher.run(project.topics)
     finally:
         pusher.close()
+        written = (
+            lock_path is not None
+            and not dry_run
+            and bool(pusher.lock.topics)
+            and lockfile.write_if_changed(lock_path, lockfile.render(pusher.lock))
+        )
+        if written:
+            (note or echo)(f"wrote {lock_path} (run pubsub-gen to embed the revision ids)")

@@ -156,8 +156,16 @@ def test_a_changed_schema_becomes_a_revision_that_the_topic_accepts(
     revisions = _revisions(schemas_client, service.schema_path)
     assert len(revisions) == 2
     assert revisions[-1] in lines[0]
-    assert lines[1].split()[0] == "unchanged-topic"
+    # both revisions are in the lock file: the topic accepts the range of them
+    assert lines[1] == (
+        f"bind-topic {service.topic_path} (schema {service.topic}, encoding JSON, "
+        f"revisions {revisions[0]}..{revisions[1]})"
+    )
+    settings = publisher.get_topic(topic=service.topic_path).schema_settings
+    assert (settings.first_revision_id, settings.last_revision_id) == tuple(revisions)
     assert _publish(publisher, service.topic_path, voided)
+    recorded = json.loads((service.root / "pubsub-gen.lock").read_text())["topics"][service.topic]
+    assert [r["revision_id"] for r in recorded] == revisions
 
 
 def test_dry_run_prints_the_plan_and_changes_nothing(
