@@ -1,6 +1,7 @@
 """``python -m bench [all | COMPARISON ...] [--quick] [--reps N] [--plot PNG] [--json FILE]``.
 
-Comparisons: receive, fastpubsub, streams, publish, generator. One emulator serves the run
+Comparisons: receive, fastpubsub, streams, publish, generator, revisions. One emulator serves
+the run
 (started here unless ``--emulator-host`` names a running one). ``--quick`` runs tiny sizes once,
 without FastPubSub, and only checks that every path delivered every message correctly: it
 fails (exit 1) on any wrong or missing message, never on a timing.
@@ -20,7 +21,7 @@ from pathlib import Path
 from bench._harness import BenchError, Run
 from bench.payloads import GENERATED_EXAMPLE, generate_bench_package
 
-COMPARISONS = ("receive", "fastpubsub", "streams", "publish", "generator")
+COMPARISONS = ("receive", "fastpubsub", "streams", "publish", "generator", "revisions")
 _NEEDS_EMULATOR = {"receive", "fastpubsub", "streams", "publish"}
 
 
@@ -148,6 +149,10 @@ def _run(run: Run, chosen: list[str]) -> None:
         publish.publish(run)
     if "generator" in chosen:
         generator.generator(run)
+    if "revisions" in chosen:
+        from bench import revisions
+
+        revisions.revisions(run)
 
 
 if __name__ == "__main__":

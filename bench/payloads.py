@@ -12,6 +12,7 @@ checked-in ``generated_example`` package.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import importlib
 import io
@@ -194,7 +195,8 @@ def generate_bench_package(workdir: Path) -> Path:
     out = workdir / "bench-generated"
     schemas.mkdir(parents=True, exist_ok=True)
     (schemas / "payment_authorized.avsc").write_text(json.dumps(PAYMENT_SCHEMA, indent=2))
-    generate(schemas, out, package=BENCH_PACKAGE, encoding="binary")
+    with contextlib.chdir(workdir):  # its revision lock file goes there, not into the repo
+        generate(schemas, out, package=BENCH_PACKAGE, encoding="binary")
     return out
 
 

@@ -161,6 +161,31 @@ def test_check_compat_prints_what_the_guide_shows(tmp_path: Path) -> None:
     run_transcript(DOCS_SRC / "how_to/evolve/check_compat.console", tmp_path / "evolve")
 
 
+def test_the_v2_service_reads_a_v1_message_as_the_guide_shows(tmp_path: Path) -> None:
+    """pubsub-gen on v1, then on v2_safe: the lock file keeps v1; read_old.py decodes with it."""
+    evolve = DOCS_SRC / "how_to/evolve"
+    shutil.copytree(evolve / "v1", tmp_path / "v1")
+    shutil.copy(evolve / "read_old.py", tmp_path)
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.pubsub-gen]\nschemas = "schemas"\nout = "."\npackage = "events"\n'
+        'encoding = "binary"\n'
+    )
+    shutil.copytree(evolve / "v1", tmp_path / "schemas")
+    assert run(["pubsub-gen"], tmp_path).returncode == 0
+    shutil.copy(evolve / "v2_safe" / "payment_received.avsc", tmp_path / "schemas")
+    assert run(["pubsub-gen"], tmp_path).returncode == 0
+    recorded = json.loads((tmp_path / "pubsub-gen.lock").read_text())["topics"]
+    assert len(recorded["payment_received"]) == 2
+    done = run([sys.executable, "read_old.py"], tmp_path, PYTHONPATH=str(tmp_path))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {
+        "paymentId": "p-1",
+        "amountCents": 250,
+        "method": "TRANSFER",
+        "reference": None,
+    }
+
+
 def git(cwd: Path, *args: str) -> None:
     identity = {"GIT_AUTHOR_NAME": "Docs", "GIT_AUTHOR_EMAIL": "docs@example.invalid"}
     identity |= {"GIT_COMMITTER_NAME": "Docs", "GIT_COMMITTER_EMAIL": "docs@example.invalid"}
