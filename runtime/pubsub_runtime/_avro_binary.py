@@ -76,7 +76,7 @@ class BinaryDecoder:
 
     def _needs(self, node: AvroType, state: dict[AvroType, bool]) -> bool:
         kind = node.kind
-        if self.resolved and node.name is not None:
+        if self.resolved and (node.name is not None or kind == "bytes"):
             return True
         if kind == "record":
             return state[node]
@@ -88,6 +88,8 @@ class BinaryDecoder:
 
     def conv(self, node: AvroType) -> Conv | None:
         found = self._conv(node)
+        if self.resolved and node.kind in ("bytes", "fixed"):
+            return _default_bytes
         if self.resolved and node.name is not None:
             return _untagged(found or identity)
         return found
@@ -158,9 +160,14 @@ class BinaryDecoder:
         map_conv = self.typed if map_beside_record(node) else self.conv
         map_ = next((map_conv(b) for b in node.branches if b.kind == "map"), None)
 
+        text_as_bytes = self.resolved and any(b.kind in ("bytes", "fixed") for b in node.branches)
+        text_as_bytes = text_as_bytes and not any(b.kind == "string" for b in node.branches)
+
         def convert(value: Any) -> Any:
             if type(value) is tuple:
                 return named[value[0]](value[1])
+            if text_as_bytes and type(value) is str:
+                return _default_bytes(value)
             if array is not None and type(value) is list:
                 return array(value)
             if map_ is not None and type(value) is dict:
@@ -168,6 +175,14 @@ class BinaryDecoder:
             return value
 
         return convert
+
+
+def _default_bytes(value: Any) -> Any:
+    """A reader's default for a bytes or fixed field arrives from fastavro as its JSON text;
+    Avro reads that text's code points (0-255) as the bytes."""
+    if type(value) is tuple:  # a writer's named fixed read into a plain reader position
+        value = value[1]
+    return value.encode("latin-1") if type(value) is str else value
 
 
 def _untagged(inner: Conv) -> Conv:
