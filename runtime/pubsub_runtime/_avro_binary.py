@@ -62,21 +62,25 @@ BINARY_WIRE = Wire(mode="python", native=_native, writer=_writer, tag=_tag, tag_
 class BinaryDecoder:
     """fastavro datum (read with ``return_named_type``) -> input for ``model_validate``.
 
-    ``resolved``: the datum was read with a writer schema into this (reader) schema. fastavro
-    then tags a named value with its writer's name also where the reader has no union (a
-    writer's union read into one of its branches), so named values are untagged wherever
-    they stand.
+    ``resolved``: the datum was read with a writer schema into this (reader) schema, so a
+    bytes field may hold a reader's default as its JSON text. ``untag``: the writer has unions
+    of named types; fastavro then tags a named value with its writer's name also where the
+    reader has no union (a writer's union read into one of its branches), so named values are
+    untagged wherever they stand.
     """
 
-    def __init__(self, schema: AvroSchema, models: Models, *, resolved: bool = False) -> None:
+    def __init__(
+        self, schema: AvroSchema, models: Models, *, resolved: bool = False, untag: bool = False
+    ) -> None:
         self.models = models
         self.resolved = resolved
+        self.untag = untag
         self.needs = needing(schema.records, self._needs)
         self._records: dict[AvroType, Conv] = {}
 
     def _needs(self, node: AvroType, state: dict[AvroType, bool]) -> bool:
         kind = node.kind
-        if self.resolved and (node.name is not None or kind == "bytes"):
+        if (self.untag and node.name is not None) or (self.resolved and kind == "bytes"):
             return True
         if kind == "record":
             return state[node]
@@ -90,7 +94,7 @@ class BinaryDecoder:
         found = self._conv(node)
         if self.resolved and node.kind in ("bytes", "fixed"):
             return _default_bytes
-        if self.resolved and node.name is not None:
+        if self.untag and node.name is not None:
             return _untagged(found or identity)
         return found
 

@@ -41,6 +41,31 @@ def fingerprint(definition: str | dict[str, Any] | list[Any]) -> str:
     return str(crc64(to_parsing_canonical_form(schema), "CRC-64-AVRO"))
 
 
+_PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
+
+
+def _has_named_union(node: Any, seen: set[str]) -> bool:
+    """Whether a schema (JSON) has a union with a named branch: only then does fastavro tag
+    values that the reader holds outside a union."""
+    if isinstance(node, list):
+        named = any(
+            (isinstance(b, str) and b not in _PRIMITIVES)
+            or (isinstance(b, dict) and b.get("type") in ("record", "error", "enum", "fixed"))
+            for b in node
+        )
+        return named or any(_has_named_union(b, seen) for b in node)
+    if not isinstance(node, dict):
+        return False
+    name = node.get("name")
+    if isinstance(name, str) and node.get("type") in ("record", "error"):
+        if name in seen:
+            return False
+        seen.add(name)
+    children = [f.get("type") for f in node.get("fields", ())]
+    children += [node.get(key) for key in ("type", "items", "values") if key in node]
+    return any(_has_named_union(child, seen) for child in children if not isinstance(child, str))
+
+
 class Resolver:
     """Decodes messages written with ``writer`` (a schema's JSON text) into today's model."""
 
@@ -58,7 +83,9 @@ class Resolver:
         self._writer = fastavro.parse_schema(json.loads(writer))
         self._reader = reader.parsed
         models = Models(model, named_types, reader)
-        convert = BinaryDecoder(reader, models, resolved=True).conv(reader.root) or identity
+        untag = _has_named_union(json.loads(writer), set())
+        decoder = BinaryDecoder(reader, models, resolved=True, untag=untag)
+        convert = decoder.conv(reader.root) or identity
         self._convert: Callable[[Any], Any] = convert
         self.decode = self._binary if encoding == "BINARY" else self._json
 

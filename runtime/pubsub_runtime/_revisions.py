@@ -11,6 +11,7 @@ per revision; the caller nacks, so the message comes back once it can be read.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any, Final
@@ -61,13 +62,15 @@ async def _fetch(key: str, client_factory: Callable[[], Any]) -> str:
     except Exception as exc:
         raise _unavailable(key, exc) from exc
     try:
-        schema = await client.get_schema(name=key, timeout=_TIMEOUT)
+        # bounded here too: a channel that cannot connect may not honour the call's timeout
+        schema = await asyncio.wait_for(client.get_schema(name=key, timeout=_TIMEOUT), _TIMEOUT)
     except (exceptions.NotFound, exceptions.InvalidArgument) as exc:
         raise RevisionMissing(f"schema revision {key} is not in the registry") from exc
     except Exception as exc:  # unreachable, refused, timed out, no credentials
         raise _unavailable(key, exc) from exc
     finally:
-        await close_client(client)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(close_client(client), _TIMEOUT)
     _definitions[key] = definition = str(schema.definition)
     logger.info("fetched schema revision %s from the registry", key, extra={"schema": key})
     return definition

@@ -14,21 +14,33 @@ import asyncio
 import importlib
 import io
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator
+from enum import StrEnum
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import fastavro
+import grpc
 import pytest
 from click.testing import CliRunner
 from fastavro.json_read import json_reader
 from google.cloud import pubsub_v1
+from google.pubsub_v1 import (
+    Encoding,
+    Schema,
+    SchemaServiceAsyncClient,
+    SchemaServiceClient,
+    SchemaSettings,
+)
+from google.pubsub_v1.services.schema_service.transports import SchemaServiceGrpcAsyncIOTransport
+from pydantic import BaseModel
 
 import pubsub_gen
 from pubsub_gen.commands import push_schemas
-from pubsub_runtime import PubSubBroker
+from pubsub_runtime import PubSubBroker, TopicSpec, _broker, _revisions
 from pubsub_runtime.testing import Emulator
 
 pytestmark = pytest.mark.emulator
@@ -182,3 +194,88 @@ async def test_old_and_new_messages_decode_in_old_and_new_code(
     # the lock file holds both revisions with their registry ids
     recorded = json.loads((out_path / "pubsub-gen.lock").read_text())["topics"][topic]
     assert len(recorded) == 2 and all(r["revision_id"] for r in recorded)
+
+
+class Status(StrEnum):
+    NEW = "NEW"
+    PAID = "PAID"
+
+
+class OldPayment(BaseModel):
+    id: str
+    seq: int
+    amount: int
+    status: Status
+
+
+def _dead_registry(settings: Any) -> Any:
+    """A registry client whose address nothing listens on."""
+    channel = grpc.aio.insecure_channel("127.0.0.1:9")
+    return SchemaServiceAsyncClient(transport=SchemaServiceGrpcAsyncIOTransport(channel=channel))
+
+
+async def test_an_unknown_revision_is_nacked_while_the_registry_is_unreachable(
+    pubsub_emulator: Emulator,
+    unique_name: Callable[[str], str],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    project_id = pubsub_emulator.project_id
+    schemas = SchemaServiceClient()
+    first = schemas.create_schema(
+        parent=f"projects/{project_id}",
+        schema=Schema(type_=Schema.Type.AVRO, definition=json.dumps(V1)),
+        schema_id=unique_name("payments"),
+    )
+    second = schemas.commit_schema(
+        name=first.name,
+        schema=Schema(name=first.name, type_=Schema.Type.AVRO, definition=json.dumps(V2)),
+    )
+    topic = unique_name("payments")
+    with pubsub_v1.PublisherClient() as publisher, pubsub_v1.SubscriberClient() as admin:
+        path = publisher.topic_path(project_id, topic)
+        publisher.create_topic(
+            request={
+                "name": path,
+                "schema_settings": SchemaSettings(
+                    schema=first.name,
+                    encoding=Encoding.JSON,
+                    first_revision_id=first.revision_id,
+                    last_revision_id=second.revision_id,
+                ),
+            }
+        )
+        subscription = unique_name("old-code")
+        admin.create_subscription(
+            name=admin.subscription_path(project_id, subscription), topic=path
+        )
+        newer = {"id": "p-9", "total": 5, "status": "VOID", "channel": "app"}  # revision 2
+        publisher.publish(path, json.dumps(newer).encode()).result(timeout=WAIT)
+
+    old_code = TopicSpec(
+        name=topic,
+        model=OldPayment,
+        schema_type="AVRO",
+        encoding="JSON",
+        definition=json.dumps(V1),
+        named_types={"shop.Status": Status},
+    )
+    broker = PubSubBroker(project_id=project_id, topics={topic: old_code})
+    received: asyncio.Queue[OldPayment] = asyncio.Queue()
+
+    @broker.subscriber("old", topic_name=topic, subscription_name=subscription)
+    async def on_payment(payment: OldPayment) -> None:
+        await received.put(payment)
+
+    monkeypatch.setattr(_revisions, "_TIMEOUT", 0.5)
+    caplog.set_level(logging.WARNING, logger="pubsub_runtime")
+    with monkeypatch.context() as unreachable:
+        unreachable.setattr(_broker, "new_schema_client", _dead_registry)
+        async with broker:
+            await asyncio.sleep(3)  # redelivered and nacked again and again meanwhile
+            assert received.empty()  # never decoded with a guess, never dead-lettered
+            lines = [r for r in caplog.records if "cannot fetch schema revision" in r.message]
+            assert len(lines) == 1 and second.revision_id in lines[0].getMessage()
+            unreachable.undo()  # the registry is back: the next delivery decodes
+            payment = await asyncio.wait_for(received.get(), WAIT)
+    assert payment == OldPayment(id="p-9", seq=0, amount=0, status=Status.NEW)

@@ -210,3 +210,49 @@ def test_json_schema_topics_accept_attributes_and_read_old_messages() -> None:
     old_message = json.dumps({"id": "0123456789"}).encode()  # written under maxLength 10
     attributes = {"content-type": "application/json", "googclient_schemarevisionid": "r1"}
     assert reader.decode(old_message, attributes=attributes) == Doc(id="0123456789")
+
+
+class Inner(BaseModel):
+    x: int
+    y: bytes
+
+
+class Outer(BaseModel):
+    u: Inner
+    raw: bytes
+
+
+@pytest.mark.parametrize("encoding", ["BINARY", "JSON"])
+def test_a_writer_union_read_into_its_record_branch_and_a_bytes_default(encoding: str) -> None:
+    inner = {"type": "record", "name": "Inner", "fields": [{"name": "x", "type": "int"}]}
+    writer = {"type": "record", "name": "Outer", "fields": [{"name": "u", "type": ["null", inner]}]}
+    grown = {
+        **inner,
+        "fields": [*inner["fields"], {"name": "y", "type": "bytes", "default": "\u00ff"}],
+    }
+    reader = {
+        "type": "record",
+        "name": "Outer",
+        "fields": [
+            {"name": "u", "type": grown},
+            {"name": "raw", "type": "bytes", "default": "a\u00e9"},
+        ],
+    }
+    written = json.dumps(writer)
+    new = spec(
+        Outer,
+        reader,
+        encoding,
+        named_types={"Inner": Inner},
+        writer_schemas={schema_fingerprint(written): written},
+    )
+    parsed = fastavro.parse_schema(writer)
+    if encoding == "BINARY":
+        buffer = io.BytesIO()
+        fastavro.schemaless_writer(buffer, parsed, {"u": {"x": 3}})
+        data = buffer.getvalue()
+    else:
+        data = json.dumps({"u": {"Inner": {"x": 3}}}).encode()
+    decoded = new.decode(data, attributes={"avro-fingerprint": schema_fingerprint(written)})
+    # bytes defaults are the code points of their JSON text (Avro specification)
+    assert decoded == Outer(u=Inner(x=3, y=b"\xff"), raw=b"a\xe9")
