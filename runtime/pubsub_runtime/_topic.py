@@ -175,9 +175,8 @@ class TopicSpec(Generic[ModelT]):
     _decoders: dict[str | None, Callable[[bytes], Any]]  # by ``encoding`` argument, as given
     _writers: dict[str, str]  # fingerprint -> writer schema's JSON text
     _revision_ids: dict[str, str]  # registry revision id -> fingerprint
-    _identities: dict[
-        tuple[Any, Any], str | None
-    ]  # (revision, fingerprint) -> writer, None: today's
+    # (revision attribute, fingerprint attribute) -> writer's fingerprint; None: today's schema
+    _identities: dict[tuple[Any, Any], str | None]
     _resolvers: dict[tuple[str, str], Callable[[bytes], Any]]  # (fingerprint, encoding)
     _fingerprint: list[str]  # today's fingerprint, once computed
 
