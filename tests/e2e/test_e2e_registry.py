@@ -13,6 +13,7 @@ only at run time, and the broker reads the annotations.
 """
 
 import asyncio
+import contextlib
 import importlib
 import sys
 import uuid
@@ -51,15 +52,16 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Mo
             | ({"encoding": encoding} if stem in AVRO_STEMS else {})
             for stem in stems
         }
-        if encoding == "binary":  # JSON Schema topics are JSON only: leave them out
-            schemas = out / "avro-schemas"
-            schemas.mkdir()
-            for stem in AVRO_STEMS:
-                (schemas / f"{stem}.avsc").write_bytes((SCHEMAS / f"{stem}.avsc").read_bytes())
-        else:
-            schemas = SCHEMAS
+        # Copies outside the repository: the revision lock file of these renamed topics goes
+        # to the working folder set here, not into the repository's pubsub-gen.lock.
+        schemas = out / f"{encoding}-schemas"
+        schemas.mkdir()
+        for stem in stems:  # binary: JSON Schema topics are JSON only, so they are left out
+            suffix = ".avsc" if stem in AVRO_STEMS else ".json"
+            (schemas / f"{stem}{suffix}").write_bytes((SCHEMAS / f"{stem}{suffix}").read_bytes())
         package = f"e2e_{encoding}_events"
-        pubsub_gen.generate(schemas, out, package=package, topics=topics)
+        with contextlib.chdir(out):
+            pubsub_gen.generate(schemas, out, package=package, topics=topics)
         packages[encoding] = package
     sys.path.insert(0, str(out))
     try:
