@@ -113,5 +113,7 @@ def _report(result: Any, *, check: bool, diff: bool) -> None:
         click.echo(f"wrote {path}")
     for path in result.removed:
         click.echo(f"removed {path}")
-    if not result.written and not result.removed:
+    if result.lock is not None:
+        click.echo(f"wrote {result.lock}")
+    if not result.written and not result.removed and result.lock is None:
         click.echo(f"{len(result.unchanged)} files up to date")

@@ -47,6 +47,7 @@ class GenerateResult:
     diff: str = ""
     files: tuple[Path, ...] = field(default=())  # every file the tool owns (and regenerates)
     user_files: tuple[Path, ...] = ()  # the user's files: written when missing, then left alone
+    lock: Path | None = None  # the revision lock file (pubsub-gen.lock), when this run wrote it
 
     @property
     def up_to_date(self) -> bool:
@@ -313,8 +314,8 @@ def _write(
     written = write.apply(plan)
     if lock_stale and lock_text is not None:
         lock.write_if_changed(config.lock, lock_text)
-        written.append(config.lock)
     return GenerateResult(
+        lock=config.lock if lock_stale else None,
         written=tuple(written),
         unchanged=unchanged,
         removed=plan.remove,

@@ -274,4 +274,13 @@ def push_schemas(
             and lockfile.write_if_changed(lock_path, lockfile.render(pusher.lock))
         )
         if written:
-            (note or echo)(f"wrote {lock_path} (run pubsub-gen to embed the revision ids)")
+            shown = _relative(lock_path)
+            (note or echo)(f"wrote {shown} (run pubsub-gen to embed the revision ids)")
+
+
+def _relative(path: Path) -> Path:
+    """``path`` as seen from the current folder, when it is inside it."""
+    try:
+        return path.relative_to(Path.cwd())
+    except ValueError:
+        return path

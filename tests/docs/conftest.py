@@ -14,3 +14,12 @@ pytest.register_assert_rewrite("docs_src")
 for folder in (REPO, REPO / "generated_example"):
     if str(folder) not in sys.path:
         sys.path.append(str(folder))
+
+
+@pytest.fixture(autouse=True)
+def _own_working_folder(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Examples that generate without a pyproject.toml write their revision lock file
+    (pubsub-gen.lock) into the current folder: a folder of the test's own, never the repo."""
+    monkeypatch.chdir(tmp_path_factory.mktemp("cwd"))

@@ -372,6 +372,7 @@ def test_push_schemas_prints_what_the_guide_shows(
 
     def normalize(text: str) -> str:
         text = re.sub(r"\(revision [0-9a-f]+\)", "(revision R)", text)
+        text = re.sub(r"revisions [0-9a-f]+\.\.[0-9a-f]+\)", "revisions R..R)", text)
         return text.replace(project, "my-project")
 
     shown = transcript.read_text(encoding="utf-8").replace("my-project", project)

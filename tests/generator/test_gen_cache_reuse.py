@@ -87,8 +87,7 @@ def test_an_avro_change_reuses_the_json_models(
 
     monkeypatch.setattr(loader, "render_jsonschema_models", counted)
     write_schemas(schemas, {"alpha.avsc": record("Alpha", {"name": "a", "type": "long"})})
-    written = [p.name for p in generate(schemas, out).written]
-    assert written == ["alpha.py", "pubsub-gen.lock"]  # and its new revision recorded
+    assert [p.name for p in generate(schemas, out).written] == ["alpha.py"]
     assert calls == []
     write_schemas(schemas, {"order_paid.json": _order("OrderPaid", description="Settled.")})
     assert "order_paid.py" in {p.name for p in generate(schemas, out).written}

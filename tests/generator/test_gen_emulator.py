@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -89,8 +90,16 @@ async def test_generated_publisher_publishes_to_a_topic_bound_to_the_schema(
     pubsub_emulator: Emulator, unique_name: Callable[[str], str], tmp_path: Path, stem: str
 ) -> None:
     topic_name = unique_name(stem)
+    # A copy of the project (settings and schemas): the renamed topic's revision is recorded
+    # in the copy's lock file, not in the repository's.
+    project_root = tmp_path / "project"
+    shutil.copytree(SCHEMAS, project_root / "schemas")
+    shutil.copy(SCHEMAS.parent / "pyproject.toml", project_root / "pyproject.toml")
     pubsub_gen.generate(
-        SCHEMAS, tmp_path, package="bound_topics", topics={stem: {"topic": topic_name}}
+        project_root / "schemas",
+        tmp_path,
+        package="bound_topics",
+        topics={stem: {"topic": topic_name}},
     )
     with imported(tmp_path, "bound_topics") as package:
         spec = package.TOPICS[topic_name]
