@@ -273,7 +273,7 @@ def push_schemas(
             and bool(pusher.lock.topics)
             and lockfile.write_if_changed(lock_path, lockfile.render(pusher.lock))
         )
-        if written:
+        if written and lock_path is not None:  # also after a failure: the ids obtained so far
             shown = _relative(lock_path)
             (note or echo)(f"wrote {shown} (run pubsub-gen to embed the revision ids)")
 
