@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml runtime/pyproject.toml generator/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install -q -e "./runtime[app,email,metrics,tracing]" -e ./generator --group dev
+	$(BIN)/python -m pip install -q -e "./runtime[app,console,email,metrics,tracing]" -e ./generator --group dev
 	touch $(STAMP)
 
 ## Generate typed code from schemas/, start the emulator, publish and receive the example messages.

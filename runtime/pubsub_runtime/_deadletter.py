@@ -179,14 +179,14 @@ class ReplayReport:
 # -- the app's configuration -----------------------------------------------------------------
 
 
-def _subscribers(broker: PubSubBroker) -> list[Subscriber | PushSubscriber]:
+def app_subscribers(broker: PubSubBroker) -> list[Subscriber | PushSubscriber]:
     return [*broker.subscribers, *push_registry(broker).subscribers]
 
 
 def dead_letter_routes(broker: PubSubBroker) -> list[DeadLetterRoute]:
     """The broker's subscribers (pull and push) that have a dead-letter topic."""
     routes = []
-    for s in _subscribers(broker):
+    for s in app_subscribers(broker):
         dead_letter_topic = s.options.dead_letter_topic
         if not dead_letter_topic:
             continue
@@ -346,7 +346,7 @@ class _Sources:
         self.broker = broker
         self.client = client
         self._topics: dict[str, str | None] = {}
-        for s in _subscribers(broker):
+        for s in app_subscribers(broker):
             self._topics[subscription_path(broker.project_id, s.subscription_name)] = topic_path(
                 broker.project_id, s.topic_name
             )

@@ -85,4 +85,4 @@ broker = build_broker(
     os.environ.get("APP_DEAD_LETTER", "orders-dlq"),
     handle,
 )
-app = FastPubSub(broker)
+app = FastPubSub(broker, console=os.environ.get("APP_CONSOLE") == "1")
