@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final
 
-from google.api_core.exceptions import GoogleAPICallError, NotFound
+from google.api_core.exceptions import GoogleAPICallError, NotFound, RetryError
 from google.pubsub_v1 import PubsubMessage
 
 from pubsub_runtime._config import TopicCodec, subscription_path, topic_path
@@ -85,6 +85,7 @@ _RUNTIME_ATTRIBUTES: Final = frozenset(
 _RENAMED_RESERVED: Final = "pubsub-source-goog"  # how the poison path keeps ``goog*`` keys
 _LEASE_SECONDS: Final = 600  # what is pulled stays ours until released, acked or this passes
 _BATCH: Final = 100
+_MAX_REQUEST_BYTES: Final = 8 * 1024 * 1024  # Pub/Sub refuses Publish requests over 10 MB
 _RPC_TIMEOUT: Final = 30.0
 _RATE: Final = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(?:/\s*s)?\s*$")
 
@@ -464,7 +465,8 @@ async def replay_dead_letters(
     ``dry_run``: publish and ack nothing, report what would be done. A message already
     replayed ``max_replays`` times (its ``pubsub-replay-count``) is refused and stays, as does
     one whose source topic is unknown. Each message is acked only after its publish succeeded;
-    the first failed publish stops the replay (``ReplayReport.error``), leaving it and the rest.
+    a failed publish stops the replay (``ReplayReport.error``), leaving that message and every
+    one not yet published. Messages of one ordering key are published in the order pulled.
     ``limit``: replay at most this many. ``on_message`` is called with each outcome.
     """
     if max_replays < 0:
@@ -479,6 +481,8 @@ async def replay_dead_letters(
 
     publisher = new_publisher_client(broker._settings)
     pace = _Pace(rate)
+    # With a rate, publish in chunks a second's worth at most, so that pacing stays smooth.
+    chunk = _BATCH if rate is None else max(1, min(_BATCH, int(rate)))
     try:
         async with _leased(broker, subscription) as lease:
             sources = _Sources(broker, lease.client)
@@ -486,14 +490,14 @@ async def replay_dead_letters(
                 batch = await lease.pull(_BATCH)
                 if not batch:
                     break
+                wanted: list[_Outgoing] = []
                 for received in batch:
-                    if limit is not None and len(report.replayed) >= limit:
+                    if limit is not None and len(report.replayed) + len(wanted) >= limit:
                         break
                     attributes = received.message.attributes
                     if matches is not None and not matches(attributes):
                         report.skipped += 1
                         continue
-                    message_id = received.message.message_id
                     count = _replay_count(attributes)
                     destination = target or await sources.topic(attributes)
                     refusal = None
@@ -502,57 +506,117 @@ async def replay_dead_letters(
                     elif destination is None:
                         refusal = "its source topic is unknown (use --to TOPIC)"
                     if refusal is not None:
-                        report.refused.append(RefusedMessage(message_id, refusal))
+                        report.refused.append(RefusedMessage(received.message.message_id, refusal))
                         tell(report.refused[-1])
                         continue
                     assert destination is not None
-                    new_id = None
-                    if not dry_run:
-                        await pace.wait()
-                        try:
-                            new_id = await _republish(publisher, destination, received, count)
-                        except GoogleAPICallError as exc:
-                            report.error = (
-                                f"publishing message {message_id} to {destination} failed: "
-                                f"{exc.message or exc}; it and the messages not yet replayed "
-                                "stay in the dead-letter subscription"
-                            )
-                            return report
-                        await lease.ack([received])
-                    report.replayed.append(ReplayedMessage(message_id, destination, new_id))
-                    tell(report.replayed[-1])
+                    wanted.append(_Outgoing(received, destination, count))
+                for start in range(0, len(wanted), chunk):
+                    part = wanted[start : start + chunk]
+                    sent: list[tuple[_Outgoing, str | None]]
+                    if dry_run:
+                        sent, failure = [(o, None) for o in part], None
+                    else:
+                        await pace.wait(len(part))
+                        sent, failure = await _republish(publisher, part)
+                        await lease.ack([o.received for o, _ in sent])
+                    for outgoing, new_id in sent:
+                        replayed = ReplayedMessage(outgoing.message_id, outgoing.topic, new_id)
+                        report.replayed.append(replayed)
+                        tell(replayed)
+                    if failure is not None:
+                        report.error = failure
+                        return report
     finally:
         await close_client(publisher)
     return report
 
 
+@dataclass(frozen=True)
+class _Outgoing:
+    received: ReceivedMessage
+    topic: str
+    replay_count: int
+
+    @property
+    def message_id(self) -> str:
+        return str(self.received.message.message_id)
+
+    def message(self) -> PubsubMessage:
+        pb = self.received.message
+        return PubsubMessage(
+            data=pb.data,
+            attributes=_republished_attributes(pb.attributes, self.replay_count),
+            ordering_key=pb.ordering_key,
+        )
+
+
 async def _republish(
-    publisher: PublisherAsyncClient, topic: str, received: ReceivedMessage, count: int
-) -> str:
-    pb = received.message
-    message = PubsubMessage(
-        data=pb.data,
-        attributes=_republished_attributes(pb.attributes, count),
-        ordering_key=pb.ordering_key,
-    )
-    response = await publisher.publish(topic=topic, messages=[message], timeout=_RPC_TIMEOUT)
-    return str(response.message_ids[0])
+    publisher: PublisherAsyncClient, outgoing: Sequence[_Outgoing]
+) -> tuple[list[tuple[_Outgoing, str | None]], str | None]:
+    """Publish one Publish RPC per topic and ordering key (which keeps the key's order).
+
+    Returns what was published, with the new message ids, and the first failure's text.
+    """
+    groups: dict[tuple[str, str], list[_Outgoing]] = {}
+    for item in outgoing:
+        key = (item.topic, item.received.message.ordering_key)
+        groups.setdefault(key, []).append(item)
+    requests = [part for items in groups.values() for part in _by_size(items)]
+
+    async def send(items: list[_Outgoing]) -> list[str]:
+        response = await publisher.publish(
+            topic=items[0].topic, messages=[i.message() for i in items], timeout=_RPC_TIMEOUT
+        )
+        return [str(message_id) for message_id in response.message_ids]
+
+    results = await asyncio.gather(*(send(items) for items in requests), return_exceptions=True)
+    sent: list[tuple[_Outgoing, str | None]] = []
+    failure = None
+    for items, result in zip(requests, results, strict=True):
+        if isinstance(result, BaseException):
+            if not isinstance(result, GoogleAPICallError | RetryError):
+                raise result
+            if failure is None:
+                reason = getattr(result, "message", None) or str(result)
+                failure = (
+                    f"publishing message {items[0].message_id} to {items[0].topic} failed: "
+                    f"{reason}; it and the messages not yet replayed stay in the dead-letter "
+                    "subscription"
+                )
+            continue
+        sent.extend(zip(items, result, strict=True))
+    return sent, failure
+
+
+def _by_size(items: list[_Outgoing]) -> list[list[_Outgoing]]:
+    """Split a group so that no Publish request nears Pub/Sub's 10 MB limit."""
+    parts: list[list[_Outgoing]] = [[]]
+    size = 0
+    for item in items:
+        item_size = len(item.received.message.data) + 1024
+        if parts[-1] and size + item_size > _MAX_REQUEST_BYTES:
+            parts.append([])
+            size = 0
+        parts[-1].append(item)
+        size += item_size
+    return parts
 
 
 class _Pace:
-    """At most ``rate`` calls of ``wait`` return per second (None: no limit)."""
+    """At most ``rate`` messages a second pass ``wait`` (None: no limit)."""
 
     def __init__(self, rate: float | None) -> None:
-        self.interval = 0.0 if rate is None else 1.0 / rate
+        self.rate = rate
         self.next = 0.0
 
-    async def wait(self) -> None:
-        if not self.interval:
+    async def wait(self, messages: int) -> None:
+        if self.rate is None:
             return
         now = time.monotonic()
         if self.next > now:
             await asyncio.sleep(self.next - now)
-        self.next = max(now, self.next) + self.interval
+        self.next = max(now, self.next) + messages / self.rate
 
 
 async def purge_dead_letters(broker: PubSubBroker, subscription: str) -> int:
