@@ -11,7 +11,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["FormField", "form_fields"]
+__all__ = ["ROOT", "FormField", "form_fields"]
+
+ROOT = "__root__"  # the one field of a model whose schema is not an object (a RootModel)
 
 Kind = Literal["text", "integer", "number", "boolean", "enum", "json"]
 
@@ -30,8 +32,24 @@ class FormField:
 
 
 def form_fields(schema: dict[str, Any]) -> list[FormField]:
-    """The fields of an object schema (as ``model_json_schema()`` gives it)."""
+    """The fields of an object schema (as ``model_json_schema()`` gives it); for any other
+    schema (an enum, an array: a ``RootModel``) one field named ``ROOT`` holding the value."""
     definitions = schema.get("$defs", {})
+    if "properties" not in schema:
+        prop, nullable = _unwrap(_resolve(schema, definitions), definitions)
+        kind = _kind(prop)
+        return [
+            FormField(
+                name=ROOT,
+                label=str(schema.get("title") or "Value"),
+                kind=kind,
+                required=True,
+                nullable=nullable,
+                description=str(prop.get("description") or ""),
+                choices=tuple(str(c) for c in prop.get("enum", ())),
+                html=_constraints(prop, kind, True),
+            )
+        ]
     required = set(schema.get("required", []))
     fields = []
     for name, raw in schema.get("properties", {}).items():
