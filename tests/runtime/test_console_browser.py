@@ -63,7 +63,7 @@ def eventually(condition: Callable[[], Any], what: str) -> None:
 
 
 def test_a_message_published_through_the_form_shows_in_the_live_tail_decoded(
-    service: Service, names: dict[str, str], tmp_path: Path
+    service: Service, names: dict[str, str], tmp_path: Path, pubsub_emulator: Emulator
 ) -> None:
     shots = screenshot_dir(tmp_path / "shots")
     topic = names["topic"]
@@ -100,6 +100,22 @@ def test_a_message_published_through_the_form_shows_in_the_live_tail_decoded(
 
     # The service's own consumer got it too: the tail did not take it from the service.
     eventually(lambda: [h["order_id"] for h in handled(service)] == ["o-1"], "the handler")
+    # The page is gone, and so is the tail's temporary subscription.
+    eventually(
+        lambda: subscriptions_of(pubsub_emulator.project_id, topic) == [names["subscription"]],
+        "the tail's cleanup",
+    )
+
+
+def subscriptions_of(project: str, topic: str) -> list[str]:
+    from google.cloud.pubsub_v1 import PublisherClient
+
+    client = PublisherClient()
+    try:
+        names = client.list_topic_subscriptions(topic=client.topic_path(project, topic))
+        return sorted(name.rsplit("/", 1)[-1] for name in names)
+    finally:
+        client.transport.close()
 
 
 def test_a_poison_message_is_replayed_from_the_dead_letter_view_once_the_handler_is_fixed(

@@ -130,12 +130,21 @@ async def tail_events(
     except GoogleAPICallError as exc:
         yield _event("failure", {"error": str(exc.message or exc)}, name or "")
     finally:
-        if name is not None and not keep:
-            with contextlib.suppress(GoogleAPICallError, asyncio.CancelledError):
-                await asyncio.shield(
-                    client.delete_subscription(
-                        subscription=subscription_path(broker.project_id, name),
-                        timeout=_RPC_TIMEOUT,
-                    )
-                )
+        # A task of its own: the request's cancel scope (the page went away) cancels any await
+        # made here, and the subscription must still be deleted.
+        doomed = None if name is None or keep else subscription_path(broker.project_id, name)
+        task = asyncio.get_running_loop().create_task(_close(client, doomed))
+        _CLEANUPS.add(task)
+        task.add_done_callback(_CLEANUPS.discard)
+
+
+_CLEANUPS: set[asyncio.Task[None]] = set()  # referenced until done, so none is collected early
+
+
+async def _close(client: SubscriberAsyncClient, subscription: str | None) -> None:
+    try:
+        if subscription is not None:
+            with contextlib.suppress(GoogleAPICallError):
+                await client.delete_subscription(subscription=subscription, timeout=_RPC_TIMEOUT)
+    finally:
         await close_client(client)
