@@ -33,6 +33,7 @@ from google.api_core.exceptions import GoogleAPICallError, NotFound, RetryError
 from google.pubsub_v1 import PubsubMessage
 
 from pubsub_runtime._config import TopicCodec, subscription_path, topic_path
+from pubsub_runtime._filter import compile_filter
 from pubsub_runtime._poison import (
     DECODE_ERROR_ATTRIBUTE,
     DELIVERY_ATTEMPT_ATTRIBUTE,
@@ -42,7 +43,6 @@ from pubsub_runtime._poison import (
 )
 from pubsub_runtime._push_registry import push_registry
 from pubsub_runtime._transport import close_client, new_publisher_client, new_subscriber_client
-from pubsub_runtime.testing._memory_filter import compile_filter
 
 if TYPE_CHECKING:
     from google.pubsub_v1 import PublisherAsyncClient, ReceivedMessage, SubscriberAsyncClient
