@@ -109,6 +109,8 @@ def _result_of_code(code: grpc.StatusCode | None) -> AckResult:
 
 def read_failure(exc: BaseException) -> CallFailure:
     """What ``exc``, raised by an ack or modify-ack-deadline call, says."""
+    if isinstance(exc, api_exceptions.RetryError) and exc.cause is not None:
+        return read_failure(exc.cause)  # the client's own retries ran out: the last failure
     if isinstance(exc, api_exceptions.GoogleAPICallError):
         code = exc.grpc_status_code
         per_id = _per_id(getattr(exc, "details", None) or ())

@@ -40,6 +40,7 @@ _MAX_IDS_PER_RPC = 1000  # keeps requests well under Pub/Sub's 512 KiB limit
 _RPC_TIMEOUT = 60.0
 _FIRST_RETRY = 0.1
 _MAX_RETRY = 5.0
+_MIN_CALL_TIMEOUT = 5.0
 
 AckAnswer = tuple[AckResult, str]  # the result, and Pub/Sub's reason when it is not SUCCESS
 _SUCCESS: Final[AckAnswer] = (AckResult.SUCCESS, "")
@@ -166,30 +167,39 @@ class AckBatcher:
 
     # -- sending -------------------------------------------------------------------------------
 
-    async def _call(self, ack_ids: list[str], seconds: int | None) -> None:
+    async def _call(self, ack_ids: list[str], seconds: int | None, once: float | None) -> None:
+        # once None: the client's own retry of an unavailable service, for up to a minute;
+        # else one attempt of at most ``once`` seconds (confirmed sends retry per ack id)
         client = self._client()
+        retry: dict[str, Any] = {} if once is None else {"retry": None}
         if seconds is None:
             await client.acknowledge(
-                subscription=self._subscription, ack_ids=ack_ids, timeout=_RPC_TIMEOUT
+                subscription=self._subscription,
+                ack_ids=ack_ids,
+                timeout=once or _RPC_TIMEOUT,
+                **retry,
             )
         else:
             await client.modify_ack_deadline(
                 subscription=self._subscription,
                 ack_ids=ack_ids,
                 ack_deadline_seconds=seconds,
-                timeout=_RPC_TIMEOUT,
+                timeout=once or _RPC_TIMEOUT,
+                **retry,
             )
 
-    async def _send(self, ack_ids: list[str], seconds: int | None) -> dict[str, Refusal]:
+    async def _send(
+        self, ack_ids: list[str], seconds: int | None, once: float | None = None
+    ) -> dict[str, Refusal]:
         """Send one call (acknowledge when ``seconds`` is None); return the ids that failed."""
         try:
-            await self._call(ack_ids, seconds)
+            await self._call(ack_ids, seconds, once)
         except Exception as exc:
             failure = read_failure(exc)
             if failure.too_large and len(ack_ids) > 1:
                 half = len(ack_ids) // 2
-                first = await self._send(ack_ids[:half], seconds)
-                return first | await self._send(ack_ids[half:], seconds)
+                first = await self._send(ack_ids[:half], seconds, once)
+                return first | await self._send(ack_ids[half:], seconds, once)
             refused = {}
             for ack_id in ack_ids:
                 refusal = failure.refusal(ack_id)
@@ -229,7 +239,8 @@ class AckBatcher:
         pending = waiters
         try:
             while pending:
-                refused = await self._send(list(pending), seconds)
+                once = max(give_up_at - self._loop.time(), _MIN_CALL_TIMEOUT)
+                refused = await self._send(list(pending), seconds, once)
                 retry: _Waiters = {}
                 for ack_id, waiter in pending.items():
                     refusal = refused.get(ack_id)

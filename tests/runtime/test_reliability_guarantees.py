@@ -13,9 +13,12 @@ import logging
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 
+import grpc
 import pytest
-from google.pubsub_v1 import PubsubMessage
+from google.pubsub_v1 import PubsubMessage, SubscriberAsyncClient
+from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcAsyncIOTransport
 
 from pubsub_runtime import AckResult, Message, PubSubBroker, _observe
 from pubsub_runtime._acks import AckBatcher
@@ -26,6 +29,7 @@ from pubsub_runtime._transport import (
     new_subscriber_client,
 )
 from pubsub_runtime.testing import TestBroker
+from pubsub_runtime.testing._emulator import free_port
 
 WAIT = 60.0  # guard against hangs only; nothing asserts on how long things take
 
@@ -241,3 +245,30 @@ async def test_a_lease_extension_refused_for_many_messages_is_logged_once_with_t
         f"lease extension of 150 of 150 messages on {subscription} failed: "
         "150 x PERMANENT_FAILURE_INVALID_ACK_ID"
     )
+
+
+class _CountCalls(grpc.aio.UnaryUnaryClientInterceptor):  # type: ignore[misc]
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def intercept_unary_unary(self, continuation: Any, details: Any, request: Any) -> Any:
+        self.calls += 1
+        return await continuation(details, request)
+
+
+async def test_a_confirmed_ack_retries_transient_failures_then_reports_them() -> None:
+    # Nothing listens on the port: every call fails with UNAVAILABLE, a transient failure.
+    counter = _CountCalls()
+    channel = grpc.aio.insecure_channel(f"127.0.0.1:{free_port()}", interceptors=[counter])
+    client = SubscriberAsyncClient(transport=SubscriberGrpcAsyncIOTransport(channel=channel))
+    acks = AckBatcher(
+        "projects/p/subscriptions/s", lambda: client, asyncio.get_running_loop(), retry_seconds=1
+    )
+    try:
+        result, reason = await acks.ack_confirmed("ack-1", now=True)
+    finally:
+        await close_client(client)
+
+    assert result is AckResult.OTHER  # never SUCCESS for an ack Pub/Sub did not confirm
+    assert reason.startswith("UNAVAILABLE")
+    assert counter.calls > 1  # retried with backoff until the window ended
