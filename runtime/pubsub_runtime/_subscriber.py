@@ -389,20 +389,20 @@ class Subscriber:
                 acks.nack(ack_id)
                 if hooks is not None:
                     hooks.settled(self, message, "nack")
-            self._finish(ack_id, message, failed=True)
+            self._finish(ack_id, message, True)
             raise
-        answer = self._acked_early.pop(ack_id, None)
+        answer = self._acked_early.pop(ack_id, None) if self._acked_early else None
         if answer is not None:  # the handler acked it (await message.ack()): settled there
-            self._finish(ack_id, message, failed=False, confirming=not answer.done())
+            self._finish(ack_id, message, False, not answer.done())
         elif outcome.ack:
             if acks.exactly_once:
                 self._confirm(ack_id, message, acks.ack_confirmed(ack_id))
-                self._finish(ack_id, message, failed=False, confirming=True)
+                self._finish(ack_id, message, False, True)
                 return
             acks.ack(ack_id)
             if hooks is not None:
                 hooks.settled(self, message, "ack")
-            self._finish(ack_id, message, failed=False)
+            self._finish(ack_id, message, False)
         else:
             if outcome.delay:
                 acks.nack_later(ack_id, outcome.delay)
@@ -410,7 +410,7 @@ class Subscriber:
                 acks.nack(ack_id)
             if hooks is not None:
                 hooks.settled(self, message, "nack")
-            self._finish(ack_id, message, failed=True, delay=outcome.delay)
+            self._finish(ack_id, message, True, False, outcome.delay)
 
     # -- confirmed acks ----------------------------------------------------------------------
 
@@ -526,7 +526,7 @@ class Subscriber:
 
     # -- bookkeeping -------------------------------------------------------------------------
 
-    def _release(self, ack_id: str, message: Message[Any], *, keep_lease: bool = False) -> None:
+    def _release(self, ack_id: str, message: Message[Any], keep_lease: bool = False) -> None:
         del self._running[ack_id]
         if not keep_lease:
             self._leased.pop(ack_id, None)
@@ -539,13 +539,12 @@ class Subscriber:
         self,
         ack_id: str,
         message: Message[Any],
-        *,
         failed: bool,
         confirming: bool = False,
         delay: int = 0,
     ) -> None:
         """Free the handler slot; ``confirming``: keep the lease until Pub/Sub answers."""
-        self._release(ack_id, message, keep_lease=confirming)
+        self._release(ack_id, message, confirming)
         key = message.ordering_key
         if key is None or key not in self._key_queues:
             return
