@@ -19,7 +19,7 @@ import grpc
 from google.api_core import exceptions as api_exceptions
 from google.rpc import error_details_pb2, status_pb2
 
-__all__ = ["AckResult", "CallFailure", "read_failure"]
+__all__ = ["AckResult", "CallFailure", "Refusal", "read_failure"]
 
 
 class AckResult(StrEnum):
