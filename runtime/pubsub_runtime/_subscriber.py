@@ -3,17 +3,18 @@
 Each received message becomes one asyncio task running the handler (named by
 ``handler_task_name`` so the loop watchdog can name a handler that blocks). Returning acks the
 message, raising nacks it (``run_handler`` has the details: ``Retry``, ``Drop``, timeouts).
-A payload that does not decode never reaches the handler: it is nacked, or copied to the dead-
-letter topic and acked (``on_decode_error``). A payload of a schema revision the ``TopicSpec``
-does not know waits for that revision to be fetched from the registry (``_revisions``), and is
-nacked when the registry cannot be reached. ``max_messages``/``max_messages_bytes`` bound the
-messages held at once: when full, the stream is not read until a handler finishes (the emulator
-ignores the server-side bound, so the client-side one is what holds). Every message received is
-leased (its ack deadline extended) until it is settled, including those waiting for a handler
-slot; those the stream holds unread are covered by the stream's ack deadline (at least 60 s, as
-in the official client). Messages of one ordering key run one at a time, in order, when the
-subscription is ordered; after a failure, the rest of the key is nacked back, and later messages
-of the key are nacked until the failed one comes back (Pub/Sub's ordering contract).
+A payload that does not decode never reaches the handler: it is nacked, or copied to the
+dead-letter topic and acked (``on_decode_error``). A payload of a schema revision the
+``TopicSpec`` does not know waits for that revision to be fetched from the registry
+(``_revisions``), and is nacked when the registry cannot be reached.
+``max_messages``/``max_messages_bytes`` bound the messages held at once: when full, the stream
+is not read until a handler finishes (the emulator ignores the server-side bound, so the
+client-side one is what holds). Every message received is leased (its ack deadline extended)
+until it is settled, including those waiting for a handler slot; those the stream holds unread
+are covered by the stream's ack deadline (at least 60 s, as in the official client). Messages of
+one ordering key run one at a time, in order, when the subscription is ordered; after a failure,
+the rest of the key is nacked back, and later messages of the key are nacked until the failed
+one comes back (Pub/Sub's ordering contract).
 
 On an exactly-once subscription an ack counts only once Pub/Sub confirms it: the lease is kept
 until then, and a refused ack is logged with the message id and reason and reported to the
