@@ -349,11 +349,11 @@ def test_an_invalid_decimal_is_its_underlying_type_with_a_warning(
     out, found = generated
     assert sorted(w for w in found if "money.avsc" in w) == [
         "schemas/money.avsc:/fields/0/type/scale: invalid decimal ignored "
-        "(scale 3 is not an integer from 0 to the precision): the field is plain bytes",
+        "(scale 3 is not an integer from 0 to the precision): the type is plain bytes",
         "schemas/money.avsc:/fields/1/type/precision: invalid decimal "
-        "ignored (precision 2.4 is not a positive integer): the field is plain bytes",
+        "ignored (precision 2.4 is not a positive integer): the type is plain bytes",
         "schemas/money.avsc:/fields/2/type/precision: invalid decimal "
-        "ignored (a fixed of 2 bytes holds at most 4 decimal digits, not 9): the field is "
+        "ignored (a fixed of 2 bytes holds at most 4 decimal digits, not 9): the type is "
         "plain fixed",
     ]
     with imported(out, PACKAGE) as package:
@@ -383,7 +383,7 @@ def test_the_command_shows_a_schema_warning_in_one_line(tmp_path: Path) -> None:
     assert len(lines) == 3
     assert lines[0] == (
         "schemas/money.avsc:/fields/0/type/scale: warning: invalid decimal ignored "
-        "(scale 3 is not an integer from 0 to the precision): the field is plain bytes"
+        "(scale 3 is not an integer from 0 to the precision): the type is plain bytes"
     )
 
 

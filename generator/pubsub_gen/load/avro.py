@@ -49,8 +49,9 @@ def max_decimal_precision(size: int) -> int:
 class AvroReader:
     """Reads one Avro schema document; ``problems`` collects what is wrong with it."""
 
-    def __init__(self, where: Path) -> None:
+    def __init__(self, where: Path, *, empty_unions: bool = False) -> None:
         self.where = where
+        self.empty_unions = empty_unions
         self.problems: list[SchemaProblem] = []
         self.named: dict[str, ir.NamedType | None] = {}  # None while a record is being read
         self._fixed_logical: dict[str, ir.Logical] = {}
@@ -150,8 +151,8 @@ class AvroReader:
                 self.problem((*at, index), f"a union may hold only one {key}")
             seen.add(key)
             read.append(branch_type)
-        if not branches:
-            self.problem(at, "a union needs at least one branch")
+        if not branches and not self.empty_unions:
+            self.problem(at, "an empty union holds no value, so no message could be written")
         if len(read) != len(branches):
             return None
         return ir.Union(tuple(read))
@@ -191,7 +192,9 @@ class AvroReader:
                 self.problem(space_at, f"invalid namespace {space_text}: {rule}")
                 ok = False
                 break
-        if ok and short in PRIMITIVES:
+        # In a namespace, a primitive's name is a legal short name ("ns.int", as Java and the
+        # Apache Avro corpus read it); a plain "int" always means the primitive, as in Java.
+        if ok and short in PRIMITIVES and not space:
             self.problem((*at, "name"), f"{short!r} is a primitive type and cannot be redefined")
             ok = False
         full_name = f"{space}.{short}" if space else short
@@ -354,7 +357,20 @@ class AvroReader:
             return ir.Logical("duration", base)
         if isinstance(base, ir.Primitive) and _PRIMITIVE_LOGICAL.get(str(logical)) == base.name:
             return ir.Logical(cast(ir.LogicalName, logical), base)
-        return base  # unknown, or on the wrong type: ignored, as the specification says
+        if logical is not None:
+            # Unknown, or on the wrong type: ignored, as the specification says, but said.
+            plain = base.name if isinstance(base, ir.Primitive) else "fixed"
+            if logical == "decimal":
+                needs = "bytes or fixed"
+            elif logical == "duration":
+                needs = "a fixed of 12 bytes"
+            else:
+                needs = _PRIMITIVE_LOGICAL.get(str(logical), "")
+            why = f"needs {needs}" if needs else "is unknown"
+            self.warn(
+                (*at, "logicalType"), f"logicalType {logical!r} {why}: the type is plain {plain}"
+            )
+        return base
 
     def _decimal(
         self,
@@ -381,7 +397,7 @@ class AvroReader:
             place, why = reason
             underlying = "fixed" if fixed is not None else "bytes"
             self.warn(
-                (*at, *place), f"invalid decimal ignored ({why}): the field is plain {underlying}"
+                (*at, *place), f"invalid decimal ignored ({why}): the type is plain {underlying}"
             )
             return base
         return ir.Logical("decimal", base, precision, scale)
@@ -407,8 +423,14 @@ def _name_rule(name: str) -> str:
     return "names must start with a letter or _ and hold only letters, digits and _"
 
 
-def read_avro(where: Path, document: Any) -> tuple[ir.AvroPayload | None, Sequence[SchemaProblem]]:
-    """The payload of one Avro schema document, or the problems that prevent it."""
-    reader = AvroReader(where)
+def read_avro(
+    where: Path, document: Any, *, empty_unions: bool = False
+) -> tuple[ir.AvroPayload | None, Sequence[SchemaProblem]]:
+    """The payload of one Avro schema document, or the problems that prevent it.
+
+    An empty union is valid Avro, but no value fits it, so no code can be made for it: it is
+    a problem unless ``empty_unions`` (for comparing schemas only).
+    """
+    reader = AvroReader(where, empty_unions=empty_unions)
     payload = reader.read(document)
     return payload, reader.problems
