@@ -182,12 +182,10 @@ def _valid_decimal(node: dict[str, Any], kind: Any) -> bool:
         return False
     if kind == "fixed":
         size = node.get("size")
-        return (
-            type(size) is int
-            and size > 0
-            and precision <= math.floor(math.log10(2 ** (8 * size - 1) - 1))
-        )
-    return kind == "bytes"
+        if type(size) is not int or size < 1:
+            return False
+        return bool(precision <= math.floor(math.log10(2 ** (8 * size - 1) - 1)))
+    return bool(kind == "bytes")
 
 
 def load_schema(definition: str) -> AvroSchema:
