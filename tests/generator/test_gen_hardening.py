@@ -56,7 +56,7 @@ def deep_arrays(levels: int) -> dict[str, Any]:
 def deep_json_arrays(levels: int) -> dict[str, Any]:
     items: Any = {"type": "integer"}
     for _ in range(levels):
-        items = {"type": "array", "items": items, "minItems": 1}
+        items = {"type": "array", "items": items}
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "JsonArrays",

@@ -2,8 +2,10 @@
 
 CPython refuses source with more than 200 nested brackets ("too many nested parentheses"), and
 a sample of a deeply nested schema nests as deep as the schema. A sample is therefore built as a
-tree of ``Nested`` brackets; rendering it assigns every subtree that reaches ``MAX_NESTING``
-levels to a variable of its own (innermost first), so no statement nests deeper than that.
+tree of ``Nested`` brackets; rendering it assigns every movable subtree that reaches
+``MAX_NESTING`` levels to a variable of its own (innermost first). Subtrees that cannot move
+(lists and dicts given to typed parameters) nest at most one bracket per level of the schema
+file, which loading bounds (``load.discover.MAX_DEPTH``) well under the parser's limit.
 Samples of ordinary schemas nest far less and render as one expression, as before.
 """
 
@@ -21,11 +23,17 @@ MAX_NESTING = 50  # brackets in one statement: well under the parser's 200
 
 @dataclass(frozen=True)
 class Nested:
-    """``open`` + the parts, each ``prefix`` + a subtree, joined with ", " + ``close``."""
+    """``open`` + the parts, each ``prefix`` + a subtree, joined with ", " + ``close``.
+
+    ``movable``: whether it may become a variable of its own. A list or dict passed to a typed
+    parameter may not: in a variable its inferred type (``list[int]``) would not match the
+    parameter's (``list[int | None]``) for mypy, where the literal in place does.
+    """
 
     open: str
     parts: Sequence[tuple[str, Expr]]
     close: str
+    movable: bool = True
     depth: int = field(init=False)
 
     def __post_init__(self) -> None:
@@ -66,7 +74,7 @@ def render(expr: Expr, taken: set[str], limit: int = MAX_NESTING) -> Rendered:
         parts = [(prefix, *text(sub)) for prefix, sub in e.parts]
         source = e.open + ", ".join(prefix + s for prefix, s, _ in parts) + e.close
         depth = max((d for _, _, d in parts), default=0) + 1
-        if depth >= limit:
+        if depth >= limit and e.movable:
             name = naming.unique(f"part_{len(statements) + 1}", taken)
             statements.append(f"{name} = {source}")
             return name, 0

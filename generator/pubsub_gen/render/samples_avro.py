@@ -37,10 +37,10 @@ class _Builder:
             return self._logical(t)
         if isinstance(t, ir.Array):
             item = self._optional(t.items, hint)
-            return "[]" if item is None else Nested("[", [("", item)], "]")
+            return "[]" if item is None else Nested("[", [("", item)], "]", movable=False)
         if isinstance(t, ir.Map):
             value = self._optional(t.values, hint)
-            return "{}" if value is None else Nested("{", [('"key": ', value)], "}")
+            return "{}" if value is None else Nested("{", [('"key": ', value)], "}", movable=False)
         if isinstance(t, ir.Union):
             return self._union(t, hint)
         return self._named(t.full_name, hint)
