@@ -61,10 +61,9 @@ class Rendered:
 
 
 def render(expr: Expr, taken: set[str], limit: int = MAX_NESTING) -> Rendered:
-    """``expr`` as statements and a final expression, none nested ``limit`` deep or more.
-
-    Variable names avoid ``taken`` (the names the expression refers to) and are added to it.
-    """
+    """``expr`` as statements and a final expression: each movable subtree that nests
+    ``limit`` levels becomes a variable, named apart from ``taken`` (the names the expression
+    refers to; the new names are added to it)."""
     statements: list[str] = []
 
     def text(e: Expr) -> tuple[str, int]:
@@ -100,6 +99,7 @@ def json_value(value: Any) -> Expr:
         return Nested("[", [("", json_value(v)) for v in value], "]")
     if isinstance(value, Mapping):
         return Nested("{", [(f"{py_str(str(k))}: ", json_value(v)) for k, v in value.items()], "}")
+    # Imported here: samples_json brings in jsonschema, which an Avro-only run never needs.
     from pubsub_gen.render.samples_json import py_literal
 
     return py_literal(value)
