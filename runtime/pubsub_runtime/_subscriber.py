@@ -379,16 +379,17 @@ class Subscriber:
             try:
                 message.payload = await decode_off_loop(spec, message.data, encoding)
             except Exception as exc:
+                nacked = True
                 try:
-                    await self._settle_undecodable(ack_id, message, decode_reason(exc))
+                    nacked = await self._settle_undecodable(ack_id, message, decode_reason(exc))
                 finally:
-                    self._finish(ack_id, message)
+                    self._finish(ack_id, message, nacked)
                 return
             except BaseException:  # cancelled by stop()
                 acks.nack(ack_id)
                 if hooks is not None:
                     hooks.settled(self, message, "nack")
-                self._finish(ack_id, message)
+                self._finish(ack_id, message, True)
                 raise
         try:
             if hooks is None:
@@ -511,19 +512,20 @@ class Subscriber:
         if hooks is not None:
             hooks.settled(self, message, "nack")
 
-    async def _settle_undecodable(self, ack_id: str, message: Message[Any], reason: str) -> None:
-        """A payload decoded in its handler task failed: as ``_on_decode_error``, in that task."""
+    async def _settle_undecodable(self, ack_id: str, message: Message[Any], reason: str) -> bool:
+        """A payload decoded in its handler task failed: as ``_on_decode_error``, in that task.
+        Whether it was nacked (else dead-lettered and acked)."""
         hooks = _observe.hooks
         if hooks is not None:
             hooks.decode_failed(self, message, reason)
         if self.options.on_decode_error == "dead_letter" and self._publish is not None:
-            await self._publish_dead_letter(ack_id, message, reason)
-            return
+            return await self._publish_dead_letter(ack_id, message, reason) == "nack"
         self._log_poison(message, reason, "nacked")
         assert self._acks is not None
         self._acks.nack(ack_id)
         if hooks is not None:
             hooks.settled(self, message, "nack")
+        return True
 
     async def _dead_letter(self, ack_id: str, message: Message[Any], reason: str) -> None:
         try:
@@ -531,7 +533,9 @@ class Subscriber:
         finally:
             self._release(ack_id, message)
 
-    async def _publish_dead_letter(self, ack_id: str, message: Message[Any], reason: str) -> None:
+    async def _publish_dead_letter(
+        self, ack_id: str, message: Message[Any], reason: str
+    ) -> _observe.Settlement:
         acks, publish = self._acks, self._publish
         assert acks is not None and publish is not None and self.options.dead_letter_topic
         project = self.subscription_path.partition("/subscriptions/")[0].removeprefix("projects/")
@@ -556,6 +560,7 @@ class Subscriber:
             hooks = _observe.hooks
             if hooks is not None:
                 hooks.settled(self, message, settlement)
+        return settlement
 
     def _log_poison(self, message: Message[Any], reason: str, outcome: str) -> None:
         log_undecodable("subscriber", self.alias, self.subscription_path, message, reason, outcome)

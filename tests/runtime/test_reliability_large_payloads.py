@@ -88,3 +88,40 @@ async def test_large_payloads_are_decoded_in_a_thread_and_poison_is_dead_lettere
     assert dead.data == poison
     assert dead.attributes["pubsub-source-message-id"] == poison_id
     assert handled.empty()
+
+
+async def test_a_large_poison_message_is_nacked_until_pubsub_dead_letters_it(
+    pubsub_emulator: Emulator, unique_name: Callable[[str], str]
+) -> None:
+    topic, dead_letters = unique_name("notes"), unique_name("notes-dlq")
+    broker = PubSubBroker(pubsub_emulator.project_id, topics={topic: traced_topic(topic)})
+    handled: asyncio.Queue[Traced] = asyncio.Queue()
+    dead_lettered: asyncio.Queue[Message] = asyncio.Queue()
+
+    @broker.subscriber(
+        "notes",
+        topic_name=topic,
+        subscription_name=unique_name("notes-sub"),
+        dead_letter_topic=dead_letters,
+        max_delivery_attempts=5,
+        min_backoff_delay_secs=0,
+        max_backoff_delay_secs=1,
+    )
+    async def handle(note: Traced) -> None:
+        await handled.put(note)
+
+    @broker.subscriber("dlq", topic_name=dead_letters, subscription_name=dead_letters)
+    async def collect(message: Message) -> None:
+        await dead_lettered.put(message)
+
+    poison = b'{"key": "nacked", "text": {"y": "' + b"y" * (2 * OFFLOAD_DECODE_BYTES) + b'"}}'
+    async with broker:
+        poison_id = await broker.publish(topic, poison)
+        await broker.publish(topic, Traced(key="after", text="z"))
+        dead = await asyncio.wait_for(dead_lettered.get(), WAIT)
+        good = await asyncio.wait_for(handled.get(), WAIT)
+
+    assert dead.attributes.get("pubsub-source-message-id") is None  # Pub/Sub's own copy
+    assert dead.data == poison and dead.id != poison_id
+    assert good.key == "after"
+    assert decoded_in["nacked"] != threading.get_ident()
