@@ -20,7 +20,7 @@ from fastavro._read_py import reader as _json_reader  # what fastavro.json_reade
 from fastavro.io.json_decoder import AvroJSONDecoder
 from pydantic import BaseModel
 
-from pubsub_runtime._avro import AvroSchema, Models, identity
+from pubsub_runtime._avro import AvroSchema, Models, for_fastavro, identity
 from pubsub_runtime._avro_binary import BinaryDecoder
 from pubsub_runtime._errors import DecodeError
 from pubsub_runtime._topic import one_line
@@ -80,7 +80,8 @@ class Resolver:
     ) -> None:
         self.topic = topic
         self.model = model
-        self._writer = fastavro.parse_schema(json.loads(writer))
+        document, _ = for_fastavro(json.loads(writer))  # as the reader schema is parsed
+        self._writer = fastavro.parse_schema(document)
         self._reader = reader.parsed
         models = Models(model, named_types, reader)
         untag = _has_named_union(json.loads(writer), set())

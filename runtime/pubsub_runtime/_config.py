@@ -94,7 +94,7 @@ class TopicCodec(Protocol):
 
     ``decode`` is called with ``encoding`` only for messages carrying Pub/Sub's
     ``googclient_schemaencoding`` attribute (topics bound to a schema). A ``TopicSpec`` also
-    gets the message's ``attributes`` (``payload_decoder``), which name the writer schema.
+    gets the message's ``attributes`` (``_decode.decode``), which name the writer schema.
     """
 
     @property

@@ -1,20 +1,22 @@
 """One subscriber: StreamingPull streams feeding concurrent handler tasks.
 
 Each received message becomes one asyncio task running the handler (named by
-``handler_task_name`` so the loop watchdog can name a handler that blocks). Returning acks the
+``handler_task_name`` so the loop watchdog can name a handler that blocks). On Python 3.12+ the
+task starts eagerly: the handler runs at once, in its own context, until it first suspends, and
+a handler that never suspends costs no trip through the event loop. Returning acks the
 message, raising nacks it (``run_handler`` has the details: ``Retry``, ``Drop``, timeouts).
 A payload that does not decode never reaches the handler: it is nacked, or copied to the
-dead-letter topic and acked (``on_decode_error``). A payload of a schema revision the
-``TopicSpec`` does not know waits for that revision to be fetched from the registry
-(``_revisions``), and is nacked when the registry cannot be reached.
-``max_messages``/``max_messages_bytes`` bound the messages held at once: when full, the stream
-is not read until a handler finishes (the emulator ignores the server-side bound, so the
-client-side one is what holds). Every message received is leased (its ack deadline extended)
-until it is settled, including those waiting for a handler slot; those the stream holds unread
-are covered by the stream's ack deadline (at least 60 s, as in the official client). Messages of
-one ordering key run one at a time, in order, when the subscription is ordered; after a failure,
-the rest of the key is nacked back, and later messages of the key are nacked until the failed
-one comes back (Pub/Sub's ordering contract).
+dead-letter topic and acked (``on_decode_error``); a large one is decoded in a worker thread
+(``_decode``), at the start of its handler task. So is one written with a schema revision the
+``TopicSpec`` does not know, once that revision is fetched from the registry (``_revisions``);
+while the registry cannot be reached, it is nacked. ``max_messages``/``max_messages_bytes`` bound
+the messages held at once: when full, the stream is not read until a handler finishes (the
+emulator ignores the server-side bound, so the client-side one is what holds). Every message
+received is leased (its ack deadline extended) until it is settled, including those waiting for
+a handler slot; those the stream holds unread are covered by the stream's ack deadline (at least
+60 s, as in the official client). Messages of one ordering key run one at a time, in order, when
+the subscription is ordered; after a failure, the rest of the key is nacked back, and later
+messages of the key are nacked until the failed one comes back (Pub/Sub's ordering contract).
 
 On an exactly-once subscription an ack counts only once Pub/Sub confirms it: the lease is kept
 until then, and a refused ack is logged with the message id and reason and reported to the
@@ -28,6 +30,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import uuid
 from collections import deque
 from typing import TYPE_CHECKING, Any, Final
@@ -38,6 +41,7 @@ from pubsub_runtime import _observe
 from pubsub_runtime._ack_errors import AckResult
 from pubsub_runtime._acks import AckAnswer, AckBatcher
 from pubsub_runtime._config import SubscriberOptions, TopicCodec, topic_path
+from pubsub_runtime._decode import decode, decode_off_loop, decodes_off_loop
 from pubsub_runtime._dispatch import (
     Handler,
     HandlerCall,
@@ -53,12 +57,12 @@ from pubsub_runtime._poison import (
     decode_reason,
     log_undecodable,
 )
+from pubsub_runtime._revisions import RegistryUnavailable, fetch_revision
 from pubsub_runtime._stream import PullStream, pull_requests
-from pubsub_runtime._topic import payload_decoder
 from pubsub_runtime._transport import close_client
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Coroutine
 
     from google.pubsub_v1 import SubscriberAsyncClient
 
@@ -74,8 +78,23 @@ _SCHEMA_ENCODING_ATTRIBUTE: Final = "googclient_schemaencoding"  # set by Pub/Su
 _StreamingPullResponsePb: Any = StreamingPullResponse.pb
 
 
-def _no_revisions(revision_id: str, definition: str) -> None:
-    """Stands for ``TopicSpec.add_revision`` on a codec that keeps no revisions."""
+def _create_task(
+    loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None], name: str
+) -> asyncio.Task[None]:
+    return loop.create_task(coro, name=name)
+
+
+if sys.version_info >= (3, 12):
+
+    def _create_eager_task(
+        loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None], name: str
+    ) -> asyncio.Task[None]:
+        # Runs the coroutine until its first suspension before returning (in a copy of the
+        # context, as the current task): the task may be done already.
+        return asyncio.Task(coro, loop=loop, name=name, eager_start=True)
+
+else:
+    _create_eager_task = _create_task
 
 
 class Subscriber:
@@ -106,15 +125,16 @@ class Subscriber:
         self.topic_path = topic_path
         self.subscription_path = subscription_path
         self.spec = spec
-        self._decode = payload_decoder(spec) if spec is not None else None
         self._call = call
+        self._task_name_prefix = handler_task_name(alias, call.qualname, "")  # + message id
         self._state: SubscriberState = "idle"
         self._pull_streams: list[PullStream] = []
         self._client: SubscriberAsyncClient | None = None
         self._acks: AckBatcher | None = None
         self._streams: list[asyncio.Task[None]] = []
         self._lease_task: asyncio.Task[None] | None = None
-        self._running: dict[str, asyncio.Task[None]] = {}
+        self._running: dict[str, asyncio.Future[None]] = {}  # handler (dead-letter) tasks
+        self._starting: asyncio.Future[None] | None = None  # see _start_handler
         self._leased: dict[str, None] = {}  # ack ids received and not yet finished
         self._key_queues: dict[str, deque[tuple[str, Message[Any]]]] = {}
         # ordering key -> (id of its failed message, loop time the hold ends at the latest)
@@ -131,6 +151,7 @@ class Subscriber:
         self._recreate: Callable[[], Awaitable[None]] | None = None
         self._recreating: asyncio.Lock | None = None
         self._schema_client: Callable[[], Any] | None = None
+        self._unknown_revisions: dict[str, UnknownWriterSchema] = {}  # by ack id
 
     # -- what the health endpoints read ------------------------------------------------------
 
@@ -176,6 +197,8 @@ class Subscriber:
             return
         loop = asyncio.get_running_loop()
         self._state = "starting"
+        self._starting = loop.create_future()
+        self._starting.set_result(None)
         self._publish = publish
         self._recreate = recreate
         self._schema_client = schema_client
@@ -238,8 +261,8 @@ class Subscriber:
                     timeout,
                     extra={"alias": self.alias},
                 )
-                for task in pending:
-                    task.cancel()
+                for running_task in pending:
+                    running_task.cancel()
                 await asyncio.wait(pending, timeout=_CANCEL_GRACE)
         if self._lease_task is not None:
             self._lease_task.cancel()
@@ -311,9 +334,9 @@ class Subscriber:
                     or properties.exactly_once_delivery_enabled
                 )
         received = pb.received_messages
-        leased = self._leased
-        for item in received:
-            leased[item.ack_id] = None
+        # each read of a protobuf string field makes a new str (hashed anew): read them once
+        ack_ids = [item.ack_id for item in received]
+        self._leased.update(dict.fromkeys(ack_ids))
         max_messages = self.options.max_messages
         max_bytes = self.options.max_messages_bytes
         room = self._room
@@ -330,7 +353,7 @@ class Subscriber:
                 if self._closing:
                     self._hand_back(received[index:])
                     return
-                self._dispatch(item)
+                self._dispatch(item, ack_ids[index])
         except asyncio.CancelledError:
             self._hand_back(received[index:])
             raise
@@ -345,35 +368,29 @@ class Subscriber:
 
     # -- dispatch ----------------------------------------------------------------------------
 
-    def _dispatch(self, item: Any) -> None:
+    def _dispatch(self, item: Any, ack_id: str) -> None:
         message = Message._from_pb(item)
-        ack_id: str = item.ack_id
         message._settler = self
         if self._held_keys and self._holds_back(ack_id, message):
             return
         hooks = _observe.hooks
         if hooks is not None:
             hooks.received(self, message)
-        decode = self._decode
-        if decode is not None:
+        spec = self.spec
+        if spec is not None and not decodes_off_loop(message.data):  # large: in ``_handle``
             try:
                 # the protobuf map the message holds: message.attributes would copy it to a dict
                 attributes = message._attributes
-                encoding = attributes.get(_SCHEMA_ENCODING_ATTRIBUTE) or None
-                message.payload = decode(message.data, encoding, attributes)
+                encoding = attributes.get(_SCHEMA_ENCODING_ATTRIBUTE)
+                message.payload = decode(spec, message.data, encoding, attributes)
             except UnknownWriterSchema as exc:
-                if exc.revision_id and exc.schema_name and self._schema_client is not None:
-                    self._await_revision(ack_id, message, exc)
-                else:
+                if not (exc.revision_id and exc.schema_name and self._schema_client is not None):
                     self._on_decode_error(ack_id, message, decode_reason(exc))
-                return
+                    return
+                self._unknown_revisions[ack_id] = exc  # fetched, then decoded, in ``_handle``
             except Exception as exc:
                 self._on_decode_error(ack_id, message, decode_reason(exc))
                 return
-        self._accept(ack_id, message)
-
-    def _accept(self, ack_id: str, message: Message[Any]) -> None:
-        """Run the handler of a decoded message (or queue it behind its ordering key)."""
         self._in_flight += 1
         self._in_flight_bytes += len(message.data)
         key = message.ordering_key
@@ -383,18 +400,67 @@ class Subscriber:
                 queue.append((ack_id, message))  # runs when the previous one of its key ends
                 return
             self._key_queues[key] = deque()
-        self._start_handler(ack_id, message)
+        self._start_handler(ack_id, message, _create_eager_task)
 
-    def _start_handler(self, ack_id: str, message: Message[Any]) -> None:
-        name = handler_task_name(self.alias, self._call.qualname, message.id)
-        self._running[ack_id] = asyncio.get_running_loop().create_task(
-            self._handle(ack_id, message), name=name
-        )
+    def _start_handler(
+        self,
+        ack_id: str,
+        message: Message[Any],
+        create_task: Callable[
+            [asyncio.AbstractEventLoop, Coroutine[Any, Any, None], str], asyncio.Task[None]
+        ] = _create_task,
+    ) -> None:
+        # Eager only from _dispatch: a handler started from _finish (the next message of an
+        # ordering key) would otherwise start the one after it inside itself, one stack frame
+        # deeper per queued message.
+        name = self._task_name_prefix + message.id
+        running = self._running
+        if self._starting is not None:
+            # Holds the place of the task while an eager one runs its first step: the handler
+            # counts as running (message.ack() checks), and stop() can wait on it (it is done).
+            running[ack_id] = self._starting
+        task = create_task(asyncio.get_running_loop(), self._handle(ack_id, message), name)
+        if not task.done():  # an eager task that finished has released its message already
+            running[ack_id] = task
 
     async def _handle(self, ack_id: str, message: Message[Any]) -> None:
         acks = self._acks
         assert acks is not None
         hooks = _observe.hooks
+        spec = self.spec
+        unknown = self._unknown_revisions.pop(ack_id, None) if self._unknown_revisions else None
+        if spec is not None and (unknown is not None or decodes_off_loop(message.data)):
+            # In its handler task, so messages of an ordering key stay in order.
+            attributes = message._attributes
+            encoding = attributes.get(_SCHEMA_ENCODING_ATTRIBUTE)
+            try:
+                if unknown is not None:
+                    await self._learn_revision(spec, unknown)
+                if decodes_off_loop(message.data):
+                    message.payload = await decode_off_loop(
+                        spec, message.data, encoding, attributes
+                    )
+                else:
+                    message.payload = decode(spec, message.data, encoding, attributes)
+            except RegistryUnavailable:  # not poison: it decodes once the registry answers
+                acks.nack(ack_id)
+                if hooks is not None:
+                    hooks.settled(self, message, "nack")
+                self._finish(ack_id, message, True)
+                return
+            except Exception as exc:
+                nacked = True
+                try:
+                    nacked = await self._settle_undecodable(ack_id, message, decode_reason(exc))
+                finally:
+                    self._finish(ack_id, message, nacked)
+                return
+            except BaseException:  # cancelled by stop()
+                acks.nack(ack_id)
+                if hooks is not None:
+                    hooks.settled(self, message, "nack")
+                self._finish(ack_id, message, True)
+                raise
         try:
             if hooks is None:
                 outcome = await run_handler(
@@ -493,62 +559,20 @@ class Subscriber:
 
     # -- schema revisions fetched from the registry ------------------------------------------
 
-    def _await_revision(
-        self, ack_id: str, message: Message[Any], unknown: UnknownWriterSchema
-    ) -> None:
-        """Fetch the message's schema revision, then decode and handle it as usual.
+    async def _learn_revision(self, spec: Any, unknown: UnknownWriterSchema) -> None:
+        """Fetch the revision the message names (once per process) and give it to the spec.
 
-        Counted in flight meanwhile (bounded, and awaited or cancelled by ``stop``).
+        Raises ``RegistryUnavailable`` when the registry cannot be asked, ``RevisionMissing``
+        when it has no such revision.
         """
-        self._in_flight += 1
-        self._in_flight_bytes += len(message.data)
-        self._running[ack_id] = asyncio.get_running_loop().create_task(
-            self._decode_later(ack_id, message, unknown),
-            name=f"pubsub-schema-revision|{self.alias}|{message.id}",
-        )
-
-    async def _decode_later(
-        self, ack_id: str, message: Message[Any], unknown: UnknownWriterSchema
-    ) -> None:
-        from pubsub_runtime import _revisions
-
-        spec, acks = self.spec, self._acks
-        assert spec is not None and acks is not None and self._schema_client is not None
+        assert self._schema_client is not None
         assert unknown.schema_name is not None and unknown.revision_id is not None
-        try:
-            definition = await _revisions.fetch_revision(
-                unknown.schema_name, unknown.revision_id, self._schema_client
-            )
-            getattr(spec, "add_revision", _no_revisions)(unknown.revision_id, definition)
-        except _revisions.RegistryUnavailable:
-            self._release(ack_id, message)
-            acks.nack(ack_id)  # not poison: it decodes once the registry answers
-            hooks = _observe.hooks
-            if hooks is not None:
-                hooks.settled(self, message, "nack")
-            return
-        except BaseException as exc:
-            self._release(ack_id, message)
-            if not isinstance(exc, Exception):  # cancelled by stop()
-                acks.nack(ack_id)
-                raise
-            self._on_decode_error(ack_id, message, decode_reason(exc))
-            return
-        self._release(ack_id, message)
-        self._dispatch_again(ack_id, message)
-
-    def _dispatch_again(self, ack_id: str, message: Message[Any]) -> None:
-        decode = self._decode
-        assert decode is not None
-        attributes = message._attributes
-        try:
-            encoding = attributes.get(_SCHEMA_ENCODING_ATTRIBUTE) or None
-            message.payload = decode(message.data, encoding, attributes)
-        except Exception as exc:
-            self._on_decode_error(ack_id, message, decode_reason(exc))
-            return
-        self._leased[ack_id] = None
-        self._accept(ack_id, message)
+        definition = await fetch_revision(
+            unknown.schema_name, unknown.revision_id, self._schema_client
+        )
+        add_revision = getattr(spec, "add_revision", None)
+        if add_revision is not None:
+            add_revision(unknown.revision_id, definition)
 
     # -- poison messages ---------------------------------------------------------------------
 
@@ -575,7 +599,30 @@ class Subscriber:
         if hooks is not None:
             hooks.settled(self, message, "nack")
 
+    async def _settle_undecodable(self, ack_id: str, message: Message[Any], reason: str) -> bool:
+        """A payload decoded in its handler task failed: as ``_on_decode_error``, in that task.
+        Whether it was nacked (else dead-lettered and acked)."""
+        hooks = _observe.hooks
+        if hooks is not None:
+            hooks.decode_failed(self, message, reason)
+        if self.options.on_decode_error == "dead_letter" and self._publish is not None:
+            return await self._publish_dead_letter(ack_id, message, reason) == "nack"
+        self._log_poison(message, reason, "nacked")
+        assert self._acks is not None
+        self._acks.nack(ack_id)
+        if hooks is not None:
+            hooks.settled(self, message, "nack")
+        return True
+
     async def _dead_letter(self, ack_id: str, message: Message[Any], reason: str) -> None:
+        try:
+            await self._publish_dead_letter(ack_id, message, reason)
+        finally:
+            self._release(ack_id, message)
+
+    async def _publish_dead_letter(
+        self, ack_id: str, message: Message[Any], reason: str
+    ) -> _observe.Settlement:
         acks, publish = self._acks, self._publish
         assert acks is not None and publish is not None and self.options.dead_letter_topic
         project = self.subscription_path.partition("/subscriptions/")[0].removeprefix("projects/")
@@ -597,10 +644,10 @@ class Subscriber:
             settlement = "dead_letter"
             self._log_poison(message, reason, f"published to dead-letter topic {target} and acked")
         finally:
-            self._release(ack_id, message)
             hooks = _observe.hooks
             if hooks is not None:
                 hooks.settled(self, message, settlement)
+        return settlement
 
     def _log_poison(self, message: Message[Any], reason: str, outcome: str) -> None:
         log_undecodable("subscriber", self.alias, self.subscription_path, message, reason, outcome)
@@ -608,7 +655,7 @@ class Subscriber:
     # -- bookkeeping -------------------------------------------------------------------------
 
     def _release(self, ack_id: str, message: Message[Any], keep_lease: bool = False) -> None:
-        del self._running[ack_id]
+        self._running.pop(ack_id, None)  # not there yet when an eager task ends at once
         if not keep_lease:
             self._leased.pop(ack_id, None)
         self._in_flight -= 1

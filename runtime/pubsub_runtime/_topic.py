@@ -22,7 +22,6 @@ __all__ = [
     "REVISION_ATTRIBUTE",
     "Duration",
     "TopicSpec",
-    "payload_decoder",
 ]
 
 # The writer schema's CRC-64-AVRO fingerprint (16 hex digits), stamped by the publishers.
@@ -438,25 +437,6 @@ class TopicSpec(Generic[ModelT]):
         from pubsub_runtime._avro_json import AvroJsonCodec
 
         return AvroJsonCodec(self.name, self.model, schema, self.named_types)
-
-
-PayloadDecoder = Callable[[bytes, "str | None", Mapping[str, str]], Any]
-
-
-def payload_decoder(spec: Any) -> PayloadDecoder:
-    """``decode(data, encoding, attributes)`` of a topic's codec, for the receiving paths.
-
-    A ``TopicSpec`` gets the attributes (they name the writer schema's revision); any other
-    codec is called as before, with ``encoding`` only when the message names one.
-    """
-    decode = spec.decode
-    if isinstance(spec, TopicSpec):
-        return lambda data, encoding, attributes: decode(
-            data, encoding=encoding, attributes=attributes
-        )
-    return lambda data, encoding, attributes: (
-        decode(data, encoding=encoding) if encoding else decode(data)
-    )
 
 
 _UNSEEN: Any = object()

@@ -44,8 +44,8 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 from pubsub_runtime._config import subscription_path, topic_path
+from pubsub_runtime._decode import decode as decode_payload
 from pubsub_runtime._retry import Drop, Retry
-from pubsub_runtime._topic import payload_decoder
 from pubsub_runtime.testing._memory_delivery import Pending, SubscriptionQueue
 from pubsub_runtime.testing._memory_records import Delivery, PublishedMessage
 from pubsub_runtime.testing._memory_wire import (
@@ -254,7 +254,7 @@ class TestBroker:
         if spec is not None:
             try:
                 encoding = attributes.get(_SCHEMA_ENCODING_ATTRIBUTE) or None
-                payload = payload_decoder(spec)(data, encoding, attributes)
+                payload = decode_payload(spec, data, encoding, attributes)
             except Exception as exc:
                 error = exc
         return PublishedMessage(

@@ -29,12 +29,12 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from pubsub_runtime import _observe
 from pubsub_runtime._ack_errors import AckResult
 from pubsub_runtime._config import topic_path
+from pubsub_runtime._decode import decode as decode_payload
 from pubsub_runtime._dispatch import handler_task_name, inspect_handler, run_handler
 from pubsub_runtime._filter import compile_filter
 from pubsub_runtime._message import Message
 from pubsub_runtime._poison import dead_letter_attributes, decode_reason
 from pubsub_runtime._retry import Drop
-from pubsub_runtime._topic import payload_decoder
 from pubsub_runtime.testing._memory_records import Delivery, Outcome
 from pubsub_runtime.testing._memory_wire import publish_time_text
 
@@ -200,7 +200,7 @@ class SubscriptionQueue:
             try:
                 attributes = message.attributes
                 encoding = attributes.get(_SCHEMA_ENCODING_ATTRIBUTE) or None
-                message.payload = payload_decoder(spec)(message.data, encoding, attributes)
+                message.payload = decode_payload(spec, message.data, encoding, attributes)
             except Exception as exc:
                 if hooks is not None:
                     hooks.decode_failed(subscriber, message, decode_reason(exc))
