@@ -36,14 +36,12 @@ class Lock:
 
 def revision_of(definition: str) -> ir.Revision:
     """The lock entry of a schema's text (fingerprint, canonical form, compact definition)."""
-    from fastavro.schema import to_parsing_canonical_form
-
-    from pubsub_runtime import schema_fingerprint
+    from pubsub_runtime import schema_canonical_form, schema_fingerprint
 
     document = json.loads(definition)
     return ir.Revision(
         fingerprint=schema_fingerprint(definition),
-        canonical=str(to_parsing_canonical_form(document)),
+        canonical=schema_canonical_form(definition),
         definition=json.dumps(document, separators=(",", ":"), ensure_ascii=False),
     )
 

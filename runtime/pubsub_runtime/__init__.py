@@ -76,6 +76,7 @@ __all__ = [
     "purge_dead_letters",
     "replay_dead_letters",
     "run_in_process",
+    "schema_canonical_form",
     "schema_fingerprint",
 ]
 
@@ -97,3 +98,10 @@ def schema_fingerprint(definition: str) -> str:
     from pubsub_runtime._avro_resolve import fingerprint
 
     return fingerprint(definition)
+
+
+def schema_canonical_form(definition: str) -> str:
+    """The Parsing Canonical Form of an Avro schema's JSON text (what is fingerprinted)."""
+    from pubsub_runtime._avro_resolve import canonical_form
+
+    return canonical_form(definition)

@@ -25,7 +25,19 @@ from pubsub_runtime._avro_binary import BinaryDecoder
 from pubsub_runtime._errors import DecodeError
 from pubsub_runtime._topic import one_line
 
-__all__ = ["Resolver", "fingerprint"]
+__all__ = ["Resolver", "canonical_form", "fingerprint"]
+
+
+def canonical_form(definition: str | dict[str, Any] | list[Any]) -> str:
+    """The schema's Parsing Canonical Form (fastavro's), from its JSON text or document.
+
+    Logical types are left out before fastavro sees the schema: the canonical form drops them
+    anyway, and an invalid one (ignored by the specification) must not stop it.
+    """
+    from fastavro.schema import to_parsing_canonical_form
+
+    schema = json.loads(definition) if isinstance(definition, str) else definition
+    return str(to_parsing_canonical_form(_without_logical_types(schema)))
 
 
 def fingerprint(definition: str | dict[str, Any] | list[Any]) -> str:
@@ -35,10 +47,16 @@ def fingerprint(definition: str | dict[str, Any] | list[Any]) -> str:
     little-endian; here as the hex text fastavro gives).
     """
     from fastavro.schema import fingerprint as crc64
-    from fastavro.schema import to_parsing_canonical_form
 
-    schema = json.loads(definition) if isinstance(definition, str) else definition
-    return str(crc64(to_parsing_canonical_form(schema), "CRC-64-AVRO"))
+    return str(crc64(canonical_form(definition), "CRC-64-AVRO"))
+
+
+def _without_logical_types(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_without_logical_types(item) for item in node]
+    if isinstance(node, dict):
+        return {k: _without_logical_types(v) for k, v in node.items() if k != "logicalType"}
+    return node
 
 
 _PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
