@@ -11,7 +11,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pubsub_runtime._broker import PubSubBroker
-from pubsub_runtime._errors import DecodeError, EncodeError, PubSubRuntimeError
+from pubsub_runtime._errors import (
+    DecodeError,
+    EncodeError,
+    PubSubRuntimeError,
+    PubSubUnreachable,
+)
 from pubsub_runtime._logging import configure_logging
 from pubsub_runtime._message import Message
 from pubsub_runtime._offload import configure_process_pool, run_in_process
@@ -37,6 +42,7 @@ __all__ = [
     "Message",
     "PubSubBroker",
     "PubSubRuntimeError",
+    "PubSubUnreachable",
     "PushAuth",
     "Retry",
     "TopicSpec",

@@ -33,6 +33,7 @@ from pubsub_runtime._subscriber import Subscriber
 from pubsub_runtime._tracing import enable_tracing, tracing_from_env
 from pubsub_runtime._transport import (
     ClientSettings,
+    check_reachable,
     close_client,
     new_publisher_client,
     new_subscriber_client,
@@ -68,6 +69,7 @@ class PubSubBroker:
         publish_max_messages: int = 100,
         publish_max_bytes: int = 1024 * 1024,
         tracing: bool = False,
+        connect_timeout: float = 10.0,
     ) -> None:
         if not isinstance(project_id, str) or not project_id.strip():
             raise ValueError(f"project_id must be a non-empty string, got {project_id!r}")
@@ -81,6 +83,7 @@ class PubSubBroker:
             max_messages=publish_max_messages,
             max_bytes=publish_max_bytes,
         )
+        self.connect_timeout = connect_timeout
         self._started = False
         self._stopping = False
         if tracing or tracing_from_env():
@@ -320,7 +323,11 @@ class PubSubBroker:
     # -- lifecycle ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Create missing resources (``autocreate``), then open every subscriber's streams."""
+        """Create missing resources (``autocreate``), then open every subscriber's streams.
+
+        With subscribers, Pub/Sub must answer within ``connect_timeout`` seconds first;
+        otherwise ``PubSubUnreachable`` says which endpoint was tried and how to fix it.
+        """
         if self._started:
             return
         self._stopping = False
@@ -329,6 +336,8 @@ class PubSubBroker:
             prepare = getattr(subscriber.spec, "prepare", None)
             if prepare is not None:
                 prepare()  # a broken codec fails the start, not the first message
+        if self._subscribers:
+            await check_reachable(self._settings, self.connect_timeout)
         try:
             await self._prepare_resources()
             for subscriber in self._subscribers:

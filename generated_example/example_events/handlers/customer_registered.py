@@ -10,12 +10,12 @@ logger = logging.getLogger(__name__)
 
 
 @broker.subscriber(
-    alias="customer_registered-sub",
+    alias="example-events.customer_registered",
     topic_name=CUSTOMER_REGISTERED.name,
-    subscription_name="customer_registered-sub",
+    subscription_name="example-events.customer_registered",
 )
 async def handle_customer_registered(message: CustomerRegistered) -> None:
-    """Handle one CustomerRegistered message of the subscription customer_registered-sub.
+    """Handle one CustomerRegistered message of the subscription example-events.customer_registered.
 
     Return to ack it; raise to nack it (Pub/Sub then delivers it again).
 

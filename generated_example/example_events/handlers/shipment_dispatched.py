@@ -10,12 +10,12 @@ logger = logging.getLogger(__name__)
 
 
 @broker.subscriber(
-    alias="shipment_dispatched-sub",
+    alias="example-events.shipment_dispatched",
     topic_name=SHIPMENT_DISPATCHED.name,
-    subscription_name="shipment_dispatched-sub",
+    subscription_name="example-events.shipment_dispatched",
 )
 async def handle_shipment_dispatched(message: ShipmentDispatched) -> None:
-    """Handle one ShipmentDispatched message of the subscription shipment_dispatched-sub.
+    """Handle one ShipmentDispatched message of the subscription example-events.shipment_dispatched.
 
     Return to ack it; raise to nack it (Pub/Sub then delivers it again).
 
