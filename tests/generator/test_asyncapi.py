@@ -242,7 +242,7 @@ def test_a_send_operation_per_topic_and_a_receive_per_subscription(service: Path
     assert sorted(by_action["send"]) == ["shop.orders~v1", "signups"]
     assert sorted(by_action["receive"]) == ["shop.orders~v1", "shop.orders~v1", "signups"]
     receives = [o.get("x-pubsub-subscription") for o in operations.values()]
-    assert {"billing", "shipping", "signups-sub"} <= set(receives)
+    assert {"billing", "shipping", "shop-service.signups"} <= set(receives)
 
 
 def test_every_reference_resolves_inside_the_document(service: Path) -> None:

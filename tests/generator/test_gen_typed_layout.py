@@ -121,7 +121,7 @@ def test_subscriptions_come_from_the_configuration(tmp_path: Path) -> None:
     assert "async def handle_audit(message: Alpha) -> None:" in handler
     assert "topic_name=ALPHA_EVENTS.name," in handler
     default = (tmp_path / "out" / "events" / "handlers" / "beta.py").read_text()
-    assert 'subscription_name="beta-sub",' in default
+    assert 'subscription_name="events.beta",' in default
     assert "async def handle_beta(message: Beta) -> None:" in default
 
 

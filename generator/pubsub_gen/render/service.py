@@ -58,7 +58,9 @@ def service_files(
     """
     files = common_service_files(project, header, environment)
     for topic in project.topics:
-        files += topic_service_files(topic, environment, topic_sources[topic.module])
+        files += topic_service_files(
+            topic, environment, topic_sources[topic.module], project.service
+        )
     return files
 
 
@@ -111,7 +113,7 @@ def common_service_files(
 
 
 def topic_service_files(
-    topic: ir.Topic, environment: jinja2.Environment, models_source: str
+    topic: ir.Topic, environment: jinja2.Environment, models_source: str, service: str
 ) -> list[tuple[PurePosixPath, str, bool]]:
     """The handler stub and test skeleton of one topic (its fields come from its models)."""
     fields = payload_fields(models_source, topic.payload_class)
@@ -122,7 +124,7 @@ def topic_service_files(
         "payload_class": topic.payload_class,
         "publisher_class": topic.publisher_class,
         "sample_function": sample_function(topic),
-        "handlers": _handlers(topic, fields),
+        "handlers": _handlers(topic, fields, service),
         "failing_subscription": py_str(f"{topic.name}-always-fails"),
         "dead_letter_topic": py_str(f"{topic.name}-dead-letter"),
     }
@@ -186,11 +188,14 @@ def _sample_expression(topic: ir.Topic, imports: set[Import]) -> tuple[str | Non
     return f"{topic.module}.{topic.payload_class}.model_validate({py_literal(value)})", None
 
 
-def _handlers(topic: ir.Topic, fields: Sequence[FieldDoc]) -> list[HandlerView]:
+def _handlers(topic: ir.Topic, fields: Sequence[FieldDoc], service: str) -> list[HandlerView]:
     taken: set[str] = set()
     views = []
     for subscription in topic.subscriptions:
-        words = naming.snake_case(subscription)
+        # The default subscription's handler is named after the topic: handle_<topic>.
+        prefix = naming.default_subscription(service, "")
+        local = subscription.removeprefix(prefix) or subscription
+        words = naming.snake_case(local)
         if words.endswith("_sub") and len(words) > 4:
             words = words[: -len("_sub")]
         function = naming.unique(f"handle_{words}", taken)
