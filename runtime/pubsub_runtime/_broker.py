@@ -33,10 +33,10 @@ from pubsub_runtime._subscriber import Subscriber
 from pubsub_runtime._tracing import enable_tracing, tracing_from_env
 from pubsub_runtime._transport import (
     ClientSettings,
-    check_reachable,
     close_client,
     new_publisher_client,
     new_subscriber_client,
+    wait_until_reachable,
 )
 
 if TYPE_CHECKING:
@@ -322,6 +322,14 @@ class PubSubBroker:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
+    async def check_reachable(self) -> None:
+        """Connect to Pub/Sub once (no RPC): ``PubSubUnreachable`` after ``connect_timeout`` s.
+
+        Its one-line message names the endpoint tried and how to point at the emulator or give
+        credentials. ``start()`` calls it when there are subscribers.
+        """
+        await wait_until_reachable(self._settings, self.connect_timeout)
+
     async def start(self) -> None:
         """Create missing resources (``autocreate``), then open every subscriber's streams.
 
@@ -337,7 +345,7 @@ class PubSubBroker:
             if prepare is not None:
                 prepare()  # a broken codec fails the start, not the first message
         if self._subscribers:
-            await check_reachable(self._settings, self.connect_timeout)
+            await self.check_reachable()
         try:
             await self._prepare_resources()
             for subscriber in self._subscribers:

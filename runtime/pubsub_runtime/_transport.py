@@ -21,11 +21,11 @@ from pubsub_runtime._errors import PubSubUnreachable
 
 __all__ = [
     "ClientSettings",
-    "check_reachable",
     "close_client",
     "emulator_host",
     "new_publisher_client",
     "new_subscriber_client",
+    "wait_until_reachable",
 ]
 
 _CHANNEL_OPTIONS = (
@@ -86,7 +86,7 @@ def endpoint_of(settings: ClientSettings) -> str:
     return str(configured or PublisherAsyncClient.DEFAULT_ENDPOINT)
 
 
-async def check_reachable(settings: ClientSettings, timeout: float) -> None:  # noqa: ASYNC109
+async def wait_until_reachable(settings: ClientSettings, timeout: float) -> None:  # noqa: ASYNC109
     """Connect once, before any RPC: fail in ``timeout`` seconds with ``PubSubUnreachable``.
 
     Without this check an unreachable Pub/Sub shows up as the first admin RPC's retries
@@ -98,7 +98,8 @@ async def check_reachable(settings: ClientSettings, timeout: float) -> None:  # 
     except DefaultCredentialsError:
         raise PubSubUnreachable(endpoint, "no Google Cloud credentials found") from None
     try:
-        channel = client.transport.grpc_channel
+        transport: Any = client.transport  # the gRPC asyncio transport: it has the channel
+        channel = transport.grpc_channel
         await asyncio.wait_for(channel.channel_ready(), timeout)
     except TimeoutError:
         problem = f"no connection to Pub/Sub within {timeout:g} s"
