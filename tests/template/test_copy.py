@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 import tomllib
 import zipfile
 from collections.abc import Callable
@@ -25,6 +26,7 @@ from template_support import (
 from pubsub_runtime.testing import Emulator
 
 ServiceMaker = Callable[[Variant], Path]
+RUNNING_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"  # the default version
 
 
 def test_the_service_has_its_project_files(services: ServiceMaker, variant: Variant) -> None:
@@ -66,21 +68,22 @@ def test_the_answers_file_records_the_answers_and_the_template_version(
 
 
 def test_pyproject_depends_on_the_runtime_and_configures_the_generator(
-    services: ServiceMaker, variant: Variant
+    services: ServiceMaker, variant: Variant, template_repo: Path
 ) -> None:
     pyproject = tomllib.loads((services(variant) / "pyproject.toml").read_text())
     assert pyproject["project"]["name"] == variant.answers.get("service_name", variant.folder)
-    python = variant.answers.get("python_version", "3.12")
+    python = variant.answers.get("python_version", RUNNING_PYTHON)
     assert pyproject["project"]["requires-python"] == f">={python}"
     [runtime] = pyproject["project"]["dependencies"]
-    generator = pyproject["dependency-groups"]["dev"][0]
+    [generator] = [r for r in pyproject["dependency-groups"]["dev"] if r.startswith("pubsub-gen")]
     settings = pyproject["tool"]["pubsub-gen"]
     assert settings["package"] == variant.package
     assert (settings["schemas"], settings["out"]) == ("schemas", "src")
     assert pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == [
         f"src/{variant.package}"
     ]
-    source = variant.answers.get("dependency_source", ">=0.1")
+    # By default: the template's own git repository, at the tag copied.
+    source = variant.answers.get("dependency_source", f"git+file://{template_repo}@v0.1.0")
     if source.startswith("git+"):
         assert runtime == f"pubsub-runtime[app] @ {source}#subdirectory=runtime"
         assert generator == f"pubsub-gen @ {source}#subdirectory=generator"
@@ -101,7 +104,7 @@ def test_dockerfile_runs_the_app_with_pubsub_runtime(
     services: ServiceMaker, variant: Variant
 ) -> None:
     dockerfile = (services(variant) / "Dockerfile").read_text()
-    python = variant.answers.get("python_version", "3.12")
+    python = variant.answers.get("python_version", RUNNING_PYTHON)
     assert f"FROM python:{python}-slim" in dockerfile
     assert (
         f'CMD ["pubsub-runtime", "run", "{variant.package}.app:app", "--host", "0.0.0.0", '
