@@ -202,5 +202,5 @@ def test_copying_without_pubsub_gen_says_how_to_run_copier(
     destination = tmp_path / "service"
     with pytest.raises(TaskError):
         copy_service(template_repo, destination)
-    assert "uvx --with pubsub-gen copier copy --trust" in capfd.readouterr().err
+    assert "then .venv/bin/copier copy --trust . DEST" in capfd.readouterr().err
     assert not destination.exists()  # Copier removes a copy whose task failed
