@@ -146,7 +146,7 @@ def test_a_git_url_source_installs_and_passes_make_test(
     clone: Path, pubsub_emulator: Emulator
 ) -> None:
     """The template named by a git URL: the service depends on that URL, at the tag copied."""
-    url = f"file://{clone}"
+    url = f"git+file://{clone}"  # Copier's spelling of a git URL of a local repository
     answers = ["--data", "schema_format=jsonschema", "--data", "first_topic=invoice_issued"]
     sh(
         clone.parent,
@@ -160,12 +160,13 @@ def test_a_git_url_source_installs_and_passes_make_test(
     )
     service = clone.parent / "ledger"
     recorded = yaml.safe_load((service / ".copier-answers.yml").read_text())
-    assert recorded["dependency_source"] == f"git+{url}@v0.1.0"
+    assert recorded["_src_path"] == url
+    assert recorded["dependency_source"] == f"{url}@v0.1.0"
 
     sh(service, "make", "test", timeout=INSTALL, CI="true")
 
     for distribution in ("pubsub-runtime", "pubsub-gen"):
-        assert installed_from(service, distribution) == f"{url}@v0.1.0", distribution
+        assert installed_from(service, distribution) == f"file://{clone}@v0.1.0", distribution
 
 
 def _ready(port: int) -> bool:
