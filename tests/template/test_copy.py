@@ -166,6 +166,47 @@ def test_mypy_strict_passes(services: ServiceMaker, variant: Variant) -> None:
     assert done.returncode == 0, done.stdout
 
 
+WRONG_APP = """\
+import datetime
+import uuid
+
+from orders_service import OrderPlaced
+from orders_service.order_placed import OrderPlacedStatus
+
+
+def place(amount: str) -> OrderPlaced:
+    return OrderPlaced(
+        event_id=uuid.uuid4(),
+        occurred_at=datetime.datetime.now(datetime.UTC),
+        subject_id="order-1",
+        status=OrderPlacedStatus.CREATED,
+        amount=amount,
+        colour="red",
+    )
+"""
+
+
+def test_mypy_rejects_a_str_for_a_decimal_field_of_a_generated_model(
+    services: ServiceMaker, tmp_path: Path
+) -> None:
+    """The service's own mypy settings: the pydantic plugin with init_typed, init_forbid_extra."""
+    app_code = tmp_path / "wrong_app.py"
+    app_code.write_text(WRONG_APP)
+    done = run_in(
+        services(VARIANTS[0]),
+        [str(PYTHON), "-m", "mypy", "--no-incremental", "--no-error-summary", str(app_code)],
+    )
+    errors = [
+        line.split(": error: ")[1] for line in done.stdout.splitlines() if ": error: " in line
+    ]
+    assert done.returncode == 1, done.stdout
+    assert sorted(errors) == [
+        'Argument "amount" to "OrderPlaced" has incompatible type "str"; expected "Decimal"  '
+        "[arg-type]",
+        'Unexpected keyword argument "colour" for "OrderPlaced"  [call-arg]',
+    ], done.stdout
+
+
 @pytest.mark.emulator
 def test_its_own_tests_pass(
     services: ServiceMaker, variant: Variant, pubsub_emulator: Emulator
