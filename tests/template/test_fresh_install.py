@@ -53,7 +53,7 @@ def sh(cwd: Path, *command: str, timeout: float = 600, **env: str) -> str:
     return done.stdout
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def clone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A clone of the commit under test, tagged v0.1.0, with the checkout's `.venv` beside it
     (the README's command uses `.venv/bin/copier`; that venv has Copier and pubsub-gen)."""
