@@ -283,3 +283,15 @@ def test_make_run_serves_the_app_until_sigterm(
             script.kill()
             script.wait()
     assert ("Pub/Sub emulator listening" in read(log)) is not emulator_given
+
+
+def test_make_says_in_one_line_when_its_python_is_missing(services: ServiceMaker) -> None:
+    service = services(VARIANTS[0])
+    done = run_in(service, ["make", "test", "PYTHON=python3.0"])
+    assert done.returncode != 0
+    [line] = [line for line in done.stdout.splitlines() if line.startswith("make: no Python")]
+    assert line == (
+        f"make: no Python {RUNNING_PYTHON}+ as 'python3.0' here; install it, or choose an "
+        "installed one: make test PYTHON=/path/to/python3.X"
+    )
+    assert not (service / ".venv").exists()
