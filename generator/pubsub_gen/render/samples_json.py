@@ -58,17 +58,21 @@ class _CannotBuild(Exception):
 
 def json_sample(document: Mapping[str, Any]) -> Any:
     """A JSON value ``document`` accepts; raises ``SampleError`` when none could be found."""
-    validator_class = jsonschema.validators.validator_for(document)
-    validator = validator_class(document, format_checker=validator_class.FORMAT_CHECKER)
-    builder = _Builder(document, validator)
+    from pubsub_runtime._jsonschema_codec import compile_validator, schema_reason
+
+    judge = compile_validator(document)  # the topic's own validator decides
     try:
-        value = builder.build(document, "sample")
+        validator_class = jsonschema.validators.validator_for(
+            document, default=jsonschema.Draft202012Validator
+        )
+        validator = validator_class(document, format_checker=validator_class.FORMAT_CHECKER)
+        value = _Builder(document, validator).build(document, "sample")
     except (_CannotBuild, RecursionError) as exc:
         raise SampleError(f"no value fits the schema ({exc or 'recursion'})") from None
-    error = jsonschema.exceptions.best_match(validator.iter_errors(value))
-    if error is not None:
-        where = "/" + "/".join(str(p) for p in error.absolute_path)
-        raise SampleError(f"the sample built does not validate at {where}: {error.message}")
+    except Exception as exc:  # a shape the builder does not follow (e.g. $ref below an $id)
+        raise SampleError(f"no sample built ({type(exc).__name__}: {exc})") from None
+    if not judge.is_valid(value):
+        raise SampleError(f"the sample built does not validate at {schema_reason(judge, value)}")
     return value
 
 
