@@ -9,6 +9,7 @@ library's output already has the shape we want; after it, only the library's hea
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import json
 import re
@@ -57,6 +58,17 @@ _DRAFTS = {
     "json-schema.org/schema": "2020-12",  # no draft number: the latest, as when absent
 }
 _TYPES = frozenset({"string", "integer", "number", "boolean", "object", "array", "null"})
+# Every keyword of the drafts read: a document with none of them is not a schema (sample data).
+_KEYWORDS = frozenset(
+    {"$schema", "$id", "$ref", "$defs", "definitions", "$anchor", "$dynamicRef"}
+    | {"type", "enum", "const", "properties", "patternProperties", "additionalProperties"}
+    | {"required", "items", "prefixItems", "additionalItems", "contains", "allOf", "anyOf"}
+    | {"oneOf", "not", "if", "then", "else", "format", "pattern", "minLength", "maxLength"}
+    | {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minItems"}
+    | {"maxItems", "uniqueItems", "minProperties", "maxProperties", "propertyNames"}
+    | {"dependentRequired", "dependentSchemas", "dependencies", "unevaluatedProperties"}
+    | {"unevaluatedItems", "title", "description", "default"}
+)
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 _SCHEMA_VALUES = (
@@ -140,42 +152,86 @@ def _resolve(document: Mapping[str, Any], fragment: str) -> tuple[bool, Any]:
     return True, node
 
 
-def _ref_problem(document: Mapping[str, Any], ref: Any) -> str | None:
-    """What is wrong with a ``$ref`` that the validator would not say as clearly.
+def _ref_problem(document: Mapping[str, Any], ref: Any, nested_ids: bool) -> str | None:
+    """What is wrong with a ``$ref``, said at its place.
 
-    Whether the target exists is the validator's to say (it resolves anchors and ``$id``s too).
+    With ``$id``s below the root, a reference may be relative to one of them: then only the
+    validator (which resolves them) decides whether the target exists.
     """
     if not isinstance(ref, str):
         return "$ref must be a string"
-    fragment = unquote(ref[1:]) if ref.startswith("#") else ""
-    if not fragment.startswith("/"):
-        return None
+    if not ref.startswith("#"):
+        if nested_ids or ref.rstrip("#") in {uri.rstrip("#") for uri in _METASCHEMAS.values()}:
+            return None  # relative to a nested $id, or a draft's metaschema (bundled)
+        return (
+            f"$ref {ref!r} points outside this file; external references are not supported: "
+            "copy the definition under $defs (or definitions before 2019-09)"
+        )
+    fragment = unquote(ref[1:])
+    if nested_ids or (not fragment.startswith("/") and fragment):
+        return None  # an anchor: the validator looks it up
     found, target = _resolve(document, fragment)
+    if not found:
+        return f"dangling $ref {ref!r}: nothing is defined at {fragment}"
+    if not isinstance(target, dict | bool):
+        return f"$ref {ref!r} does not point at a schema"
+    if not fragment and "properties" not in document and document.get("type") != "object":
+        return "a $ref to the root ('#') needs an object schema at the root"
     seen = [ref]
-    while found and isinstance(target, dict) and isinstance(target.get("$ref"), str):
+    while isinstance(target, dict) and isinstance(target.get("$ref"), str):
         if target["$ref"] in seen:  # a chain of references that never reaches a schema
             return f"$ref cycle: {' -> '.join([*seen, target['$ref']])}"
         seen.append(target["$ref"])
-        if not target["$ref"].startswith("#"):
+        if not target["$ref"].startswith("#/"):
             return None
         found, target = _resolve(document, unquote(target["$ref"][1:]))
     return None
 
 
-def _validator_problem(document: Mapping[str, Any]) -> str | None:
-    """Why the topic's run-time validator cannot be built from ``document``, if it cannot."""
+def _nested_ids(document: Mapping[str, Any]) -> bool:
+    return any(
+        isinstance(node, dict) and ("$id" in node or ("id" in node and isinstance(node["id"], str)))
+        for node, pointer in _subschemas(document, ())
+        if pointer
+    )
+
+
+_METASCHEMAS = {
+    "4": "http://json-schema.org/draft-04/schema#",
+    "6": "http://json-schema.org/draft-06/schema#",
+    "7": "http://json-schema.org/draft-07/schema#",
+    "2019-09": "https://json-schema.org/draft/2019-09/schema",
+    "2020-12": "https://json-schema.org/draft/2020-12/schema",
+}
+
+
+@functools.cache
+def _meta_validator(draft: str) -> Any:
+    """jsonschema-rs checking a document against its draft's metaschema (bundled, offline),
+    formats asserted (a ``pattern`` must be a regular expression it can run)."""
+    from pubsub_runtime._jsonschema_codec import compile_validator
+
+    return compile_validator({"$schema": _METASCHEMAS[draft], "$ref": _METASCHEMAS[draft]})
+
+
+def _validator_problems(
+    document: Mapping[str, Any], draft: str
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """(pointer, message) of why the topic's run-time validator would refuse this schema."""
+    found = [
+        (tuple(error.instance_path), " ".join(str(error.message).split()))
+        for error in _meta_validator(draft).iter_errors(document)
+    ]
+    if found:
+        return found
     from pubsub_runtime._jsonschema_codec import compile_validator
 
     try:
         compile_validator(document)
-    except Exception as exc:  # jsonschema-rs raises ValidationError / ValueError / ...
+    except Exception as exc:  # jsonschema-rs: its message's first line says what is wrong
         lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
-        message = lines[0] if lines else type(exc).__name__
-        if "retriev" in message.lower() or "not present in a registry" in message:
-            message += "; references outside this file are not supported: copy the definition "
-            message += "under $defs (or definitions before 2019-09)"
-        return f"the schema cannot be compiled: {message}"
-    return None
+        return [((), f"the schema cannot be compiled: {lines[0] if lines else exc!r}")]
+    return []
 
 
 def _keyword_problems(node: dict[str, Any], draft: str) -> Iterator[tuple[str, str]]:
@@ -324,8 +380,11 @@ def check_jsonschema(
         )
         return [_problem(display_path, ("$schema",), message)]
 
+    if not _KEYWORDS & document.keys():
+        return [_problem(display_path, (), "no schema at the top level: no JSON Schema keyword")]
     problems: list[SchemaProblem] = []
     root = dict(document)
+    nested = _nested_ids(root)
     for node, pointer in _subschemas(root, ()):
         if isinstance(node, bool):
             continue
@@ -336,10 +395,13 @@ def check_jsonschema(
             continue
         for key, message in _keyword_problems(node, draft):
             problems.append(_problem(display_path, (*pointer, key), message))
-        if "$ref" in node and (bad_ref := _ref_problem(root, node["$ref"])) is not None:
+        if "$ref" in node and (bad_ref := _ref_problem(root, node["$ref"], nested)) is not None:
             problems.append(_problem(display_path, (*pointer, "$ref"), bad_ref))
-    if not problems and (broken := _validator_problem(document)) is not None:
-        problems.append(_problem(display_path, (), broken))
+    ours = [problem.pointer for problem in problems]
+    for pointer, message in _validator_problems(document, draft):
+        found = _problem(display_path, pointer, message)
+        if not any(_overlaps(found.pointer, where) for where in ours):
+            problems.append(found)
     if not metaschema:
         return sorted(set(problems))
     ours = [p.pointer for p in problems]
