@@ -21,8 +21,6 @@ import jsonschema
 import pytest
 from pydantic import BaseModel, RootModel
 
-from pubsub_runtime import DecodeError, TopicSpec
-
 from pubsub_gen import naming
 from pubsub_gen.load.jsonschema import (
     JsonSchemaInput,
@@ -30,6 +28,7 @@ from pubsub_gen.load.jsonschema import (
     check_jsonschema,
     render_jsonschema_models,
 )
+from pubsub_runtime import DecodeError, TopicSpec
 
 REPO = Path(__file__).resolve().parents[2]
 D7 = "http://json-schema.org/draft-07/schema#"
