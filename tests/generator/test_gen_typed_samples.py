@@ -100,7 +100,7 @@ def valid(schema: dict[str, Any], value: Any) -> bool:
         {"type": "string", "pattern": "^[A-Z]{2}-[0-9]{4,6}$"},
         {"type": "string", "pattern": "^(ab|cd)+x?$", "minLength": 7},
         {"type": "string", "pattern": "[^a0x]+\\d", "maxLength": 5},
-        {"type": "string", "pattern": "^(?P<w>[a-z]+)-(?P=w)$"},
+        {"type": "string", "pattern": "^([a-z]+)-\\1$"},
         {"type": "string", "minLength": 12, "maxLength": 12},
         {"type": "string", "format": "email", "maxLength": 40},
         {"type": "integer", "exclusiveMinimum": 10, "exclusiveMaximum": 12},

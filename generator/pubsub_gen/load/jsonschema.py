@@ -152,23 +152,23 @@ def _resolve(document: Mapping[str, Any], fragment: str) -> tuple[bool, Any]:
     return True, node
 
 
-def _ref_problem(document: Mapping[str, Any], ref: Any, nested_ids: bool) -> str | None:
+def _ref_problem(document: Mapping[str, Any], ref: Any, has_ids: bool) -> str | None:
     """What is wrong with a ``$ref``, said at its place.
 
-    With ``$id``s below the root, a reference may be relative to one of them: then only the
+    With ``$id``s, a reference may name one of them or be relative to one: then only the
     validator (which resolves them) decides whether the target exists.
     """
     if not isinstance(ref, str):
         return "$ref must be a string"
     if not ref.startswith("#"):
-        if nested_ids or ref.rstrip("#") in {uri.rstrip("#") for uri in _METASCHEMAS.values()}:
+        if has_ids or ref.rstrip("#") in {uri.rstrip("#") for uri in _METASCHEMAS.values()}:
             return None  # relative to a nested $id, or a draft's metaschema (bundled)
         return (
             f"$ref {ref!r} points outside this file; external references are not supported: "
             "copy the definition under $defs (or definitions before 2019-09)"
         )
     fragment = unquote(ref[1:])
-    if nested_ids or (not fragment.startswith("/") and fragment):
+    if has_ids or (not fragment.startswith("/") and fragment):
         return None  # an anchor: the validator looks it up
     found, target = _resolve(document, fragment)
     if not found:
@@ -188,11 +188,11 @@ def _ref_problem(document: Mapping[str, Any], ref: Any, nested_ids: bool) -> str
     return None
 
 
-def _nested_ids(document: Mapping[str, Any]) -> bool:
+def _has_ids(document: Mapping[str, Any]) -> bool:
+    """Whether a ``$id`` (draft 4: ``id``) gives any schema of the document a base URI."""
     return any(
-        isinstance(node, dict) and ("$id" in node or ("id" in node and isinstance(node["id"], str)))
-        for node, pointer in _subschemas(document, ())
-        if pointer
+        isinstance(node, dict) and ("$id" in node or isinstance(node.get("id"), str))
+        for node, _ in _subschemas(document, ())
     )
 
 
@@ -384,7 +384,7 @@ def check_jsonschema(
         return [_problem(display_path, (), "no schema at the top level: no JSON Schema keyword")]
     problems: list[SchemaProblem] = []
     root = dict(document)
-    nested = _nested_ids(root)
+    nested = _has_ids(root)
     for node, pointer in _subschemas(root, ()):
         if isinstance(node, bool):
             continue
@@ -486,7 +486,7 @@ def _nullable_definitions(document: dict[str, Any]) -> None:
 
 def _prepare(item: JsonSchemaInput) -> dict[str, Any]:
     """A normalised copy of the document whose root model gets the name ``root_class``."""
-    document = widen(item.document, _draft(item.document) or "2020-12")
+    document = widen(item.document, _draft(item.document) or "2020-12", f"{item.root_class}Object")
     if "enum" in document:
         # A model must wrap a top-level enum: the enum moves to a definition.
         defs_key = "definitions" if "definitions" in document else "$defs"
@@ -791,9 +791,17 @@ def render_jsonschema_models(inputs: Sequence[JsonSchemaInput]) -> dict[str, Jso
             for alias in node.names
         }
         # The library renames a class that would shadow an import; the payload must keep its name.
-        for name in sorted(imported.intersection(names) | ({item.root_class} - set(names))):
+        shadowing = imported.intersection(names) | (imported & {item.root_class} - set(names))
+        for name in sorted(shadowing):
             message = (
                 f"the class {name!r} would shadow an import of the models; choose another name"
+            )
+            problems.append(_problem(item.display_path, (), message))
+        if item.root_class not in names and item.root_class not in imported:
+            message = (
+                f"datamodel-code-generator wrote no class {item.root_class!r} for the payload "
+                "(it folds a root that is only a union referenced from inside itself, '$ref: #', "
+                "into its members); give the root 'type': 'object' or move it under $defs"
             )
             problems.append(_problem(item.display_path, (), message))
         rendered[item.key] = JsonSchemaModels(source, item.root_class, names)

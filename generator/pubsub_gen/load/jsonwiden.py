@@ -47,7 +47,8 @@ def _is_scalar(value: Any) -> bool:
 
 
 class _Widener:
-    def __init__(self, document: Mapping[str, Any], draft: str) -> None:
+    def __init__(self, document: Mapping[str, Any], draft: str, object_name: str) -> None:
+        self.object_name = object_name
         self.id_key = "id" if draft == "4" else "$id"
         self.legacy_ref = draft in ("4", "6", "7")  # $ref siblings are ignored
         self.document = document
@@ -161,13 +162,32 @@ class _Widener:
         allowed = list(kinds) if isinstance(kinds, list) else list(_ALL_TYPES)
         branches: list[dict[str, Any]] = []
         for kind, fill in (("object", self._object), ("array", self._array)):
-            if kind in allowed:
+            if kind in allowed and shape[kind]:
                 branch: dict[str, Any] = {"type": kind}
-                if "title" in node and kind == "object":
-                    branch["title"] = node["title"]
+                if old == () and kind == "object":
+                    # The root's object branch is a definition of its own: a reference to the
+                    # root from inside it then names a class the library can render.
+                    defs = out.setdefault(
+                        "$defs" if "$defs" in out or not self.legacy_ref else "definitions", {}
+                    )
+                    name = self.object_name
+                    while name in defs:
+                        name += "_"
+                    fill(
+                        node,
+                        shape,
+                        old,
+                        (*new, "$defs" if "$defs" in out else "definitions", name),
+                        branch,
+                        base,
+                    )
+                    defs[name] = branch
+                    key = "$defs" if "$defs" in out else "definitions"
+                    branches.append({"$ref": "#" + json_pointer(key, name)})
+                    continue
                 fill(node, shape, old, (*new, "anyOf", str(len(branches))), branch, base)
                 branches.append(branch)
-        others = [kind for kind in allowed if kind not in ("object", "array")]
+        others = [kind for kind in allowed if not (kind in ("object", "array") and shape[kind])]
         if others:
             branches.append({"type": others if len(others) > 1 else others[0]})
         out.pop("type", None)
@@ -229,10 +249,14 @@ class _Widener:
                 holder["$ref"] = "#" + json_pointer(*new)
 
 
-def widen(document: Mapping[str, Any], draft: str) -> dict[str, Any]:
-    """The shape of ``document`` for rendering models (see the module docstring)."""
-    widener = _Widener(document, draft)
-    out = widener.widen(document, (), (), widener.root_base)
+def widen(document: Mapping[str, Any], draft: str, object_name: str) -> dict[str, Any]:
+    """The shape of ``document`` for rendering models (see the module docstring).
+
+    ``object_name`` names the definition of the root's object branch when a root without
+    ``type`` becomes a union.
+    """
+    widener = _Widener(document, draft, object_name)
+    out: dict[str, Any] = widener.widen(document, (), (), widener.root_base)
     widener.finish()
     if "$schema" in document:
         out["$schema"] = document["$schema"]

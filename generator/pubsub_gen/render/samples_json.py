@@ -60,7 +60,10 @@ def json_sample(document: Mapping[str, Any]) -> Any:
     """A JSON value ``document`` accepts; raises ``SampleError`` when none could be found."""
     from pubsub_runtime._jsonschema_codec import compile_validator, schema_reason
 
-    judge = compile_validator(document)  # the topic's own validator decides
+    try:
+        judge = compile_validator(document)  # the topic's own validator decides
+    except Exception as exc:  # the generator's checks report it; no sample either way
+        raise SampleError(f"the schema does not compile: {str(exc).splitlines()[0]}") from None
     try:
         validator_class = jsonschema.validators.validator_for(
             document, default=jsonschema.Draft202012Validator
