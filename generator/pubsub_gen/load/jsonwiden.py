@@ -145,6 +145,8 @@ class _Widener:
                     self.widen(child, (*old, key, str(i)), (*new, key, str(i)), base)
                     for i, child in enumerate(node[key])
                 ]
+        if isinstance(node.get("allOf"), list):
+            self._first_declaration_wins(node, out["allOf"], base)
         shape = self._shape(node)
         kinds = node.get("type")
         wrap = (
@@ -193,6 +195,56 @@ class _Widener:
         out.pop("type", None)
         out["anyOf"] = branches
         return out
+
+    def _first_declaration_wins(
+        self, node: dict[str, Any], parts: list[dict[str, Any]], base: str
+    ) -> None:
+        """A property declared again by a later ``allOf`` part keeps its first schema only.
+
+        Every part must hold, so a valid value fits the first declaration: the model's type is
+        wider than the schema's (the validator checks the rest). The library would otherwise
+        merge the declarations itself, and it may keep the wrong one (``str`` where a part
+        narrows a nullable string to ``null``).
+        """
+        seen = set(self._declared(node, base, own_only=True))
+        for original, widened in zip(node["allOf"], parts, strict=True):
+            names = self._declared(original, base)
+            holders = [widened, *(b for b in widened.get("anyOf", []) if isinstance(b, dict))]
+            for holder in holders:
+                properties = holder.get("properties")
+                for name in names & seen if isinstance(properties, dict) else ():
+                    properties.pop(name, None)
+            seen |= names
+
+    def _declared(self, node: Any, base: str, *, own_only: bool = False) -> set[str]:
+        """Names of the properties ``node`` declares, through local references and ``allOf``."""
+        names: set[str] = set()
+        for _ in range(16):
+            if not isinstance(node, dict):
+                return names
+            if isinstance(node.get("properties"), dict):
+                names |= set(node["properties"])
+            if own_only:
+                return names
+            for part in node.get("allOf", []) if isinstance(node.get("allOf"), list) else []:
+                names |= self._declared(part, base, own_only=True)
+            ref = node.get("$ref")
+            target = self._target(ref, base) if isinstance(ref, str) else None
+            if target is None:
+                return names
+            node = self._at(target)
+        return names
+
+    def _at(self, pointer: Pointer) -> Any:
+        node: Any = self.document
+        for part in pointer:
+            if isinstance(node, dict) and part in node:
+                node = node[part]
+            elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]
+            else:
+                return None
+        return node
 
     def _shape(self, node: dict[str, Any]) -> dict[str, bool]:
         return {

@@ -9,6 +9,7 @@ properties are left out and arrays left empty below that.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import math
 from collections import Counter
@@ -108,7 +109,10 @@ class _Builder:
         if "const" in schema:
             return schema["const"]
         if "enum" in schema:
-            values = [v for v in schema["enum"] if v is not None] or list(schema["enum"])
+            allowed = [v for v in schema["enum"] if _has_type(v, schema.get("type"))]
+            if not allowed:
+                raise _CannotBuild("no enum value has the type")
+            values = [v for v in allowed if v is not None] or allowed
             return values[variant % len(values)]
         for key in ("oneOf", "anyOf"):
             if key in schema:
@@ -151,7 +155,9 @@ class _Builder:
             except _CannotBuild:
                 continue
             matches = sum(self._validator.evolve(schema=b).is_valid(value) for b in branches)
-            if matches == 1 or (key == "anyOf" and matches > 1):
+            # the branch's value must also satisfy what the schema says beside oneOf/anyOf
+            fits = not rest or self._validator.evolve(schema=rest).is_valid(value)
+            if fits and (matches == 1 or (key == "anyOf" and matches > 1)):
                 return value
         raise _CannotBuild(f"no branch of {key} could be built")
 
@@ -188,8 +194,18 @@ class _Builder:
         extra = schema.get("additionalProperties")
         if not properties and isinstance(extra, Mapping) and extra:
             with contextlib.suppress(_CannotBuild):
-                value["key"] = self.build(extra, "value", variant)
+                value[self._key(schema, variant)] = self.build(extra, "value", variant)
         return value
+
+    def _key(self, schema: Mapping[str, Any], variant: int) -> str:
+        """A map key that ``propertyNames`` accepts (a pattern, lengths, a format...)."""
+        names = schema.get("propertyNames")
+        if not isinstance(names, Mapping):
+            return "key"
+        key = self.build({"type": "string", **names}, "key", variant)
+        if not isinstance(key, str):
+            raise _CannotBuild("propertyNames accepts no string")
+        return key
 
     def _array(self, schema: Mapping[str, Any], hint: str, variant: int) -> list[Any]:
         prefix = schema.get("prefixItems")
@@ -206,6 +222,29 @@ class _Builder:
             if minimum:
                 raise
             return []
+
+
+_JSON_TYPES: Mapping[str, tuple[type, ...]] = {
+    "null": (type(None),),
+    "boolean": (bool,),
+    "integer": (int,),
+    "number": (int, float),
+    "string": (str,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def _has_type(value: Any, kind: Any) -> bool:
+    """Whether ``value`` has the JSON type ``kind`` (a name or a list; None: any)."""
+    if kind is None:
+        return True
+    kinds = kind if isinstance(kind, list) else [kind]
+    if isinstance(value, bool):
+        return "boolean" in kinds
+    if isinstance(value, float) and value.is_integer() and "integer" in kinds:
+        return True
+    return any(isinstance(value, _JSON_TYPES.get(k, ())) for k in kinds)
 
 
 def _is_null(schema: Any) -> bool:
@@ -248,6 +287,18 @@ def _merge(*schemas: Any) -> dict[str, Any]:
                 merged[key] = properties
             elif key == "required" and key in merged:
                 merged[key] = [*merged[key], *(n for n in value if n not in merged[key])]
+            elif key == "type" and key in merged:
+                # every part must hold: only the types all of them allow (a part may narrow a
+                # property to "null")
+                before = merged[key] if isinstance(merged[key], list) else [merged[key]]
+                now = value if isinstance(value, list) else [value]
+                both = [
+                    kind
+                    for kind in before
+                    if kind in now or (kind == "integer" and "number" in now)
+                ]
+                both += [k for k in now if k == "integer" and "number" in before and k not in both]
+                merged[key] = both if len(both) != 1 else both[0]
             elif key not in merged:
                 merged[key] = value
     return merged
@@ -262,6 +313,8 @@ def _string(schema: Mapping[str, Any], hint: str, variant: int) -> str:
     high = int(schema.get("maxLength", 1 << 30))
     if schema.get("format") in _FORMATS:
         return _FORMATS[schema["format"]]
+    if schema.get("contentEncoding") == "base64":
+        return base64.b64encode(_text(hint, variant).encode()).decode()
     pattern = schema.get("pattern")
     if isinstance(pattern, str):
         try:
