@@ -130,9 +130,13 @@ class JsonSchemaCodec:
         self.validator = compile_validator(json.loads(definition))
 
     def encode(self, value: Any) -> bytes:
+        # Serializer warnings are off: a wrongly typed value (a mutated model) is dumped as it
+        # is and the validator refuses it with its reason.
         try:
             instance = value if isinstance(value, self.model) else self.model.model_validate(value)
-            data = instance.model_dump(mode="json", by_alias=True, exclude_unset=True)
+            data = instance.model_dump(
+                mode="json", by_alias=True, exclude_unset=True, warnings=False
+            )
             if not self.validator.is_valid(data):
                 data = self._fallback(instance, data)
             return to_json(data)
@@ -146,7 +150,7 @@ class JsonSchemaCodec:
         exclude = _none_fields(instance)
         for unset in (True, False):
             data = instance.model_dump(
-                mode="json", by_alias=True, exclude_unset=unset, exclude=exclude
+                mode="json", by_alias=True, exclude_unset=unset, exclude=exclude, warnings=False
             )
             if self.validator.is_valid(data):
                 return data

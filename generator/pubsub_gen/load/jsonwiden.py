@@ -46,7 +46,7 @@ def _is_scalar(value: Any) -> bool:
     return not isinstance(value, dict | list)
 
 
-class _Widener:
+class Widener:
     def __init__(self, document: Mapping[str, Any], draft: str, object_name: str) -> None:
         self.object_name = object_name
         self.id_key = "id" if draft == "4" else "$id"
@@ -87,7 +87,7 @@ class _Widener:
                 continue
             self._collect(child, (*pointer, key), base)
 
-    def _target(self, ref: str, base: str) -> Pointer | None:
+    def target(self, ref: str, base: str) -> Pointer | None:
         """The old pointer that ``ref`` names, or None (outside the document, dynamic)."""
         uri, fragment = urldefrag(urljoin(base, ref))
         start = self.ids.get(uri)
@@ -129,7 +129,7 @@ class _Widener:
         ref = node.get("$ref")
         if isinstance(ref, str):
             out["$ref"] = ref
-            self.refs.append((out, self._target(ref, base)))
+            self.refs.append((out, self.target(ref, base)))
             if self.legacy_ref:
                 return out
         if "type" in node:
@@ -229,13 +229,13 @@ class _Widener:
             for part in node.get("allOf", []) if isinstance(node.get("allOf"), list) else []:
                 names |= self._declared(part, base, own_only=True)
             ref = node.get("$ref")
-            target = self._target(ref, base) if isinstance(ref, str) else None
+            target = self.target(ref, base) if isinstance(ref, str) else None
             if target is None:
                 return names
-            node = self._at(target)
+            node = self.at(target)
         return names
 
-    def _at(self, pointer: Pointer) -> Any:
+    def at(self, pointer: Pointer) -> Any:
         node: Any = self.document
         for part in pointer:
             if isinstance(node, dict) and part in node:
@@ -307,7 +307,7 @@ def widen(document: Mapping[str, Any], draft: str, object_name: str) -> dict[str
     ``object_name`` names the definition of the root's object branch when a root without
     ``type`` becomes a union.
     """
-    widener = _Widener(document, draft, object_name)
+    widener = Widener(document, draft, object_name)
     out: dict[str, Any] = widener.widen(document, (), (), widener.root_base)
     widener.finish()
     if "$schema" in document:

@@ -19,6 +19,7 @@ from urllib.parse import unquote
 
 import jsonschema
 
+from pubsub_gen.load.jsonwiden import Widener
 from pubsub_gen.render.literals import py_str
 from pubsub_gen.render.samples_regex import NoMatch, matching
 
@@ -88,7 +89,12 @@ class _Builder:
 
     def _resolve(self, ref: str) -> Any:
         if not ref.startswith("#"):
-            raise _CannotBuild(f"external $ref {ref}")
+            # a URI naming an $id of this document (read against the root's base)
+            uris = Widener(self._document, "2020-12", "")
+            pointer = uris.target(ref, uris.root_base)
+            if pointer is None:
+                raise _CannotBuild(f"external $ref {ref}")
+            return uris.at(pointer)
         target: Any = self._document
         for part in ref[1:].split("/")[1:]:
             key = unquote(part).replace("~1", "/").replace("~0", "~")
