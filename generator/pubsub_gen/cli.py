@@ -5,6 +5,7 @@ Exit status: 0 done; 1 invalid schemas or (with --check/--diff) stale files; 2 u
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,7 @@ import click
 
 from pubsub_gen import __version__
 from pubsub_gen.config import ENCODINGS, ConfigError, load_config
-from pubsub_gen.errors import SchemaError
+from pubsub_gen.errors import SampleNote, SchemaError
 from pubsub_gen.format import FormatError
 from pubsub_gen.pipeline import run
 
@@ -82,7 +83,14 @@ def generate(
         raise click.BadParameter(f"{schemas} is not a folder", param_hint="SCHEMAS")
     try:
         config = load_config(schemas, out=out, package=package, encoding=encoding)
-        result = run(config, version=__version__, check=check, diff=diff, cache=not no_cache)
+        with warnings.catch_warnings(record=True) as notes:
+            warnings.simplefilter("always", SampleNote)
+            result = run(config, version=__version__, check=check, diff=diff, cache=not no_cache)
+        for note in notes:
+            if issubclass(note.category, SampleNote):
+                click.echo(f"note: no sample built for {note.message}", err=True)
+            else:
+                warnings.warn_explicit(note.message, note.category, note.filename, note.lineno)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     except SchemaError as exc:

@@ -34,3 +34,8 @@ def json_pointer(*parts: str | int) -> str:
     """A JSON pointer (RFC 6901) to a place inside a schema document."""
     escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in parts)
     return "".join("/" + p for p in escaped)
+
+
+class SampleNote(UserWarning):
+    """A sample message pubsub-gen could not build (the generated tests then skip until
+    ``samples_by_hand.py`` provides one); the CLI prints it as a note."""

@@ -7,6 +7,8 @@ and driven through their generated ``TopicSpec``.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -329,3 +331,41 @@ def test_generated_package_is_written_under_its_folder(tmp_path: Path) -> None:
         package="one",
     )
     assert "class Untyped(RootModel[" in (tmp_path / "out" / "one" / "untyped.py").read_text()
+
+
+def test_a_sample_the_generator_cannot_build_comes_from_the_documented_hook(
+    tmp_path: Path,
+) -> None:
+    lookahead = topic(
+        {"code": {"type": "string", "pattern": "^(?=.*[0-9])[a-z0-9]{4}$"}}, required=["code"]
+    )
+    write_schemas(tmp_path / "schemas", {"codes.json": lookahead})
+    options = ["--out", "out", "--package", "hooked"]
+    generated = subprocess.run(
+        [sys.executable, "-m", "pubsub_gen", "generate", "schemas", *options],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+    )
+    assert generated.returncode == 0, generated.stderr
+    assert "note: no sample built for schemas/codes.json" in generated.stderr
+    assert "sample_codes() in samples_by_hand.py" in generated.stderr
+
+    def generated_tests() -> subprocess.CompletedProcess[str]:
+        options = ["-p", "no:cacheprovider", "-o", "asyncio_mode=auto"]
+        options += ["-o", "asyncio_default_fixture_loop_scope=function"]
+        return subprocess.run(
+            [sys.executable, "-m", "pytest", "-q", "-rs", *options, "hooked"],
+            cwd=tmp_path / "out",
+            capture_output=True,
+            text=True,
+        )
+
+    skipped = generated_tests()
+    assert skipped.returncode == 0, skipped.stdout
+    assert "4 skipped" in skipped.stdout and "samples_by_hand.py" in skipped.stdout
+    (tmp_path / "out" / "hooked" / "samples_by_hand.py").write_text(
+        'def sample_codes() -> dict[str, str]:\n    return {"code": "ab12"}\n'
+    )
+    passed = generated_tests()
+    assert passed.returncode == 0 and "4 passed" in passed.stdout, passed.stdout

@@ -212,8 +212,9 @@ class Widener:
             holders = [widened, *(b for b in widened.get("anyOf", []) if isinstance(b, dict))]
             for holder in holders:
                 properties = holder.get("properties")
-                for name in names & seen if isinstance(properties, dict) else ():
-                    properties.pop(name, None)
+                if isinstance(properties, dict):
+                    for name in names & seen:
+                        properties.pop(name, None)
             seen |= names
 
     def _declared(self, node: Any, base: str, *, own_only: bool = False) -> set[str]:

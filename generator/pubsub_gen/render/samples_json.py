@@ -220,6 +220,10 @@ class _Builder:
             prefix, items = items, schema.get("additionalItems")
         if prefix:
             return [self.build(s, hint, i) for i, s in enumerate(prefix)]
+        contains = schema.get("contains")
+        if isinstance(contains, Mapping | bool):  # the items that must be there
+            low = schema.get("minContains", 1)
+            return [self.build(contains, hint, i) for i in range(max(1, int(low)))]
         minimum = int(schema.get("minItems", 0))
         count = min(max(1, minimum), int(schema.get("maxItems", max(1, minimum))))
         try:
