@@ -219,7 +219,7 @@ def handwritten_decoder(payload: Payload, *, validated: bool = False) -> Callabl
 
 
 def _json_schema_decoder(payload: Payload, validated: bool) -> Callable[[bytes], Any]:
-    parse = payload.model().model_validate_json
+    parse: Callable[[bytes], Any] = payload.model().model_validate_json
     if not validated:
         return parse
     import jsonschema
