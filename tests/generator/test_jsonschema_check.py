@@ -164,7 +164,7 @@ CASES: list[tuple[str, Any, str, str]] = [
         "metaschema only",
         {"$schema": D2020, "type": "object", "dependentRequired": 5},
         "/dependentRequired",
-        'is not of type "object"',
+        "is not of type 'object'",
     ),
 ]
 

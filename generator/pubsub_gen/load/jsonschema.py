@@ -323,10 +323,25 @@ def _default_problem(document: Mapping[str, Any], node: dict[str, Any]) -> str |
 
 
 def metaschema_problems(display_path: str, document: Mapping[str, Any]) -> list[SchemaProblem]:
-    """Everything the draft's metaschema rejects, when the ``jsonschema`` package is installed."""
+    """Everything the draft's metaschema rejects, and what keeps the topic's run-time validator
+    (jsonschema-rs) from compiling the schema (a regular expression it cannot run, a reference
+    it cannot resolve). The metaschema's messages come from the ``jsonschema`` package when it
+    is installed (they name the place best), else from jsonschema-rs."""
+    found = _python_metaschema_problems(display_path, document)
+    places = [problem.pointer for problem in found]
+    for pointer, message in _validator_problems(document, _draft(document) or "2020-12"):
+        problem = _problem(display_path, pointer, message)
+        if not any(_overlaps(problem.pointer, where) for where in places):
+            found.append(problem)
+    return found
+
+
+def _python_metaschema_problems(
+    display_path: str, document: Mapping[str, Any]
+) -> list[SchemaProblem]:
     try:
         from jsonschema import exceptions, validators
-    except ImportError:  # optional: our own checks cover what the models rely on
+    except ImportError:  # optional: jsonschema-rs checks the metaschema too
         return []
     from pubsub_gen.load.metaschema import certainly_valid
 
@@ -397,11 +412,6 @@ def check_jsonschema(
             problems.append(_problem(display_path, (*pointer, key), message))
         if "$ref" in node and (bad_ref := _ref_problem(root, node["$ref"], nested)) is not None:
             problems.append(_problem(display_path, (*pointer, "$ref"), bad_ref))
-    ours = [problem.pointer for problem in problems]
-    for pointer, message in _validator_problems(document, draft):
-        found = _problem(display_path, pointer, message)
-        if not any(_overlaps(found.pointer, where) for where in ours):
-            problems.append(found)
     if not metaschema:
         return sorted(set(problems))
     ours = [p.pointer for p in problems]
