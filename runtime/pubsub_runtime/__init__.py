@@ -1,6 +1,7 @@
 """pubsub-runtime: an asyncio-native runtime for Google Cloud Pub/Sub services.
 
-The public API: ``PubSubBroker`` and its ``@broker.subscriber`` decorator, ``Message``,
+The public API: ``PubSubBroker`` and its ``@broker.subscriber`` decorator, ``Message`` (and
+``AckResult``, what ``await message.ack()`` returns),
 ``TopicSpec`` (what pubsub-gen generates per topic), ``DecodeError``, and ``FastPubSub``
 (the FastAPI application; needs the ``app`` extra). ``pubsub_runtime.testing`` holds the
 in-memory broker and the emulator pytest plugin.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pubsub_runtime._ack_errors import AckResult
 from pubsub_runtime._broker import PubSubBroker
 from pubsub_runtime._errors import DecodeError, EncodeError, PubSubRuntimeError
 from pubsub_runtime._logging import configure_logging
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "AckResult",
     "DecodeError",
     "Drop",
     "Duration",
