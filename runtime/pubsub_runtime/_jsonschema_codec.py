@@ -128,6 +128,9 @@ class JsonSchemaCodec:
         self.topic = topic
         self.model = model
         self.validator = compile_validator(json.loads(definition))
+        # Bound once: decode runs per message.
+        self._is_valid = self.validator.is_valid
+        self._build = model.model_validate
 
     def encode(self, value: Any) -> bytes:
         # Serializer warnings are off: a wrongly typed value (a mutated model) is dumped as it
@@ -158,16 +161,16 @@ class JsonSchemaCodec:
 
     def decode(self, data: bytes, *, attributes: Mapping[str, str] | None = None) -> Any:
         # ``attributes`` (the message's) do not change how a JSON Schema payload reads.
-        if isinstance(data, memoryview):
+        if type(data) is memoryview:
             data = data.tobytes()
         try:
             document = from_json(data, allow_inf_nan=False)
         except ValueError as exc:
             raise DecodeError(self.topic, f"malformed JSON: {one_line(exc)}") from exc
-        if not self.validator.is_valid(document):
+        if not self._is_valid(document):
             raise DecodeError(self.topic, schema_reason(self.validator, document))
         try:
-            return self.model.model_validate(document)
+            return self._build(document)
         except ValidationError as exc:  # the schema accepts it: the model is narrower (a bug)
             reason = "the schema accepts the payload but the model cannot hold it: "
             reason += validation_reason(exc)
