@@ -30,10 +30,10 @@ from pubsub_runtime import _observe
 from pubsub_runtime._ack_errors import AckResult
 from pubsub_runtime._config import topic_path
 from pubsub_runtime._dispatch import handler_task_name, inspect_handler, run_handler
+from pubsub_runtime._filter import compile_filter
 from pubsub_runtime._message import Message
 from pubsub_runtime._poison import dead_letter_attributes, decode_reason
 from pubsub_runtime._retry import Drop
-from pubsub_runtime.testing._memory_filter import compile_filter
 from pubsub_runtime.testing._memory_records import Delivery, Outcome
 from pubsub_runtime.testing._memory_wire import publish_time_text
 
