@@ -161,7 +161,7 @@ class JsonSchemaCodec:
 
     def decode(self, data: bytes, *, attributes: Mapping[str, str] | None = None) -> Any:
         # ``attributes`` (the message's) do not change how a JSON Schema payload reads.
-        if type(data) is memoryview:
+        if isinstance(data, memoryview):
             data = data.tobytes()
         try:
             document = from_json(data, allow_inf_nan=False)
