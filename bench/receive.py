@@ -22,7 +22,11 @@ from bench._harness import (
 )
 from bench.payloads import PAYLOADS
 
-_TITLES = {"payment": "10-field record, Avro binary", "order": "OrderPlaced, Avro JSON"}
+_TITLES = {
+    "payment": "10-field record, Avro binary",
+    "order": "OrderPlaced, Avro JSON",
+    "event": "10-field event, JSON Schema",
+}
 # FastPubSub logs one INFO line per message by default; the goal row turns that off.
 _FASTPUBSUB_QUIET = {"FASTPUBSUB_LOG_LEVEL": "WARNING"}
 
@@ -62,6 +66,7 @@ def receive(run: Run, *, paths: bool = True, fastpubsub: bool = False) -> None:
         plans.append(("payment", payment_sides))
     if paths:
         plans.append(("order", ["typed", "handwritten", "floor", "floor-gapic"]))
+        plans.append(("event", ["typed", "handwritten"]))
     for key, sides in plans:
         payload = PAYLOADS[key]
         print(
@@ -97,7 +102,8 @@ def receive(run: Run, *, paths: bool = True, fastpubsub: bool = False) -> None:
 
 def _decode_loops(run: Run, key: str, rep: int) -> None:
     n, distinct = (200, 50) if run.quick else (20000, 2000)
-    for impl in alternate(["ours", "hand"], rep):
+    impls = ["ours", "hand", *(["hand-validated"] if PAYLOADS[key].wire == "json-schema" else [])]
+    for impl in alternate(impls, rep):
         args = {"payload": key, "op": "decode", "impl": impl, "n": n, "distinct": distinct}
         run.add(f"decode.{key}.{impl}", run.child("codec", args)["cpu_us"])
 
@@ -113,7 +119,8 @@ def _rows(run: Run, key: str, sides: list[str], paths: bool) -> None:
     if paths:
         ratio = run.paired_ratio(f"receive.{key}.typed.cpu", f"receive.{key}.handwritten.cpu")
         run.row(
-            f"Receive CPU, {title}: typed subscriber vs hand-written subscribe()",
+            f"Receive CPU, {title}: typed subscriber vs hand-written subscribe()"
+            + (" + model_validate_json" if PAYLOADS[key].wire == "json-schema" else ""),
             fmt_us(cpu["typed"]),
             fmt_us(cpu["handwritten"]),
             ratio,
@@ -124,6 +131,8 @@ def _rows(run: Run, key: str, sides: list[str], paths: bool) -> None:
             ("floor-gapic", "plain GAPIC streaming_pull loop", "<= 1.25x"),
             ("floor", "lean raw-protobuf pull, stream acks", ""),
         ):
+            if floor not in sides:
+                continue
             base = [f"receive.{key}.{floor}.cpu", f"decode.{key}.hand"]
             ratio = run.paired_ratio(f"receive.{key}.typed.cpu", base)
             run.row(
@@ -144,6 +153,27 @@ def _rows(run: Run, key: str, sides: list[str], paths: bool) -> None:
                 "",
                 None,
             )
+        if PAYLOADS[key].wire == "json-schema":
+            ratio = run.paired_ratio(f"decode.{key}.ours", f"decode.{key}.hand-validated")
+            run.row(
+                f"Decode only, {title}: TopicSpec.decode vs jsonschema + model_validate_json",
+                fmt_us(run.median(f"decode.{key}.ours")),
+                fmt_us(run.median(f"decode.{key}.hand-validated")),
+                ratio,
+                "",
+                None,
+            )
+            ratio = run.paired_ratio(f"decode.{key}.ours", f"decode.{key}.hand")
+            run.row(
+                f"Decode only, {title}: TopicSpec.decode vs model_validate_json alone "
+                "(no schema check)",
+                fmt_us(run.median(f"decode.{key}.ours")),
+                fmt_us(run.median(f"decode.{key}.hand")),
+                ratio,
+                "",
+                None,
+            )
+            return
         ratio = run.paired_ratio(f"decode.{key}.ours", f"decode.{key}.hand")
         run.row(
             f"Decode only, {title}: TopicSpec.decode vs fastavro + model_validate",
