@@ -1,7 +1,9 @@
 """One subscriber: StreamingPull streams feeding concurrent handler tasks.
 
 Each received message becomes one asyncio task running the handler (named by
-``handler_task_name`` so the loop watchdog can name a handler that blocks). Returning acks the
+``handler_task_name`` so the loop watchdog can name a handler that blocks). On Python 3.12+ the
+task starts eagerly: the handler runs at once, in its own context, until it first suspends, and
+a handler that never suspends costs no trip through the event loop. Returning acks the
 message, raising nacks it (``run_handler`` has the details: ``Retry``, ``Drop``, timeouts).
 A payload that does not decode never reaches the handler: it is nacked, or copied to the
 dead-letter topic and acked (``on_decode_error``). ``max_messages``/``max_messages_bytes`` bound
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import uuid
 from collections import deque
 from typing import TYPE_CHECKING, Any, Final
@@ -44,7 +47,7 @@ from pubsub_runtime._stream import PullStream, pull_requests
 from pubsub_runtime._transport import close_client
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Coroutine
 
     from google.pubsub_v1 import SubscriberAsyncClient
 
@@ -58,6 +61,25 @@ _DRAIN_TIMEOUT: Final = 10.0  # bounds the last acks when Pub/Sub is unreachable
 _HALF_CLOSE_GRACE: Final = 3.0  # how long a half-closed stream gets to be ended by the server
 _SCHEMA_ENCODING_ATTRIBUTE: Final = "googclient_schemaencoding"  # set by Pub/Sub on schema topics
 _StreamingPullResponsePb: Any = StreamingPullResponse.pb
+
+
+def _create_task(
+    loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None], name: str
+) -> asyncio.Task[None]:
+    return loop.create_task(coro, name=name)
+
+
+if sys.version_info >= (3, 12):
+
+    def _create_eager_task(
+        loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None], name: str
+    ) -> asyncio.Task[None]:
+        # Runs the coroutine until its first suspension before returning (in a copy of the
+        # context, as the current task): the task may be done already.
+        return asyncio.Task(coro, loop=loop, name=name, eager_start=True)
+
+else:
+    _create_eager_task = _create_task
 
 
 class Subscriber:
@@ -331,13 +353,23 @@ class Subscriber:
                 queue.append((ack_id, message))  # runs when the previous one of its key ends
                 return
             self._key_queues[key] = deque()
-        self._start_handler(ack_id, message)
+        self._start_handler(ack_id, message, _create_eager_task)
 
-    def _start_handler(self, ack_id: str, message: Message[Any]) -> None:
+    def _start_handler(
+        self,
+        ack_id: str,
+        message: Message[Any],
+        create_task: Callable[
+            [asyncio.AbstractEventLoop, Coroutine[Any, Any, None], str], asyncio.Task[None]
+        ] = _create_task,
+    ) -> None:
+        # Eager only from _dispatch: a handler started from _finish (the next message of an
+        # ordering key) would otherwise start the one after it inside itself, one stack frame
+        # deeper per queued message.
         name = handler_task_name(self.alias, self._call.qualname, message.id)
-        self._running[ack_id] = asyncio.get_running_loop().create_task(
-            self._handle(ack_id, message), name=name
-        )
+        task = create_task(asyncio.get_running_loop(), self._handle(ack_id, message), name)
+        if not task.done():  # an eager task that finished has released its message already
+            self._running[ack_id] = task
 
     async def _handle(self, ack_id: str, message: Message[Any]) -> None:
         acks = self._acks
@@ -431,7 +463,7 @@ class Subscriber:
     # -- bookkeeping -------------------------------------------------------------------------
 
     def _release(self, ack_id: str, message: Message[Any]) -> None:
-        del self._running[ack_id]
+        self._running.pop(ack_id, None)  # not there yet when an eager task ends at once
         self._leased.pop(ack_id, None)
         self._in_flight -= 1
         self._in_flight_bytes -= len(message.data)
