@@ -80,6 +80,7 @@ class AvroSchema:
     parsed: Any  # fastavro's parsed form, for its reader and writer
     records: list[AvroType]
     named: dict[str, AvroType]
+    definition: str = ""  # the JSON text it was loaded from
 
 
 def load_schema(definition: str) -> AvroSchema:
@@ -132,7 +133,7 @@ def load_schema(definition: str) -> AvroSchema:
         raise ValueError(f"unsupported Avro type {kind!r}")
 
     root = build(parsed)
-    return AvroSchema(root, parsed, records, named)
+    return AvroSchema(root, parsed, records, named, definition)
 
 
 def needing(
