@@ -58,6 +58,7 @@ def write_json(run: Run, path: Path) -> None:
 _CPU_BARS = (
     # (label, sample key): left out when the comparison did not run
     ("receive\nlean raw\npull floor", "receive.payment.floor.cpu"),
+    ("receive\nlean floor\n+ decode", "receive.payment.floor-decode.cpu"),
     ("receive\nGAPIC pull\nloop floor", "receive.payment.floor-gapic.cpu"),
     ("receive\nruntime, no\ncodec (ours)", "receive.payment.untyped.cpu"),
     ("receive\ntyped (ours)", "receive.payment.typed.cpu"),

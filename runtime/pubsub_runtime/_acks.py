@@ -12,6 +12,8 @@ import logging
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any
 
+from google.pubsub_v1 import AcknowledgeRequest, ModifyAckDeadlineRequest
+
 if TYPE_CHECKING:
     from google.pubsub_v1 import SubscriberAsyncClient
 
@@ -26,6 +28,10 @@ _ACK_FLUSH_DELAY = 0.25
 _FLUSH_DELAY = 0.05
 _MAX_IDS_PER_RPC = 1000  # keeps requests well under Pub/Sub's 512 KiB limit
 _RPC_TIMEOUT = 60.0
+# Requests are built as raw protobuf and wrapped: given a list of ids, the proto-plus request
+# would convert and append them one at a time (measured 0.3-0.5 µs per message).
+_AckPb: Any = AcknowledgeRequest.pb()
+_ModifyPb: Any = ModifyAckDeadlineRequest.pb()
 
 
 def _chunks(ids: Sequence[str]) -> list[list[str]]:
@@ -118,8 +124,9 @@ class AckBatcher:
 
     async def _acknowledge(self, ack_ids: list[str]) -> None:
         try:
+            request = _AckPb(subscription=self._subscription, ack_ids=ack_ids)
             await self._client().acknowledge(
-                subscription=self._subscription, ack_ids=ack_ids, timeout=_RPC_TIMEOUT
+                request=AcknowledgeRequest.wrap(request), timeout=_RPC_TIMEOUT
             )
         except Exception as exc:
             # The messages will be redelivered: handlers must be idempotent anyway.
@@ -133,11 +140,11 @@ class AckBatcher:
 
     async def _modify(self, ack_ids: list[str], seconds: int) -> None:
         try:
+            request = _ModifyPb(
+                subscription=self._subscription, ack_ids=ack_ids, ack_deadline_seconds=seconds
+            )
             await self._client().modify_ack_deadline(
-                subscription=self._subscription,
-                ack_ids=ack_ids,
-                ack_deadline_seconds=seconds,
-                timeout=_RPC_TIMEOUT,
+                request=ModifyAckDeadlineRequest.wrap(request), timeout=_RPC_TIMEOUT
             )
         except Exception as exc:
             what = "nack" if seconds == 0 else "ack deadline change"

@@ -111,6 +111,7 @@ class Subscriber:
         self.subscription_path = subscription_path
         self.spec = spec
         self._call = call
+        self._task_name_prefix = handler_task_name(alias, call.qualname, "")  # + message id
         self._state: SubscriberState = "idle"
         self._pull_streams: list[PullStream] = []
         self._client: SubscriberAsyncClient | None = None
@@ -292,9 +293,9 @@ class Subscriber:
                 or pb.subscription_properties.message_ordering_enabled
             )
         received = pb.received_messages
-        leased = self._leased
-        for item in received:
-            leased[item.ack_id] = None
+        # each read of a protobuf string field makes a new str (hashed anew): read them once
+        ack_ids = [item.ack_id for item in received]
+        self._leased.update(dict.fromkeys(ack_ids))
         max_messages = self.options.max_messages
         max_bytes = self.options.max_messages_bytes
         room = self._room
@@ -311,7 +312,7 @@ class Subscriber:
                 if self._closing:
                     self._hand_back(received[index:])
                     return
-                self._dispatch(item)
+                self._dispatch(item, ack_ids[index])
         except asyncio.CancelledError:
             self._hand_back(received[index:])
             raise
@@ -326,9 +327,8 @@ class Subscriber:
 
     # -- dispatch ----------------------------------------------------------------------------
 
-    def _dispatch(self, item: Any) -> None:
+    def _dispatch(self, item: Any, ack_id: str) -> None:
         message = Message._from_pb(item)
-        ack_id: str = item.ack_id
         hooks = _observe.hooks
         if hooks is not None:
             hooks.received(self, message)
@@ -366,7 +366,7 @@ class Subscriber:
         # Eager only from _dispatch: a handler started from _finish (the next message of an
         # ordering key) would otherwise start the one after it inside itself, one stack frame
         # deeper per queued message.
-        name = handler_task_name(self.alias, self._call.qualname, message.id)
+        name = self._task_name_prefix + message.id
         task = create_task(asyncio.get_running_loop(), self._handle(ack_id, message), name)
         if not task.done():  # an eager task that finished has released its message already
             self._running[ack_id] = task

@@ -53,8 +53,8 @@ def test_quick_mode_runs_every_comparison_correctly(pubsub_emulator, tmp_path):
     # every receiving side, every stream count and both publishing sides produced a figure
     samples = data["samples"]
     for payload in ("payment", "order"):
-        for side in ("typed", "untyped", "handwritten", "floor", "floor-gapic"):
-            if side == "untyped" and payload == "order":
+        for side in ("typed", "untyped", "handwritten", "floor", "floor-decode", "floor-gapic"):
+            if side in ("untyped", "floor-decode") and payload == "order":
                 continue
             assert samples[f"receive.{payload}.{side}.cpu"][0] > 0
         for side in ("typed", "client"):
