@@ -71,6 +71,18 @@ def test_quick_mode_runs_every_comparison_correctly(pubsub_emulator, tmp_path):
     assert any(row["margin"] is not None for row in data["rows"])
     assert "FastPubSub comparison skipped" in done.stdout  # never in quick mode
     assert plot.read_bytes().startswith(b"\x89PNG")
+    # the plot of the receive ratios across runs (here: the one run) against their goals
+    history = tmp_path / "history.png"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.history", str(history), str(results), str(results)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert history.read_bytes().startswith(b"\x89PNG")
 
 
 def test_unknown_comparison_is_a_usage_error():
