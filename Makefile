@@ -6,12 +6,13 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck docs pytest pytest-3.12 generate bench clean
+.PHONY: demo test lint typecheck docs pytest pytest-3.12 generate bench clean setup-browser \
+	screenshots
 
 $(STAMP): pyproject.toml runtime/pyproject.toml generator/pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade "pip>=25.1"
-	$(BIN)/python -m pip install -q -e "./runtime[app,email,metrics,tracing]" -e ./generator --group dev
+	$(BIN)/python -m pip install -q -e "./runtime[app,console,email,metrics,tracing]" -e ./generator --group dev
 	touch $(STAMP)
 
 ## Generate typed code from schemas/, start the emulator, publish and receive the example messages.
@@ -34,7 +35,7 @@ typecheck: $(STAMP)
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
 
-pytest: $(STAMP)
+pytest: $(STAMP) setup-browser
 	$(BIN)/pytest
 
 ## The test suite again under Python 3.12 (the runtime takes the eager task start there), in
@@ -42,6 +43,16 @@ pytest: $(STAMP)
 pytest-3.12:
 	py312="$$($(PYTHON) -m bench.find_python 3.12)" && \
 		$(MAKE) --no-print-directory pytest PYTHON="$$py312" VENV=.venv-3.12
+
+## The browser of the console's tests: Debian's chromium (Playwright drives it; it downloads no
+## browser of its own). Done as root where apt-get exists (CI); elsewhere the tests say what is missing.
+setup-browser:
+	@command -v chromium >/dev/null || ! command -v apt-get >/dev/null || [ "$$(id -u)" != 0 ] || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
+## Retake the console's screenshots in docs/img/ (the browser tests take them).
+screenshots: $(STAMP) setup-browser
+	CONSOLE_SCREENSHOTS=docs/img $(BIN)/pytest -q tests/runtime/test_console_browser.py
 
 ## Regenerate the golden record generated_example/ from schemas/.
 generate: $(STAMP)

@@ -1,16 +1,29 @@
 """pubsub-runtime: an asyncio-native runtime for Google Cloud Pub/Sub services.
 
-The public API: ``PubSubBroker`` and its ``@broker.subscriber`` decorator, ``Message``,
-``TopicSpec`` (what pubsub-gen generates per topic), ``DecodeError``, and ``FastPubSub``
-(the FastAPI application; needs the ``app`` extra). ``pubsub_runtime.testing`` holds the
-in-memory broker and the emulator pytest plugin.
+The public API: ``PubSubBroker`` and its ``@broker.subscriber`` decorator, ``Message`` (and
+``AckResult``, what ``await message.ack()`` returns),
+``TopicSpec`` (what pubsub-gen generates per topic), ``DecodeError``, ``FastPubSub``
+(the FastAPI application; needs the ``app`` extra), and the dead-letter functions
+(``peek_dead_letters``, ``replay_dead_letters``, ``purge_dead_letters``).
+``pubsub_runtime.testing`` holds the in-memory broker and the emulator pytest plugin.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from pubsub_runtime._ack_errors import AckResult
 from pubsub_runtime._broker import PubSubBroker
+from pubsub_runtime._deadletter import (
+    DeadLetter,
+    DeadLetterRoute,
+    ReplayReport,
+    count_dead_letters,
+    dead_letter_routes,
+    peek_dead_letters,
+    purge_dead_letters,
+    replay_dead_letters,
+)
 from pubsub_runtime._errors import DecodeError, EncodeError, PubSubRuntimeError
 from pubsub_runtime._logging import configure_logging
 from pubsub_runtime._message import Message
@@ -27,6 +40,9 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "AckResult",
+    "DeadLetter",
+    "DeadLetterRoute",
     "DecodeError",
     "Drop",
     "Duration",
@@ -38,13 +54,19 @@ __all__ = [
     "PubSubBroker",
     "PubSubRuntimeError",
     "PushAuth",
+    "ReplayReport",
     "Retry",
     "TopicSpec",
     "__version__",
     "configure_logging",
     "configure_process_pool",
+    "count_dead_letters",
+    "dead_letter_routes",
     "disable_tracing",
     "enable_tracing",
+    "peek_dead_letters",
+    "purge_dead_letters",
+    "replay_dead_letters",
     "run_in_process",
 ]
 

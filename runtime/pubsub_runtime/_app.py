@@ -26,6 +26,7 @@ import asyncio
 import contextlib
 import inspect
 import logging
+import os
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Any, Literal
@@ -91,7 +92,9 @@ class FastPubSub(FastAPI):
     instead of ``block_threshold``), ``health_prefix`` (where the two health routes live) and
     ``health_in_schema`` (list them in the OpenAPI document), ``metrics`` (serve Prometheus
     metrics at ``metrics_path``; needs the ``metrics`` extra) and ``push_in_schema`` (list the
-    push routes in the OpenAPI document).
+    push routes in the OpenAPI document), ``console`` (serve the development console at
+    ``console_path``, behind the app's dependencies and ``console_dependencies``; None: on when
+    ``PUBSUB_CONSOLE=1``; needs the ``console`` extra).
     """
 
     def __init__(
@@ -110,6 +113,9 @@ class FastPubSub(FastAPI):
         metrics: bool = False,
         metrics_path: str = "/metrics",
         push_in_schema: bool = False,
+        console: bool | None = None,
+        console_path: str = "/console",
+        console_dependencies: Sequence[Any] = (),
         **kwargs: Any,
     ) -> None:
         self._user_lifespan = lifespan
@@ -145,6 +151,9 @@ class FastPubSub(FastAPI):
                 metrics_path, self._serve_metrics, methods=["GET"], include_in_schema=False
             )
         push_registry(broker).listen(self._mount_push)
+        self.console_enabled = console_from_env() if console is None else console
+        if self.console_enabled:
+            self._mount_console(console_path.rstrip("/"), console_dependencies)
 
     # ----------------------------------------------------------------- lifespan
     @asynccontextmanager
@@ -236,6 +245,22 @@ class FastPubSub(FastAPI):
             summary=f"Pub/Sub push endpoint of {subscriber.alias}",
         )
 
+    # ----------------------------------------------------------------- console
+    def _mount_console(self, path: str, dependencies: Sequence[Any]) -> None:
+        try:
+            from pubsub_runtime.console import console_router
+        except ImportError as exc:
+            raise ImportError(
+                f"the console needs the 'console' extra ({exc.name} is missing): "
+                "pip install 'pubsub-runtime[console]'"
+            ) from exc
+        self.include_router(console_router(self.broker, path, dependencies), prefix=path)
+        logger.warning(
+            "the console is on at %s: a development tool that publishes, reads and replays "
+            "messages; keep it off in production",
+            path,
+        )
+
     # ----------------------------------------------------------------- health
     def health(self, check: Literal["alive", "ready"]) -> HealthReport:
         """The health report that ``GET {health_prefix}/{check}`` answers with."""
@@ -290,6 +315,11 @@ class FastPubSub(FastAPI):
 
         endpoint.__name__ = f"consumers_{check}"
         return endpoint
+
+
+def console_from_env() -> bool:
+    """``PUBSUB_CONSOLE=1`` (or true, yes, on) turns the console on when the app leaves it unset."""
+    return os.environ.get("PUBSUB_CONSOLE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _as_context(lifespan: UserLifespan, app: Any) -> AbstractAsyncContextManager[Any]:

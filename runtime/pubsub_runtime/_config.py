@@ -37,7 +37,9 @@ class SubscriberOptions:
     Beyond FastPubSub: ``streams`` (StreamingPull streams), ``timeout`` (seconds a handler may
     run before it is cancelled and its message nacked; None: no limit) and ``on_decode_error``
     (``"nack"``: Pub/Sub redelivers, then its dead-letter policy applies; ``"dead_letter"``:
-    publish the message to ``dead_letter_topic`` at once, with the error, and ack it).
+    publish the message to ``dead_letter_topic`` at once, with the error, and ack it) and
+    ``ack_batch_window`` (seconds an ack waits to share its Acknowledge call with others: longer
+    costs fewer calls per message, shorter replays fewer handled messages after a crash).
     """
 
     autocreate: bool = True
@@ -55,6 +57,7 @@ class SubscriberOptions:
     streams: int = 1
     timeout: float | None = None
     on_decode_error: DecodeErrorPolicy = "nack"
+    ack_batch_window: float = 0.25
 
     def __post_init__(self) -> None:
         problems = []
@@ -74,6 +77,8 @@ class SubscriberOptions:
             problems.append("streams must be at least 1")
         if self.timeout is not None and not self.timeout > 0:
             problems.append("timeout must be a number of seconds > 0, or None")
+        if not 0 <= self.ack_batch_window <= 10:
+            problems.append("ack_batch_window must be between 0 and 10 seconds")
         if self.on_decode_error not in _DECODE_ERROR_POLICIES:
             problems.append(
                 f"on_decode_error must be 'nack' or 'dead_letter', got {self.on_decode_error!r}"

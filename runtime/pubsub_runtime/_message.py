@@ -8,12 +8,21 @@ converted to a ``datetime`` only when ``publish_time`` is read, the protobuf att
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from pubsub_runtime._ack_errors import AckResult
 
 __all__ = ["Message", "PayloadT"]
 
 PayloadT = TypeVar("PayloadT")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+class _Settler(Protocol):
+    """The subscriber that delivered a message: acks it on request."""
+
+    async def ack_now(self, message: Message[Any], /) -> AckResult: ...
 
 
 class Message(Generic[PayloadT]):
@@ -26,8 +35,10 @@ class Message(Generic[PayloadT]):
     """
 
     __slots__ = (
+        "_ack_id",
         "_attributes",
         "_publish_time",
+        "_settler",
         "data",
         "delivery_attempt",
         "id",
@@ -42,6 +53,8 @@ class Message(Generic[PayloadT]):
     payload: PayloadT
     _publish_time: Any
     _attributes: Any  # a dict, or the protobuf map it is copied from on first access
+    _ack_id: str | None
+    _settler: _Settler | None
 
     def __init__(
         self,
@@ -60,6 +73,8 @@ class Message(Generic[PayloadT]):
         self._publish_time = publish_time
         self.delivery_attempt = delivery_attempt
         self.payload = payload
+        self._ack_id = None
+        self._settler = None
 
     @classmethod
     def _from_pb(cls, received: Any, payload: Any = None) -> Message[Any]:
@@ -73,7 +88,26 @@ class Message(Generic[PayloadT]):
         message._publish_time = pb.publish_time  # a protobuf Timestamp, converted on access
         message.delivery_attempt = received.delivery_attempt or None
         message.payload = payload
+        message._ack_id = received.ack_id
+        message._settler = None
         return message
+
+    async def ack(self) -> AckResult:
+        """Ack now, while the handler runs, and return Pub/Sub's answer (an ``AckResult``).
+
+        For side effects that must happen once: on an exactly-once subscription
+        ``AckResult.SUCCESS`` means Pub/Sub will not deliver the message again, anything else
+        that it will (the lease had ended: ``INVALID_ACK_ID``). On other subscriptions
+        ``SUCCESS`` means the Acknowledge call succeeded. The handler's result no longer acks
+        or nacks the message afterwards. Optional: returning acks as usual.
+        """
+        settler = self._settler
+        if settler is None:
+            raise RuntimeError(
+                f"message {self.id} was not delivered by a pull subscriber: message.ack() works "
+                "in the handlers of @broker.subscriber (and under the TestBroker)"
+            )
+        return await settler.ack_now(self)
 
     @property
     def attributes(self) -> dict[str, str]:

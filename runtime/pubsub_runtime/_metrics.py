@@ -13,7 +13,9 @@ The variable must be set before prometheus-client is imported, so before the app
 
 Metric names (labels ``subscription``, ``alias``, ``topic`` unless said otherwise):
 ``pubsub_messages_received_total``, ``pubsub_messages_acked_total``,
-``pubsub_messages_nacked_total``, ``pubsub_messages_decode_failed_total``,
+``pubsub_messages_nacked_total``, ``pubsub_messages_ack_failed_total`` (acks Pub/Sub refused:
+exactly-once subscriptions count an ack as acked only once Pub/Sub confirms it),
+``pubsub_messages_decode_failed_total``,
 ``pubsub_messages_dead_lettered_total`` (+ ``reason``: ``decode_error`` when the runtime
 published the poison message to the dead-letter topic, ``max_delivery_attempts`` when a nack
 on the last allowed attempt hands the message to Pub/Sub's dead-letter policy),
@@ -97,6 +99,7 @@ class _SourceMetrics:
     """The labelled children of one subscriber, looked up once."""
 
     __slots__ = (
+        "ack_failed",
         "acked",
         "dead_lettered_decode",
         "dead_lettered_max_attempts",
@@ -111,6 +114,7 @@ class _SourceMetrics:
         self.received = metrics.messages_received.labels(*labels)
         self.acked = metrics.messages_acked.labels(*labels)
         self.nacked = metrics.messages_nacked.labels(*labels)
+        self.ack_failed = metrics.messages_ack_failed.labels(*labels)
         self.decode_failed = metrics.messages_decode_failed.labels(*labels)
         self.dead_lettered_decode = metrics.messages_dead_lettered.labels(*labels, "decode_error")
         self.dead_lettered_max_attempts = metrics.messages_dead_lettered.labels(
@@ -135,6 +139,9 @@ class Metrics(Observer):
             "pubsub_messages_received", "Messages delivered to a subscriber."
         )
         self.messages_acked = counter("pubsub_messages_acked", "Messages acked after handling.")
+        self.messages_ack_failed = counter(
+            "pubsub_messages_ack_failed", "Acks Pub/Sub refused (the message comes again)."
+        )
         self.messages_nacked = counter(
             "pubsub_messages_nacked", "Messages nacked (Pub/Sub redelivers)."
         )
@@ -224,6 +231,8 @@ class Metrics(Observer):
             attempt = message.delivery_attempt
             if options.dead_letter_topic and attempt and attempt >= options.max_delivery_attempts:
                 children.dead_lettered_max_attempts.inc()
+        elif settlement == "ack_failed":
+            children.ack_failed.inc()
         else:
             children.dead_lettered_decode.inc()
 

@@ -9,7 +9,9 @@ tracer provider they feed.
 Where the subscribers call them, for each delivery of a message:
 ``received`` (before decoding), then either ``decode_failed`` or ``handle`` (wraps the handler
 run: a tracer makes its span current there, so the handler's own spans and publishes are its
-children), and finally ``settled`` once with "ack", "nack" or "dead_letter". ``handler_failed``
+children), and finally ``settled`` once with "ack", "nack" or "dead_letter", or "ack_failed"
+when Pub/Sub refused a confirmed ack (exactly-once subscriptions report an ack only once
+Pub/Sub confirms it). ``handler_failed``
 is called by ``run_handler`` inside ``handle`` with the exception a handler raised.
 ``publish`` wraps ``broker.publish`` and may add attributes (the trace context) to the message.
 """
@@ -35,7 +37,7 @@ __all__ = [
     "uninstall",
 ]
 
-Settlement = Literal["ack", "nack", "dead_letter"]
+Settlement = Literal["ack", "nack", "dead_letter", "ack_failed"]
 Attributes = Mapping[str, str] | None
 SendFunction = Callable[[Attributes], Awaitable[str]]
 RunFunction = Callable[[], Awaitable["Outcome"]]
@@ -83,7 +85,10 @@ class Observer:
         """The running handler raised ``error`` (or timed out); called inside ``handle``."""
 
     def settled(self, source: Source, message: Message[object], settlement: Settlement) -> None:
-        """What Pub/Sub is told about the delivery: acked, nacked, or dead-lettered and acked."""
+        """What Pub/Sub is told about the delivery: acked, nacked, or dead-lettered and acked.
+
+        "ack_failed": Pub/Sub refused the ack (exactly-once subscriptions, ``message.ack()``).
+        """
 
     async def publish(self, topic: str, attributes: Attributes, send: SendFunction) -> str:
         """Wrap one publish to ``topic``; ``send(attributes)`` returns the message id."""

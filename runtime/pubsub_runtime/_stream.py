@@ -40,6 +40,9 @@ _HEARTBEAT_SECONDS: Final = 30.0
 _FIRST_BACKOFF: Final = 0.1
 _MAX_BACKOFF: Final = 10.0
 _STABLE_SECONDS: Final = 30.0  # a stream that lasted this long resets the backoff
+# The ack deadline of messages the stream holds unread while handlers are at their limit (they
+# cannot be leased before they are read); as the official client, 60 s at least.
+_MIN_STREAM_ACK_DEADLINE: Final = 60
 _ResponsePb: Any = StreamingPullResponse.pb
 
 
@@ -49,7 +52,7 @@ async def pull_requests(
     """The request side of one stream: the opening request, then heartbeats until ``end``."""
     yield StreamingPullRequest(
         subscription=subscription,
-        stream_ack_deadline_seconds=options.ack_deadline_seconds,
+        stream_ack_deadline_seconds=max(options.ack_deadline_seconds, _MIN_STREAM_ACK_DEADLINE),
         max_outstanding_messages=-(-options.max_messages // options.streams),
         max_outstanding_bytes=-(-options.max_messages_bytes // options.streams),
         client_id=client_id,

@@ -8,8 +8,16 @@ message, raising nacks it (``run_handler`` has the details: ``Retry``, ``Drop``,
 A payload that does not decode never reaches the handler: it is nacked, or copied to the
 dead-letter topic and acked (``on_decode_error``). ``max_messages``/``max_messages_bytes`` bound
 the messages held at once: when full, the stream is not read until a handler finishes (the
-emulator ignores the server-side bound, so the client-side one is what holds). Messages of one
-ordering key run one at a time, in order, when the subscription is ordered.
+emulator ignores the server-side bound, so the client-side one is what holds). Every message
+received is leased (its ack deadline extended) until it is settled, including those waiting for
+a handler slot; those the stream holds unread are covered by the stream's ack deadline (at least
+60 s, as in the official client). Messages of one ordering key run one at a time, in order, when
+the subscription is ordered; after a failure, the rest of the key is nacked back, and later
+messages of the key are nacked until the failed one comes back (Pub/Sub's ordering contract).
+
+On an exactly-once subscription an ack counts only once Pub/Sub confirms it: the lease is kept
+until then, and a refused ack is logged with the message id and reason and reported to the
+observers as "ack_failed". ``await message.ack()`` lets a handler wait for that answer.
 
 A broken stream is reopened with backoff; a subscription that vanished (an emulator restart, a
 deleted subscription) is created again first when ``autocreate`` is on, else the stream fails.
@@ -27,7 +35,8 @@ from typing import TYPE_CHECKING, Any, Final
 from google.pubsub_v1 import StreamingPullResponse
 
 from pubsub_runtime import _observe
-from pubsub_runtime._acks import AckBatcher
+from pubsub_runtime._ack_errors import AckResult
+from pubsub_runtime._acks import AckAnswer, AckBatcher
 from pubsub_runtime._config import SubscriberOptions, TopicCodec, topic_path
 from pubsub_runtime._dispatch import (
     Handler,
@@ -118,9 +127,13 @@ class Subscriber:
         self._acks: AckBatcher | None = None
         self._streams: list[asyncio.Task[None]] = []
         self._lease_task: asyncio.Task[None] | None = None
-        self._running: dict[str, asyncio.Task[None]] = {}
+        self._running: dict[str, asyncio.Future[None]] = {}  # handler (dead-letter) tasks
+        self._starting: asyncio.Future[None] | None = None  # see _start_handler
         self._leased: dict[str, None] = {}  # ack ids received and not yet finished
         self._key_queues: dict[str, deque[tuple[str, Message[Any]]]] = {}
+        # ordering key -> (id of its failed message, loop time the hold ends at the latest)
+        self._held_keys: dict[str, tuple[str, float]] = {}
+        self._acked_early: dict[str, asyncio.Future[AckAnswer]] = {}  # await message.ack()
         self._in_flight = 0
         self._in_flight_bytes = 0
         self._room = asyncio.Event()
@@ -174,6 +187,8 @@ class Subscriber:
             return
         loop = asyncio.get_running_loop()
         self._state = "starting"
+        self._starting = loop.create_future()
+        self._starting.set_result(None)
         self._publish = publish
         self._recreate = recreate
         self._recreating = asyncio.Lock()
@@ -182,7 +197,17 @@ class Subscriber:
         self._room.set()
         self._end_requests = asyncio.Event()
         self._client = client_factory()
-        self._acks = AckBatcher(self.subscription_path, self._require_client, loop)
+        options = self.options
+        self._acks = AckBatcher(
+            self.subscription_path,
+            self._require_client,
+            loop,
+            ack_window=options.ack_batch_window,
+            retry_seconds=options.ack_deadline_seconds,
+        )
+        self._acks.exactly_once = options.enable_exactly_once_delivery
+        self._held_keys = {}
+        self._acked_early = {}
         self._pull_streams = [self._new_stream(index) for index in range(self.options.streams)]
         connected = [loop.create_future() for _ in self._pull_streams]
         self._streams = [
@@ -225,8 +250,8 @@ class Subscriber:
                     timeout,
                     extra={"alias": self.alias},
                 )
-                for task in pending:
-                    task.cancel()
+                for running_task in pending:
+                    running_task.cancel()
                 await asyncio.wait(pending, timeout=_CANCEL_GRACE)
         if self._lease_task is not None:
             self._lease_task.cancel()
@@ -288,10 +313,15 @@ class Subscriber:
     async def _on_response(self, response: StreamingPullResponse) -> None:
         pb = _StreamingPullResponsePb(response)
         if pb.HasField("subscription_properties"):
+            properties = pb.subscription_properties
             self._ordered = (
-                self.options.enable_message_ordering
-                or pb.subscription_properties.message_ordering_enabled
+                self.options.enable_message_ordering or properties.message_ordering_enabled
             )
+            if self._acks is not None:
+                self._acks.exactly_once = (
+                    self.options.enable_exactly_once_delivery
+                    or properties.exactly_once_delivery_enabled
+                )
         received = pb.received_messages
         # each read of a protobuf string field makes a new str (hashed anew): read them once
         ack_ids = [item.ack_id for item in received]
@@ -329,6 +359,9 @@ class Subscriber:
 
     def _dispatch(self, item: Any, ack_id: str) -> None:
         message = Message._from_pb(item)
+        message._settler = self
+        if self._held_keys and self._holds_back(ack_id, message):
+            return
         hooks = _observe.hooks
         if hooks is not None:
             hooks.received(self, message)
@@ -367,9 +400,14 @@ class Subscriber:
         # ordering key) would otherwise start the one after it inside itself, one stack frame
         # deeper per queued message.
         name = self._task_name_prefix + message.id
+        running = self._running
+        if self._starting is not None:
+            # Holds the place of the task while an eager one runs its first step: the handler
+            # counts as running (message.ack() checks), and stop() can wait on it (it is done).
+            running[ack_id] = self._starting
         task = create_task(asyncio.get_running_loop(), self._handle(ack_id, message), name)
         if not task.done():  # an eager task that finished has released its message already
-            self._running[ack_id] = task
+            running[ack_id] = task
 
     async def _handle(self, ack_id: str, message: Message[Any]) -> None:
         acks = self._acks
@@ -387,21 +425,84 @@ class Subscriber:
             else:
                 outcome = await hooks.handle(self, message, lambda: self._run(message))
         except BaseException:  # cancelled by stop(), or the process is going down
-            acks.nack(ack_id)
-            if hooks is not None:
-                hooks.settled(self, message, "nack")
+            if self._acked_early.pop(ack_id, None) is None:
+                acks.nack(ack_id)
+                if hooks is not None:
+                    hooks.settled(self, message, "nack")
+            self._finish(ack_id, message, True)
             raise
+        answer = self._acked_early.pop(ack_id, None) if self._acked_early else None
+        if answer is not None:  # the handler acked it (await message.ack()): settled there
+            self._finish(ack_id, message, False, not answer.done())
+        elif outcome.ack:
+            if acks.exactly_once:
+                self._confirm(ack_id, message, acks.ack_confirmed(ack_id))
+                self._finish(ack_id, message, False, True)
+                return
+            acks.ack(ack_id)
+            if hooks is not None:
+                hooks.settled(self, message, "ack")
+            self._finish(ack_id, message, False)
         else:
-            if outcome.ack:
-                acks.ack(ack_id)
-            elif outcome.delay:
+            if outcome.delay:
                 acks.nack_later(ack_id, outcome.delay)
             else:
                 acks.nack(ack_id)
             if hooks is not None:
-                hooks.settled(self, message, "ack" if outcome.ack else "nack")
-        finally:
-            self._finish(ack_id, message)
+                hooks.settled(self, message, "nack")
+            self._finish(ack_id, message, True, False, outcome.delay)
+
+    # -- confirmed acks ----------------------------------------------------------------------
+
+    async def ack_now(self, message: Message[Any]) -> AckResult:
+        """Ack ``message`` now and return Pub/Sub's answer (``await message.ack()``)."""
+        ack_id = message._ack_id
+        if ack_id is None or ack_id not in self._running or self._acks is None:
+            raise RuntimeError(
+                f"message {message.id} can be acked with message.ack() only while its handler "
+                "runs; afterwards the subscriber settles it from the handler's result"
+            )
+        answer = self._acked_early.get(ack_id)
+        if answer is None:
+            answer = self._acked_early[ack_id] = self._acks.ack_confirmed(ack_id, now=True)
+            self._confirm(ack_id, message, answer)
+        result, _ = await asyncio.shield(answer)
+        return result
+
+    def _confirm(
+        self, ack_id: str, message: Message[Any], answer: asyncio.Future[AckAnswer]
+    ) -> None:
+        """Count and log the ack when Pub/Sub answers; the lease lasts until then."""
+
+        def answered(done: asyncio.Future[AckAnswer]) -> None:
+            if ack_id not in self._running:
+                self._leased.pop(ack_id, None)
+            result, reason = done.result()
+            hooks = _observe.hooks
+            if result is AckResult.SUCCESS:
+                if hooks is not None:
+                    hooks.settled(self, message, "ack")
+                return
+            logger.warning(
+                "subscriber %s: ack of message %s on %s refused (%s): %s; Pub/Sub will "
+                "deliver it again",
+                self.alias,
+                message.id,
+                self.subscription_path,
+                result.value,
+                reason,
+                extra={
+                    "alias": self.alias,
+                    "message_id": message.id,
+                    "subscription": self.subscription_path,
+                    "ack_result": result.value,
+                    "reason": reason,
+                },
+            )
+            if hooks is not None:
+                hooks.settled(self, message, "ack_failed")
+
+        answer.add_done_callback(answered)
 
     def _run(self, message: Message[Any]) -> Awaitable[Outcome]:
         return run_handler(
@@ -427,6 +528,9 @@ class Subscriber:
         self._log_poison(message, reason, "nacked")
         assert self._acks is not None
         self._acks.nack(ack_id)
+        key = message.ordering_key
+        if key is not None and self._ordered and self._redelivered_before_the_rest(message):
+            self._hold_key(key, message)
         if hooks is not None:
             hooks.settled(self, message, "nack")
 
@@ -462,23 +566,89 @@ class Subscriber:
 
     # -- bookkeeping -------------------------------------------------------------------------
 
-    def _release(self, ack_id: str, message: Message[Any]) -> None:
+    def _release(self, ack_id: str, message: Message[Any], keep_lease: bool = False) -> None:
         self._running.pop(ack_id, None)  # not there yet when an eager task ends at once
-        self._leased.pop(ack_id, None)
+        if not keep_lease:
+            self._leased.pop(ack_id, None)
         self._in_flight -= 1
         self._in_flight_bytes -= len(message.data)
         if not self._room.is_set():
             self._room.set()
 
-    def _finish(self, ack_id: str, message: Message[Any]) -> None:
-        self._release(ack_id, message)
+    def _finish(
+        self,
+        ack_id: str,
+        message: Message[Any],
+        failed: bool,
+        confirming: bool = False,
+        delay: int = 0,
+    ) -> None:
+        """Free the handler slot; ``confirming``: keep the lease until Pub/Sub answers."""
+        self._release(ack_id, message, confirming)
         key = message.ordering_key
-        if key is not None and key in self._key_queues:
-            queue = self._key_queues[key]
-            if queue and not self._closing:
-                self._start_handler(*queue.popleft())
-            elif not queue:
-                del self._key_queues[key]
+        if key is None or key not in self._key_queues:
+            return
+        queue = self._key_queues[key]
+        if failed and not self._closing and self._redelivered_before_the_rest(message):
+            self._hold_back(key, message, queue, delay)
+        elif queue and not self._closing:
+            self._start_handler(*queue.popleft())
+        elif not queue:
+            del self._key_queues[key]
+
+    # -- ordering after a failure ------------------------------------------------------------
+
+    def _redelivered_before_the_rest(self, message: Message[Any]) -> bool:
+        """False when the failure was the last attempt Pub/Sub allows (it dead-letters)."""
+        options = self.options
+        attempt = message.delivery_attempt
+        return not (
+            options.dead_letter_topic and attempt and attempt >= options.max_delivery_attempts
+        )
+
+    def _hold_back(
+        self, key: str, failed: Message[Any], queue: deque[tuple[str, Message[Any]]], delay: int
+    ) -> None:
+        """Nack the rest of the key, in order, and hold it until ``failed`` comes back."""
+        del self._key_queues[key]
+        ack_ids = []
+        hooks = _observe.hooks
+        for ack_id, message in queue:
+            ack_ids.append(ack_id)
+            self._leased.pop(ack_id, None)
+            self._in_flight -= 1
+            self._in_flight_bytes -= len(message.data)
+            if hooks is not None:
+                hooks.settled(self, message, "nack")
+        assert self._acks is not None
+        for ack_id in ack_ids:  # one batch with the failed one's nack, in the key's order
+            self._acks.nack(ack_id)
+        if not self._room.is_set():
+            self._room.set()
+        self._hold_key(key, failed, delay)
+
+    def _hold_key(self, key: str, failed: Message[Any], delay: int = 0) -> None:
+        """Nack what comes of ``key`` until ``failed`` is delivered again."""
+        # Pub/Sub redelivers the failed message before the rest of its key; should it never
+        # come back here (another replica got it), the hold ends after its longest backoff.
+        options = self.options
+        longest = delay + options.max_backoff_delay_secs + options.ack_deadline_seconds
+        self._held_keys[key] = (failed.id, asyncio.get_running_loop().time() + longest)
+
+    def _holds_back(self, ack_id: str, message: Message[Any]) -> bool:
+        """Nack ``message`` when its key waits for a failed message to come back first."""
+        key = message.ordering_key
+        held = self._held_keys.get(key) if key is not None and self._ordered else None
+        if held is None:
+            return False
+        assert key is not None and self._acks is not None
+        failed_id, until = held
+        if message.id == failed_id or asyncio.get_running_loop().time() > until:
+            del self._held_keys[key]
+            return False
+        self._leased.pop(ack_id, None)
+        self._acks.nack(ack_id)
+        return True
 
     def _nack_queued_behind_keys(self) -> None:
         ack_ids = []

@@ -19,6 +19,7 @@ from typing import Any, NoReturn
 
 import click
 
+from pubsub_runtime._dlq_cli import dlq
 from pubsub_runtime._logging import LEVELS, LogFormat, logging_config
 from pubsub_runtime._metrics import multiprocess_dir_for_workers
 
@@ -29,6 +30,9 @@ STARTUP_FAILURE = 3  # uvicorn's exit code when the app cannot start
 @click.version_option(package_name="pubsub-runtime")
 def main() -> None:
     """Run Pub/Sub services built with pubsub-runtime."""
+
+
+main.add_command(dlq)
 
 
 @main.command()

@@ -16,7 +16,7 @@ from collections.abc import Callable
 
 import pytest
 
-from pubsub_runtime import Message, PubSubBroker
+from pubsub_runtime import AckResult, Message, PubSubBroker
 from pubsub_runtime._dispatch import parse_handler_task_name
 from pubsub_runtime.testing import Emulator
 
@@ -129,3 +129,28 @@ async def test_a_long_queue_behind_one_ordering_key_runs_in_order(
         await asyncio.wait_for(done.wait(), WAIT)
 
     assert handled == list(range(count))
+
+
+async def test_a_handler_acks_its_message_first_thing(
+    pubsub_emulator: Emulator, unique_name: Callable[[str], str]
+) -> None:
+    """While the eager first step runs, the handler already counts as running: message.ack()."""
+    broker = PubSubBroker(pubsub_emulator.project_id)
+    topic, count = unique_name("eager-ack"), 10
+    results: list[AckResult] = []
+    done = asyncio.Event()
+
+    @broker.subscriber("eager-ack", topic_name=topic, subscription_name=unique_name("ack-sub"))
+    async def handle(message: Message) -> None:
+        results.append(await message.ack())  # before anything suspends
+        if len(results) == count:
+            done.set()
+
+    (subscriber,) = broker.subscribers
+    async with broker:
+        await broker.publish_many(topic, [b"x"] * count)
+        await asyncio.wait_for(done.wait(), WAIT)
+        await asyncio.sleep(0.5)
+        assert subscriber.in_flight == 0
+        assert not subscriber._running
+    assert results == [AckResult.SUCCESS] * count

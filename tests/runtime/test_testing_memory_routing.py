@@ -13,9 +13,9 @@ from pydantic import BaseModel
 
 from pubsub_runtime import Message, PubSubBroker, TopicSpec
 from pubsub_runtime._dispatch import parse_handler_task_name
+from pubsub_runtime._filter import compile_filter
 from pubsub_runtime._publisher import BatchPublisher
 from pubsub_runtime.testing import FilterError, TestBroker
-from pubsub_runtime.testing._memory_filter import compile_filter
 
 
 class Order(BaseModel):

@@ -9,6 +9,7 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
+import httpx
 import pytest
 import yaml
 from template_support import (
@@ -232,6 +233,8 @@ def test_make_run_serves_the_app_until_sigterm(
         )
     try:
         wait_until_ready(script, port, log)
+        console = httpx.get(f"http://127.0.0.1:{port}/console/", timeout=30)
+        assert console.status_code == 200, console.text  # make run switches the console on
         script.send_signal(signal.SIGTERM)
         assert script.wait(timeout=60) == 0, read(log)
     finally:

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from pubsub_runtime.testing._emulator import Emulator, EmulatorError, find_emulator, start_emulator
 
 if TYPE_CHECKING:
+    from pubsub_runtime._filter import FilterError
     from pubsub_runtime.testing._memory import TestBroker
-    from pubsub_runtime.testing._memory_filter import FilterError
     from pubsub_runtime.testing._memory_records import Delivery, Outcome, PublishedMessage
 
 __all__ = [
@@ -31,7 +31,7 @@ __all__ = [
 
 _LAZY = {
     "TestBroker": "pubsub_runtime.testing._memory",
-    "FilterError": "pubsub_runtime.testing._memory_filter",
+    "FilterError": "pubsub_runtime._filter",
     "Delivery": "pubsub_runtime.testing._memory_records",
     "Outcome": "pubsub_runtime.testing._memory_records",
     "PublishedMessage": "pubsub_runtime.testing._memory_records",

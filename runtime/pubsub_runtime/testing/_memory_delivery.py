@@ -7,7 +7,10 @@ handler runs through ``run_handler`` as on the real subscriber (``Message`` or m
 annotation, return acks, an exception or ``Retry`` nacks, ``Drop`` acks, ``timeout`` cancels);
 at most ``max_messages`` (and ``max_messages_bytes``) handlers run at once; on an ordered
 subscription the messages of a key run one at a time in publish order, and a nacked one is
-redelivered before the next of its key. Redelivery is immediate (no retry backoff, no ack
+redelivered before the next of its key (as Pub/Sub's ordering contract, and the real subscriber,
+hold the rest of the key back). ``await message.ack()`` in a handler acks at once and returns
+``AckResult.SUCCESS``; the handler's result then no longer settles the message. Redelivery is
+immediate (no retry backoff, no ack
 deadline, a ``Retry`` delay is recorded but not waited); after ``max_delivery_attempts`` the
 message goes to the dead-letter topic, or without one it is abandoned after the test broker's
 ``max_redeliveries``. Installed observers (metrics, tracing) see each delivery as they do on
@@ -24,12 +27,13 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from pubsub_runtime import _observe
+from pubsub_runtime._ack_errors import AckResult
 from pubsub_runtime._config import topic_path
 from pubsub_runtime._dispatch import handler_task_name, inspect_handler, run_handler
+from pubsub_runtime._filter import compile_filter
 from pubsub_runtime._message import Message
 from pubsub_runtime._poison import dead_letter_attributes, decode_reason
 from pubsub_runtime._retry import Drop
-from pubsub_runtime.testing._memory_filter import compile_filter
 from pubsub_runtime.testing._memory_records import Delivery, Outcome
 from pubsub_runtime.testing._memory_wire import publish_time_text
 
@@ -102,6 +106,8 @@ class SubscriptionQueue:
         self.busy_keys: set[str] = set()
         self.running: set[asyncio.Task[None]] = set()
         self.running_bytes = 0
+        self.handling: set[Message[Any]] = set()  # messages whose handler runs
+        self.acked_early: set[Message[Any]] = set()  # by await message.ack()
 
     @property
     def waiting(self) -> int:
@@ -184,6 +190,7 @@ class SubscriptionQueue:
             item.publish_time,
             delivery_attempt=item.attempt if options.dead_letter_topic else None,
         )
+        message._settler = self
         hooks = _observe.hooks
         if hooks is not None:
             hooks.received(subscriber, message)
@@ -213,13 +220,30 @@ class SubscriptionQueue:
                 handler, self.call, message, alias=subscriber.alias, timeout=options.timeout
             )
 
-        outcome = await (run() if hooks is None else hooks.handle(subscriber, message, run))
+        self.handling.add(message)
+        try:
+            outcome = await (run() if hooks is None else hooks.handle(subscriber, message, run))
+        finally:
+            self.handling.discard(message)
         exception = raised[-1] if raised else None
+        if message in self.acked_early:  # the handler acked it; its result settles nothing
+            self.acked_early.discard(message)
+            return _Result(message, True, exception)
         if isinstance(exception, asyncio.CancelledError):  # run_handler's timeout cancelled it
             exception = TimeoutError(
                 f"handler {self.call.qualname} did not finish within {options.timeout} s"
             )
         return _Result(message, outcome.ack, exception, retry_delay=outcome.delay)
+
+    async def ack_now(self, message: Message[Any]) -> AckResult:
+        """``await message.ack()`` in a handler: acked at once, as Pub/Sub would confirm."""
+        if message not in self.handling:
+            raise RuntimeError(
+                f"message {message.id} can be acked with message.ack() only while its handler "
+                "runs; afterwards the subscriber settles it from the handler's result"
+            )
+        self.acked_early.add(message)
+        return AckResult.SUCCESS
 
     def _settle(self, item: Pending, result: _Result) -> None:
         options = self.subscriber.options

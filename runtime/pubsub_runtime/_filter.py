@@ -1,10 +1,12 @@
 """Pub/Sub subscription filters (``filter_expression``), evaluated on message attributes.
 
-The emulator stores filters and ignores them, so the in-memory broker is the only place where
-a unit test sees a filter at work. The grammar is Pub/Sub's: ``attributes:KEY`` (has the key),
-``attributes.KEY = "v"`` / ``!= "v"``, ``hasPrefix(attributes.KEY, "p")``, ``NOT`` (or ``-``),
-``AND``, ``OR`` and parentheses; AND and OR cannot be mixed without parentheses. A key made of
-other characters than letters, digits, ``-`` and ``_`` is written as a string literal.
+Two users: the in-memory broker (the emulator stores filters and ignores them, so it is the only
+place where a unit test sees a filter at work) and ``replay --filter`` of the dead-letter tools,
+which parse the expression, never evaluate it as code. The grammar is Pub/Sub's:
+``attributes:KEY`` (has the key), ``attributes.KEY = "v"`` / ``!= "v"``,
+``hasPrefix(attributes.KEY, "p")``, ``NOT`` (or ``-``), ``AND``, ``OR`` and parentheses; AND
+and OR cannot be mixed without parentheses. A key made of other characters than letters,
+digits, ``-`` and ``_`` is written as a string literal.
 """
 
 from __future__ import annotations
