@@ -10,16 +10,19 @@ from pathlib import Path
 from typing import Any
 
 from pubsub_gen.config import ConfigError, load_config
-from pubsub_gen.errors import SchemaError, SchemaProblem
+from pubsub_gen.errors import SchemaError, SchemaProblem, SchemaWarning
 from pubsub_gen.pipeline import GenerateResult, run
+from pubsub_gen.write import OutputError
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ConfigError",
     "GenerateResult",
+    "OutputError",
     "SchemaError",
     "SchemaProblem",
+    "SchemaWarning",
     "__version__",
     "generate",
 ]
@@ -43,7 +46,9 @@ def generate(
     (searched upward from ``schemas_dir``); ``topics`` adds per-topic settings by file stem.
     With ``check`` or ``diff`` nothing is written and the result lists what is stale.
     Raises ``SchemaError`` (all problems, one per line) when a schema is invalid and
-    ``ConfigError`` when the settings are unusable. A run keeps content hashes in
+    ``ConfigError`` when the settings are unusable, ``OutputError`` when a folder to write in
+    is a symbolic link. A schema feature used in a weaker, documented way (an invalid
+    logical type, ignored) is reported as a ``SchemaWarning``. A run keeps content hashes in
     ``out_dir/.pubsub-gen-cache/`` so that the next one skips what did not change;
     ``cache=False`` neither reads nor writes them.
     """

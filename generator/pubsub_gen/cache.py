@@ -68,12 +68,16 @@ class Store:
     def __init__(self, out: Path) -> None:
         self.out = out
         self.folder = out / CACHE_DIR
+        # A linked cache folder could be anywhere: neither read nor written (only costs time).
+        self.usable = not self.folder.is_symlink()
 
     def _manifest_path(self, package: str) -> Path:
         return self.folder / f"{package}.manifest.json"
 
     def up_to_date(self, key: str, package: str) -> list[Entry] | None:
         """The manifest's files when nothing needs doing for ``key``, else None."""
+        if not self.usable:
+            return None
         try:
             data = json.loads(self._manifest_path(package).read_text(encoding="utf-8"))
             if data.get("key") != key:
@@ -105,11 +109,15 @@ class Store:
 
     def forget(self, package: str) -> None:
         """Drop the manifest (a run changed the output without knowing the full result)."""
+        if not self.usable:
+            return
         with contextlib.suppress(OSError):
             self._manifest_path(package).unlink()
 
     def formatted(self) -> dict[str, str]:
         """sha256 of rendered source -> its formatted source, from earlier runs."""
+        if not self.usable:
+            return {}
         try:
             data = json.loads((self.folder / _FORMATTED).read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -128,6 +136,8 @@ class Store:
     def json_models(self, key: str) -> dict[str, Any] | None:
         """The JSON Schema models an earlier run rendered from the same inputs (as encoded by
         ``jsonworker.encode``), or None."""
+        if not self.usable:
+            return None
         try:
             data = json.loads((self.folder / _JSON_MODELS).read_text(encoding="utf-8"))
         except (OSError, ValueError):
@@ -142,10 +152,12 @@ class Store:
 
     def _write(self, path: Path, data: Any) -> None:
         """Best effort and atomic: a cache that cannot be written only costs time."""
+        if not self.usable:
+            return
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             ignore = self.folder / ".gitignore"
-            if not ignore.exists():
+            if not ignore.exists() and not ignore.is_symlink():
                 ignore.write_text("# Created by pubsub-gen: a cache, never committed.\n*\n")
             descriptor, temporary = tempfile.mkstemp(dir=self.folder, prefix=f".{path.name}.")
             try:

@@ -5,6 +5,7 @@ Exit status: 0 done; 1 invalid schemas or (with --check/--diff) stale files; 2 u
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -12,9 +13,10 @@ import click
 
 from pubsub_gen import __version__
 from pubsub_gen.config import ENCODINGS, ConfigError, load_config
-from pubsub_gen.errors import SchemaError
+from pubsub_gen.errors import SchemaError, SchemaWarning
 from pubsub_gen.format import FormatError
 from pubsub_gen.pipeline import run
+from pubsub_gen.write import OutputError
 
 # The other commands live in their own module, imported only when one of them runs.
 _LAZY_COMMANDS = {
@@ -50,6 +52,24 @@ class _DefaultGroup(click.Group):
 @click.version_option(__version__, prog_name="pubsub-gen")
 def main() -> None:
     """Generate typed Pub/Sub code (models, TopicSpecs, publishers) from Avro and JSON schemas."""
+    warnings.formatwarning = _format_warning
+
+
+_python_format_warning = warnings.formatwarning
+
+
+def _format_warning(
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    line: str | None = None,
+) -> str:
+    """A schema warning is one line, ``path:pointer: warning: ...``, like a schema problem."""
+    if issubclass(category, SchemaWarning):
+        where, _, text = str(message).partition(": ")
+        return f"{where}: warning: {text}\n"
+    return _python_format_warning(message, category, filename, lineno, line)
 
 
 @main.command()
@@ -91,7 +111,7 @@ def generate(
         count = len(exc.problems)
         click.echo(f"{count} problem{'s' * (count != 1)} found; nothing written.", err=True)
         raise SystemExit(1) from None
-    except FormatError as exc:
+    except (FormatError, OutputError) as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(1) from None
     _report(result, check=check, diff=diff)

@@ -34,3 +34,7 @@ def json_pointer(*parts: str | int) -> str:
     """A JSON pointer (RFC 6901) to a place inside a schema document."""
     escaped = (str(p).replace("~", "~0").replace("/", "~1") for p in parts)
     return "".join("/" + p for p in escaped)
+
+
+class SchemaWarning(UserWarning):
+    """Something in a schema that is used in a documented, weaker way (``path:pointer: ...``)."""

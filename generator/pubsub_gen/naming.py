@@ -144,8 +144,13 @@ def publisher_name(topic_name: str) -> str:
 
 
 def constant_name(topic_name: str) -> str:
-    """The module constant holding a topic's TopicSpec: ``order-placed`` -> ``ORDER_PLACED``."""
-    return _make_identifier(snake_case(topic_name).upper(), "TOPIC")
+    """The module constant holding a topic's TopicSpec: ``order-placed`` -> ``ORDER_PLACED``.
+
+    Never ``TOPICS``, the package's mapping of every topic, which modules importing both (the
+    package and the generated tests) would otherwise see shadowed: ``topics`` -> ``TOPICS_TOPIC``.
+    """
+    constant = _make_identifier(snake_case(topic_name).upper(), "TOPIC")
+    return f"{constant}_TOPIC" if constant == "TOPICS" else constant
 
 
 def unique(name: str, taken: set[str]) -> str:

@@ -3,6 +3,10 @@
 Files the tool owns are replaced when their content differs and removed when no topic
 produces them any more (recognized by their header). Files owned by the user (handler stubs,
 test skeletons) are written only when missing, and never count as stale.
+
+Nothing is written through a symbolic link to a folder inside the output folder: that could put
+files anywhere (``out/<package>`` linked to another project). Such a link is refused before
+anything is written; a linked file is replaced by the written file, never written through.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import os
 import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
 
 from pubsub_gen.output import HEADER_PREFIX, RenderedFile
 
@@ -69,8 +73,34 @@ def _read(path: Path) -> str | None:
         return None
 
 
+class OutputError(Exception):
+    """The output folder cannot be written safely (a linked folder inside it)."""
+
+
+def linked_folder(out: Path, path: PurePath) -> Path | None:
+    """The first folder between ``out`` and the file ``path`` (relative to ``out``) that is a
+    symbolic link, if any."""
+    folder = out
+    for part in path.parts[:-1]:
+        folder = folder / part
+        if folder.is_symlink():
+            return folder
+        if not folder.exists():
+            return None
+    return None
+
+
 def plan(out: Path, files: Sequence[RenderedFile], packages: Sequence[Path]) -> Plan:
-    """Compare ``files`` with what is under ``out``; ``packages``: folders the tool owns."""
+    """Compare ``files`` with what is under ``out``; ``packages``: folders the tool owns.
+
+    Raises ``OutputError`` when a folder to write in is a symbolic link.
+    """
+    links = sorted({link for f in files if (link := linked_folder(out, f.path)) is not None})
+    if links:
+        raise OutputError(
+            f"{links[0]} is a symbolic link (to {os.readlink(links[0])}): pubsub-gen writes "
+            "only inside the output folder and does not follow links; remove the link"
+        )
     create: list[RenderedFile] = []
     update: list[RenderedFile] = []
     unchanged: list[RenderedFile] = []
@@ -91,7 +121,9 @@ def plan(out: Path, files: Sequence[RenderedFile], packages: Sequence[Path]) -> 
         for package in packages
         if (out / package).is_dir()
         for path in (out / package).rglob("*.py")
-        if path not in produced and (_read(path) or "").startswith(HEADER_PREFIX)
+        if path not in produced
+        and linked_folder(out, path.relative_to(out)) is None
+        and (_read(path) or "").startswith(HEADER_PREFIX)
     )
     return Plan(out, tuple(create), tuple(update), tuple(unchanged), tuple(remove), tuple(skipped))
 

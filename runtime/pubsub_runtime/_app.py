@@ -15,7 +15,9 @@ Both answer 503 otherwise, with the same JSON body (status, reasons, loop lag, s
 
 Push subscribers (``@broker.push_subscriber``) get a ``POST`` route each, mounted here also when
 declared after the app was made; startup checks their configuration and creates the push
-subscriptions that ask for it, before the broker starts. ``metrics=True`` serves Prometheus
+subscriptions that ask for it, before the broker starts. A push body larger than
+``push_max_body_bytes`` is answered 413 without being read: at once when its ``Content-Length``
+says so, else as soon as the bytes read pass the limit. ``metrics=True`` serves Prometheus
 metrics at ``metrics_path`` (see ``_metrics``); ``PUBSUB_RUNTIME_TRACING=1`` turns tracing on
 at startup (see ``_tracing``).
 """
@@ -40,7 +42,7 @@ from pubsub_runtime import _observe
 from pubsub_runtime._broker import PubSubBroker
 from pubsub_runtime._logging import register_alias_topics
 from pubsub_runtime._offload import shutdown_process_pool
-from pubsub_runtime._push import PushSubscriber
+from pubsub_runtime._push import PushResult, PushSubscriber
 from pubsub_runtime._push_registry import provision_push_subscriptions, push_registry
 from pubsub_runtime._subscriber import Subscriber
 from pubsub_runtime._tracing import enable_tracing, tracing_from_env
@@ -51,6 +53,11 @@ logger = logging.getLogger("pubsub_runtime.app")
 _METRICS_REFRESH = 1.0  # seconds between loop-lag samples when metrics are on
 
 UserLifespan = Callable[[Any], Any]
+
+# Pub/Sub refuses messages over 10 MB (10,000,000 bytes); a wrapped push carries the data in
+# base64 (4 bytes per 3) inside a JSON envelope, so its body may be a third larger, plus the
+# attributes and metadata (at most 100 attributes of 256 + 1024 bytes, JSON-escaped).
+PUSH_MAX_BODY_BYTES = 4 * -(-10_000_000 // 3) + 1024 * 1024
 
 
 class SubscriberHealth(BaseModel):
@@ -91,10 +98,12 @@ class FastPubSub(FastAPI):
     above which ``/consumers/alive`` answers 503), ``watchdog`` (a configured ``LoopWatchdog``,
     instead of ``block_threshold``), ``health_prefix`` (where the two health routes live) and
     ``health_in_schema`` (list them in the OpenAPI document), ``metrics`` (serve Prometheus
-    metrics at ``metrics_path``; needs the ``metrics`` extra) and ``push_in_schema`` (list the
-    push routes in the OpenAPI document), ``console`` (serve the development console at
-    ``console_path``, behind the app's dependencies and ``console_dependencies``; None: on when
-    ``PUBSUB_CONSOLE=1``; needs the ``console`` extra).
+    metrics at ``metrics_path``; needs the ``metrics`` extra), ``push_in_schema`` (list the
+    push routes in the OpenAPI document), ``push_max_body_bytes`` (larger push requests are
+    refused with 413 before their body is read; the default admits the largest message Pub/Sub
+    accepts, 10 MB, in the base64 of a wrapped push), ``console`` (serve the development console
+    at ``console_path``, behind the app's dependencies and ``console_dependencies``; None: on
+    when ``PUBSUB_CONSOLE=1``; needs the ``console`` extra).
     """
 
     def __init__(
@@ -113,6 +122,7 @@ class FastPubSub(FastAPI):
         metrics: bool = False,
         metrics_path: str = "/metrics",
         push_in_schema: bool = False,
+        push_max_body_bytes: int = PUSH_MAX_BODY_BYTES,
         console: bool | None = None,
         console_path: str = "/console",
         console_dependencies: Sequence[Any] = (),
@@ -146,6 +156,9 @@ class FastPubSub(FastAPI):
             )
         self.metrics_enabled = metrics
         self._push_in_schema = push_in_schema
+        if push_max_body_bytes < 1:
+            raise ValueError(f"push_max_body_bytes must be positive, not {push_max_body_bytes}")
+        self.push_max_body_bytes = push_max_body_bytes
         if metrics:
             self.add_api_route(
                 metrics_path, self._serve_metrics, methods=["GET"], include_in_schema=False
@@ -222,11 +235,25 @@ class FastPubSub(FastAPI):
     # ----------------------------------------------------------------- push
     def _mount_push(self, subscriber: PushSubscriber) -> None:
         async def endpoint(request: Request) -> Response:
-            refused = await subscriber.authenticate(request.headers)
+            limit = self.push_max_body_bytes
+            refused = _declared_too_large(request, limit)
             if refused is None:
-                result = await subscriber.deliver(await request.body(), request.headers)
+                refused = await subscriber.authenticate(request.headers)
+            if refused is None:
+                body = await _read_body(request, limit)
+                if body is None:
+                    result = _too_large(limit)
+                else:
+                    result = await subscriber.deliver(body, request.headers)
             else:
                 result = refused
+            if result.status == 413:
+                logger.warning(
+                    "push subscriber %s: request refused: its body is over %d bytes",
+                    subscriber.alias,
+                    limit,
+                    extra={"alias": subscriber.alias},
+                )
             headers = {"WWW-Authenticate": "Bearer"} if result.status == 401 else None
             return Response(
                 content=result.reason or None,
@@ -351,3 +378,31 @@ async def _run_hooks(hooks: Sequence[Callable[[], Any]]) -> None:
 
 
 __all__ = ["FastPubSub", "HealthReport"]
+
+
+def _too_large(limit: int) -> PushResult:
+    return PushResult(413, f"the request body is over {limit} bytes")
+
+
+def _declared_too_large(request: Request, limit: int) -> PushResult | None:
+    """413 when the ``Content-Length`` header alone says the body is too large (or is garbled)."""
+    declared = request.headers.get("content-length")
+    if declared is None:
+        return None
+    try:
+        size = int(declared)
+    except ValueError:
+        return PushResult(400, "the Content-Length header is not a number")
+    return _too_large(limit) if size > limit else None
+
+
+async def _read_body(request: Request, limit: int) -> bytes | None:
+    """The body, read as it streams in; ``None`` as soon as it passes ``limit`` bytes."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -80,12 +81,119 @@ class AvroSchema:
     parsed: Any  # fastavro's parsed form, for its reader and writer
     records: list[AvroType]
     named: dict[str, AvroType]
-    definition: str = ""  # the JSON text it was loaded from
+    # Named types fastavro knows by another name (see ``for_fastavro``): full name -> its name
+    fastavro_names: dict[str, str] = field(default_factory=dict)
+    document: Any = None  # the JSON document fastavro parsed (after ``for_fastavro``)
+
+
+# fastavro reads a reference to a type named like these (in the null namespace) as the keyword.
+_KEYWORD_NAMES = frozenset({"record", "error", "enum", "fixed", "array", "map"})
+_NAMED_KINDS = frozenset({"record", "error", "enum", "fixed"})
+
+
+def for_fastavro(document: Any) -> tuple[Any, dict[str, str]]:
+    """``document`` as fastavro reads it right, and the names it changed (old -> new).
+
+    Two things differ from the specification in fastavro: a named type called ``record``,
+    ``enum``, ``fixed``, ``map``, ``error`` or ``array`` in the null namespace is misread
+    where it is referred to, so it is renamed (Avro binary carries no names: the bytes are
+    the same); and an invalid ``decimal`` is refused, where the specification says to ignore
+    an invalid logical type, so its ``logicalType`` is dropped (the bytes or fixed stays).
+    """
+    defined: set[str] = set()
+    keyword_named: list[str] = []
+
+    def names(node: Any, space: str) -> None:
+        if isinstance(node, list):
+            for branch in node:
+                names(branch, space)
+        elif isinstance(node, dict):
+            kind = node.get("type")
+            if isinstance(kind, dict | list):
+                names(kind, space)
+            elif kind in _NAMED_KINDS and isinstance(node.get("name"), str):
+                full, space = _full_name(node, space)
+                defined.add(full)
+                if full in _KEYWORD_NAMES:
+                    keyword_named.append(full)
+                for f in node.get("fields") or ():
+                    if isinstance(f, dict):
+                        names(f.get("type"), space)
+            else:
+                names(node.get("items"), space)
+                names(node.get("values"), space)
+
+    names(document, "")
+    renames: dict[str, str] = {}
+    for name in keyword_named:
+        new = name + "_"
+        while new in defined:
+            new += "_"
+        defined.add(new)
+        renames[name] = new
+
+    def rewrite(node: Any, space: str) -> Any:
+        if isinstance(node, str):
+            return renames.get(node, node) if not space else node
+        if isinstance(node, list):
+            return [rewrite(branch, space) for branch in node]
+        if not isinstance(node, dict):
+            return node
+        kind = node.get("type")
+        copy = dict(node)
+        if isinstance(kind, dict | list):
+            copy["type"] = rewrite(kind, space)
+        elif kind in _NAMED_KINDS and isinstance(node.get("name"), str):
+            full, space = _full_name(node, space)
+            if full in renames:
+                copy["name"] = renames[full]
+            if isinstance(node.get("fields"), list):
+                copy["fields"] = [
+                    {**f, "type": rewrite(f.get("type"), space)} if isinstance(f, dict) else f
+                    for f in node["fields"]
+                ]
+        elif isinstance(kind, str) and kind not in PRIMITIVES and kind not in _KNOWN:
+            copy["type"] = rewrite(kind, space)  # {"type": "<a name>"}
+        for key in ("items", "values"):
+            if key in node:
+                copy[key] = rewrite(node[key], space)
+        if node.get("logicalType") == "decimal" and not _valid_decimal(node, kind):
+            del copy["logicalType"]
+        return copy
+
+    return rewrite(document, ""), renames
+
+
+def _full_name(node: dict[str, Any], space: str) -> tuple[str, str]:
+    """(full name, namespace) of a named type defined in namespace ``space``."""
+    name: str = node["name"]
+    if "." in name:
+        return name, name.rpartition(".")[0]
+    declared = node.get("namespace")
+    own = declared if isinstance(declared, str) else space
+    return (f"{own}.{name}" if own else name), own
+
+
+def _valid_decimal(node: dict[str, Any], kind: Any) -> bool:
+    """What the specification asks of a decimal's precision and scale (and a fixed's size)."""
+    precision, scale = node.get("precision"), node.get("scale", 0)
+    if type(precision) is not int or precision < 1:
+        return False
+    if type(scale) is not int or not 0 <= scale <= precision:
+        return False
+    if kind == "fixed":
+        size = node.get("size")
+        if type(size) is not int or size < 1:
+            return False
+        return bool(precision <= math.floor(math.log10(2 ** (8 * size - 1) - 1)))
+    return bool(kind == "bytes")
 
 
 def load_schema(definition: str) -> AvroSchema:
     """Parse an Avro schema's JSON text (with fastavro) into ``AvroType`` nodes."""
-    parsed = fastavro.parse_schema(json.loads(definition))
+    document, renames = for_fastavro(json.loads(definition))
+    original = {new: old for old, new in renames.items()}
+    parsed = fastavro.parse_schema(document)
     declared: dict[str, Any] = parsed.get("__named_schemas", {}) if isinstance(parsed, dict) else {}
     named: dict[str, AvroType] = {}
     records: list[AvroType] = []
@@ -101,23 +209,26 @@ def load_schema(definition: str) -> AvroSchema:
         if not isinstance(kind, str) or kind not in _KNOWN:
             return build(kind)  # {"type": <a type or a name>} wraps that type
         if kind in ("record", "error"):
-            record = named[node["name"]] = AvroType("record", "record", name=node["name"])
+            name = original.get(node["name"], node["name"])
+            record = named[node["name"]] = AvroType("record", "record", name=name)
             records.append(record)
             record.fields = [AvroField(f["name"], build(f["type"])) for f in node["fields"]]
             return record
         if kind == "enum":
-            enum = AvroType("enum", "enum", name=node["name"], symbols=tuple(node["symbols"]))
+            name = original.get(node["name"], node["name"])
+            enum = AvroType("enum", "enum", name=name, symbols=tuple(node["symbols"]))
             named[node["name"]] = enum
             return enum
         if kind == "fixed":
             logical, size = node.get("logicalType"), node["size"]
+            name = original.get(node["name"], node["name"])
             if logical == "decimal":
-                fixed = AvroType("decimal", "fixed", node["name"], size=size)
+                fixed = AvroType("decimal", "fixed", name, size=size)
                 fixed.precision, fixed.scale = node["precision"], node.get("scale", 0)
             elif logical == "duration" and size == 12:
-                fixed = AvroType("duration", "fixed", node["name"], size=size)
+                fixed = AvroType("duration", "fixed", name, size=size)
             else:
-                fixed = AvroType("fixed", "fixed", node["name"], size=size)
+                fixed = AvroType("fixed", "fixed", name, size=size)
             named[node["name"]] = fixed
             return fixed
         if kind in ("array", "map"):
@@ -133,7 +244,8 @@ def load_schema(definition: str) -> AvroSchema:
         raise ValueError(f"unsupported Avro type {kind!r}")
 
     root = build(parsed)
-    return AvroSchema(root, parsed, records, named, definition)
+    by_full_name = {original.get(name, name): node for name, node in named.items()}
+    return AvroSchema(root, parsed, records, by_full_name, renames, document)
 
 
 def needing(

@@ -10,8 +10,8 @@ as building models without validation).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
 from functools import partial
 from io import BytesIO
@@ -69,6 +69,7 @@ class _BinaryDecoder:
 
     def __init__(self, schema: AvroSchema, models: Models) -> None:
         self.models = models
+        self.fastavro_names = schema.fastavro_names
         self.needs = needing(schema.records, self._needs)
         self._records: dict[AvroType, Conv] = {}
 
@@ -143,7 +144,11 @@ class _BinaryDecoder:
         return self.conv(node)
 
     def _union(self, node: AvroType) -> Conv:
-        named = {b.name: self.named(b) for b in node.branches if b.name is not None}
+        named = {
+            self.fastavro_names.get(b.name, b.name): self.named(b)
+            for b in node.branches
+            if b.name is not None
+        }
         array = next((self.conv(b) for b in node.branches if b.kind == "array"), None)
         map_conv = self.typed if map_beside_record(node) else self.conv
         map_ = next((map_conv(b) for b in node.branches if b.kind == "map"), None)
@@ -382,7 +387,7 @@ class _PlainReader:
         self.named_unions = _has_named_branch(schema)
         decoder = _PlainDecoder(schema, models, named_unions=self.named_unions)
         self.from_datum = decoder.conv(schema.root) or identity
-        self.parsed = fastavro.parse_schema(_plain_schema(json.loads(schema.definition)))
+        self.parsed = fastavro.parse_schema(_plain_schema(schema.document))
         self.validate = validate
 
     def decode(self, data: bytes) -> Any:
@@ -410,7 +415,10 @@ class AvroBinaryCodec:
         models = Models(model, named_types, schema)
         self._is_root = models.is_root
         self._parsed = schema.parsed
-        to_python = CompiledEncoder(schema, models, BINARY_WIRE).serializer.to_python
+        wire, renames = BINARY_WIRE, schema.fastavro_names
+        if renames:  # union branches in fastavro's notation name types as fastavro knows them
+            wire = replace(wire, tag=lambda name, value: (renames.get(name, name), value))
+        to_python = CompiledEncoder(schema, models, wire).serializer.to_python
         self._to_datum = partial(to_python, by_alias=True)
         self._from_datum = _BinaryDecoder(schema, models).conv(schema.root) or identity
         self._plain: _PlainReader | None

@@ -29,6 +29,7 @@ from google.pubsub_v1 import PushConfig
 from pubsub_runtime import _observe
 from pubsub_runtime._admin import subscription_resource
 from pubsub_runtime._config import SubscriberOptions, TopicCodec, subscription_path, topic_path
+from pubsub_runtime._decode import decode, decode_off_loop, decodes_off_loop
 from pubsub_runtime._dispatch import Handler, HandlerCall, handler_task_name, run_handler
 from pubsub_runtime._message import Message
 from pubsub_runtime._poison import dead_letter_attributes, decode_reason, log_undecodable
@@ -59,6 +60,8 @@ class PushResult:
 
 
 _ACKED: Final = PushResult(204)
+_UNAUTHORIZED: Final = PushResult(401, "unauthorized")
+_FORBIDDEN: Final = PushResult(403, "forbidden")
 
 
 class PushSubscriber:
@@ -168,13 +171,16 @@ class PushSubscriber:
         try:
             await verifier.verify(headers.get("authorization"))
         except TokenError as exc:
+            # The detail (what was expected) is for the log only: a caller learns nothing
+            # from the answer about what would have been accepted.
             logger.warning(
-                "push subscriber %s: request refused: %s",
+                "push subscriber %s: request refused (%d): %s",
                 self.alias,
+                exc.status,
                 exc.reason,
                 extra={"alias": self.alias},
             )
-            return PushResult(exc.status, exc.reason)
+            return _FORBIDDEN if exc.status == 403 else _UNAUTHORIZED
         except KeyFetchError as exc:
             logger.error("push subscriber %s: %s", self.alias, exc, extra={"alias": self.alias})
             return PushResult(503, "cannot verify tokens now")
@@ -201,10 +207,10 @@ class PushSubscriber:
         if spec is not None:
             try:
                 encoding = message.attributes.get(_SCHEMA_ENCODING_ATTRIBUTE)
-                if encoding:
-                    message.payload = spec.decode(message.data, encoding=encoding)
+                if decodes_off_loop(message.data):
+                    message.payload = await decode_off_loop(spec, message.data, encoding)
                 else:
-                    message.payload = spec.decode(message.data)
+                    message.payload = decode(spec, message.data, encoding)
             except Exception as exc:
                 return await self._on_decode_error(message, decode_reason(exc))
         self._in_flight += 1

@@ -3,8 +3,9 @@
 The stream is read only as fast as the subscriber takes responses (``on_response`` waits while
 the subscriber is at its flow-control bound), so gRPC's flow control, not a buffer here, holds
 back what the server sends. A stream that breaks is reopened after a jittered exponential
-backoff (reset by a response or by a stream that lasted); one that finds its subscription gone
-calls ``recreate`` first when it has one (``autocreate``), and otherwise fails for good, as it
+backoff (reset by a response, by a stream that lasted, or by re-creating a vanished
+subscription); one that finds its subscription gone calls ``recreate`` first when it has one
+(``autocreate``), and otherwise fails for good, as it
 does on errors that no retry can fix (permissions, invalid arguments).
 """
 
@@ -155,6 +156,10 @@ class PullStream:
                         return
                     except Exception as exc:  # the server is still away: back off, try again
                         error = exc
+                    else:
+                        # The server is back and so is the subscription: pull again at once,
+                        # not after the backoff the outage built up.
+                        backoff = _FIRST_BACKOFF
                 self._log_reconnect(error, backoff)
                 with contextlib.suppress(TimeoutError):  # stopping ends the wait early
                     delay = backoff * (0.5 + random.random())

@@ -6,7 +6,8 @@ task starts eagerly: the handler runs at once, in its own context, until it firs
 a handler that never suspends costs no trip through the event loop. Returning acks the
 message, raising nacks it (``run_handler`` has the details: ``Retry``, ``Drop``, timeouts).
 A payload that does not decode never reaches the handler: it is nacked, or copied to the
-dead-letter topic and acked (``on_decode_error``). ``max_messages``/``max_messages_bytes`` bound
+dead-letter topic and acked (``on_decode_error``); a large one is decoded in a worker thread
+(``_decode``), at the start of its handler task. ``max_messages``/``max_messages_bytes`` bound
 the messages held at once: when full, the stream is not read until a handler finishes (the
 emulator ignores the server-side bound, so the client-side one is what holds). Every message
 received is leased (its ack deadline extended) until it is settled, including those waiting for
@@ -38,6 +39,7 @@ from pubsub_runtime import _observe
 from pubsub_runtime._ack_errors import AckResult
 from pubsub_runtime._acks import AckAnswer, AckBatcher
 from pubsub_runtime._config import SubscriberOptions, TopicCodec, topic_path
+from pubsub_runtime._decode import decode, decode_off_loop, decodes_off_loop
 from pubsub_runtime._dispatch import (
     Handler,
     HandlerCall,
@@ -366,14 +368,11 @@ class Subscriber:
         if hooks is not None:
             hooks.received(self, message)
         spec = self.spec
-        if spec is not None:
+        if spec is not None and not decodes_off_loop(message.data):  # large: in ``_handle``
             try:
                 # the protobuf map the message holds: message.attributes would copy it to a dict
                 encoding = message._attributes.get(_SCHEMA_ENCODING_ATTRIBUTE)
-                if encoding:
-                    message.payload = spec.decode(message.data, encoding=encoding)
-                else:
-                    message.payload = spec.decode(message.data)
+                message.payload = decode(spec, message.data, encoding)
             except Exception as exc:
                 self._on_decode_error(ack_id, message, decode_reason(exc))
                 return
@@ -413,6 +412,25 @@ class Subscriber:
         acks = self._acks
         assert acks is not None
         hooks = _observe.hooks
+        spec = self.spec
+        if spec is not None and decodes_off_loop(message.data):
+            # In its handler task, so messages of an ordering key stay in order.
+            encoding = message._attributes.get(_SCHEMA_ENCODING_ATTRIBUTE)
+            try:
+                message.payload = await decode_off_loop(spec, message.data, encoding)
+            except Exception as exc:
+                nacked = True
+                try:
+                    nacked = await self._settle_undecodable(ack_id, message, decode_reason(exc))
+                finally:
+                    self._finish(ack_id, message, nacked)
+                return
+            except BaseException:  # cancelled by stop()
+                acks.nack(ack_id)
+                if hooks is not None:
+                    hooks.settled(self, message, "nack")
+                self._finish(ack_id, message, True)
+                raise
         try:
             if hooks is None:
                 outcome = await run_handler(
@@ -534,7 +552,30 @@ class Subscriber:
         if hooks is not None:
             hooks.settled(self, message, "nack")
 
+    async def _settle_undecodable(self, ack_id: str, message: Message[Any], reason: str) -> bool:
+        """A payload decoded in its handler task failed: as ``_on_decode_error``, in that task.
+        Whether it was nacked (else dead-lettered and acked)."""
+        hooks = _observe.hooks
+        if hooks is not None:
+            hooks.decode_failed(self, message, reason)
+        if self.options.on_decode_error == "dead_letter" and self._publish is not None:
+            return await self._publish_dead_letter(ack_id, message, reason) == "nack"
+        self._log_poison(message, reason, "nacked")
+        assert self._acks is not None
+        self._acks.nack(ack_id)
+        if hooks is not None:
+            hooks.settled(self, message, "nack")
+        return True
+
     async def _dead_letter(self, ack_id: str, message: Message[Any], reason: str) -> None:
+        try:
+            await self._publish_dead_letter(ack_id, message, reason)
+        finally:
+            self._release(ack_id, message)
+
+    async def _publish_dead_letter(
+        self, ack_id: str, message: Message[Any], reason: str
+    ) -> _observe.Settlement:
         acks, publish = self._acks, self._publish
         assert acks is not None and publish is not None and self.options.dead_letter_topic
         project = self.subscription_path.partition("/subscriptions/")[0].removeprefix("projects/")
@@ -556,10 +597,10 @@ class Subscriber:
             settlement = "dead_letter"
             self._log_poison(message, reason, f"published to dead-letter topic {target} and acked")
         finally:
-            self._release(ack_id, message)
             hooks = _observe.hooks
             if hooks is not None:
                 hooks.settled(self, message, settlement)
+        return settlement
 
     def _log_poison(self, message: Message[Any], reason: str, outcome: str) -> None:
         log_undecodable("subscriber", self.alias, self.subscription_path, message, reason, outcome)

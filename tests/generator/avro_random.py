@@ -119,7 +119,7 @@ class AvroRandom:
     def _logical(self, schema: Mapping[str, Any], logical: str) -> Any:
         rng = self.rng
         kind = schema["type"]
-        if logical == "decimal":
+        if logical == "decimal" and kind in ("bytes", "fixed"):
             precision, scale = schema["precision"], schema.get("scale", 0)
             unscaled = rng.randint(-(10**precision) + 1, 10**precision - 1)
             return decimal.Decimal(unscaled).scaleb(-scale)
@@ -127,7 +127,7 @@ class AvroRandom:
             return uuid.UUID(int=rng.getrandbits(128))
         if logical == "date" and kind == "int":
             return dt.date(1970, 1, 1) + dt.timedelta(days=rng.randint(-719162, 2932896))
-        if logical in ("time-millis", "time-micros"):
+        if (logical, kind) in (("time-millis", "int"), ("time-micros", "long")):
             micros = rng.randint(0, 86_400_000_000 - 1)
             if logical == "time-millis":
                 micros -= micros % 1000

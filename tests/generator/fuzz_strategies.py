@@ -1,13 +1,16 @@
 """Hypothesis strategies for fuzzing pubsub-gen: random valid schemas, and broken ones.
 
 ``avro_schemas()`` draws valid Avro documents (names that are keywords, builtins or BaseModel
-attributes, names that collide after snake_case or across namespaces, deep nesting, recursion,
-every logical type, defaults and docs full of quotes and backslashes). ``json_schemas()`` draws
-valid JSON Schema documents together with a strategy of instances valid against them (property
-names with dashes, spaces, digits, unicode and quotes; ``$defs`` and recursive ``$ref``s;
-``oneOf``/``anyOf``/``allOf``; formats and constraints). ``broken_avro()`` and ``broken_json()``
-mutate valid documents into invalid ones (dangling references, duplicate fields, bad symbols,
-wrong types, truncated JSON) and return the file's text.
+attributes, named types called like Avro's type keywords, names that collide after snake_case
+or across namespaces, deep nesting, recursion, every logical type, defaults and docs full of
+quotes and backslashes). ``deep_avro_schemas()`` and ``deep_json_schemas()`` draw documents
+nested around the depth limit (``load.discover.MAX_DEPTH``), with their nesting depth.
+``json_schemas()`` draws valid JSON Schema documents together with a strategy of instances
+valid against them (property names with dashes, spaces, digits, unicode and quotes; ``$defs``
+and recursive ``$ref``s; ``oneOf``/``anyOf``/``allOf``; formats and constraints).
+``broken_avro()`` and ``broken_json()`` mutate valid documents into invalid ones (dangling
+references, duplicate fields, bad symbols, wrong types, truncated JSON) and return the file's
+text.
 """
 
 from __future__ import annotations
@@ -54,6 +57,9 @@ _AWKWARD_IDENTIFIERS = sorted(
 _AVRO_NAME = st.from_regex(r"[A-Za-z_][A-Za-z0-9_]{0,11}", fullmatch=True)
 AVRO_NAMES: st.SearchStrategy[str] = st.one_of(st.sampled_from(_AWKWARD_IDENTIFIERS), _AVRO_NAME)
 _AVRO_PRIMITIVES = ("null", "boolean", "int", "long", "float", "double", "bytes", "string")
+# Legal names of named types that fastavro mistakes for the keywords (issue 19, point 4).
+AVRO_TYPE_KEYWORDS = ("record", "error", "enum", "fixed", "array", "map")
+AVRO_TYPE_KEYWORD_NAMES: st.SearchStrategy[str] = st.sampled_from(AVRO_TYPE_KEYWORDS)
 # Payload class names the generator refuses, rightly: the package exports a TOPICS of its own.
 _RESERVED_PAYLOAD_NAMES = frozenset({"TOPICS"})
 
@@ -135,7 +141,7 @@ class _AvroBuilder:
     def named(self, kind: str, namespace: str) -> tuple[dict[str, Any], str, str]:
         """The name keys of a new named type, its full name and its namespace."""
         draw = self.draw
-        short = draw(AVRO_NAMES)
+        short = draw(st.one_of(AVRO_NAMES, AVRO_NAMES, AVRO_NAMES, AVRO_TYPE_KEYWORD_NAMES))
         if short in _AVRO_PRIMITIVES:
             short += "_"
         if self.declare is not None and class_name(short) in _RESERVED_PAYLOAD_NAMES:
@@ -452,6 +458,70 @@ def avro_schemas(draw: Draw) -> Any:
         "type": root,
         "items" if root == "array" else "values": builder.record(1, namespace),
     }
+
+
+# -- deep nesting --------------------------------------------------------------------------
+
+# Levels of JSON nesting each kind of Avro wrapper adds, and how to wrap an inner type in it.
+_AVRO_WRAPPERS: dict[str, int] = {"record": 3, "array": 1, "map": 1, "union": 1}
+
+
+def _depth_around(draw: Draw, around: int) -> int:
+    """A depth up to ``around``, or beyond it (about one in two)."""
+    if draw(st.booleans()):
+        return around + draw(st.integers(1, 60))
+    return around - draw(st.integers(0, 24))
+
+
+@st.composite
+def deep_avro_schemas(draw: Draw, around: int) -> tuple[Any, int]:
+    """An Avro record nesting records, arrays, maps, unions and ``{"type": ...}`` wrappers
+    about ``around`` levels deep (of JSON objects and arrays), and its exact depth."""
+    target = _depth_around(draw, around)
+    kinds = st.sampled_from(sorted(_AVRO_WRAPPERS))
+    inner: Any = draw(st.sampled_from(["int", "string", {"type": "long"}, ["null", "int"]]))
+    depth, index = 3, 0  # the top-level record and its field
+    while depth < target - 4:  # the leaf and the last wrapper may add up to 4
+        kind = draw(kinds)
+        index += 1
+        if kind == "record":
+            name = draw(st.one_of(AVRO_TYPE_KEYWORD_NAMES, st.just("L")))
+            inner = {"type": "record", "name": f"{name}{index}", "fields": [
+                {"name": draw(AVRO_NAMES), "type": inner}]}  # fmt: skip
+        elif kind == "array":
+            inner = {"type": "array", "items": inner}
+        elif kind == "map":
+            inner = {"type": "map", "values": inner}
+        elif kind == "union" and not isinstance(inner, list):  # not a union in a union
+            inner = ["null", inner]
+        else:
+            inner, kind = {"type": "array", "items": inner}, "array"
+        depth += _AVRO_WRAPPERS[kind]
+    from pubsub_gen.load.discover import nesting_depth
+
+    document = {"type": "record", "name": "Deep", "fields": [{"name": "top", "type": inner}]}
+    return document, nesting_depth(document)
+
+
+@st.composite
+def deep_json_schemas(draw: Draw, around: int) -> tuple[Any, int]:
+    """A JSON Schema nesting objects and arrays about ``around`` levels deep, and its depth."""
+    target = _depth_around(draw, around)
+    inner: Any = draw(st.sampled_from([{"type": "integer"}, {"type": "string"}]))
+    depth = 1
+    while depth < target - 3:  # the document around it adds 2, the last wrapper up to 2
+        if draw(st.booleans()):
+            inner = {"type": "array", "items": inner, "minItems": 1}
+            depth += 1
+        else:
+            inner = {"type": "object", "properties": {draw(AVRO_NAMES): inner}}
+            inner["required"] = list(inner["properties"])
+            depth += 2
+    from pubsub_gen.load.discover import nesting_depth
+
+    document = {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "Deep",
+                "type": "object", "properties": {"top": inner}, "required": ["top"]}  # fmt: skip
+    return document, nesting_depth(document)
 
 
 # -- JSON Schema ---------------------------------------------------------------------------

@@ -5,21 +5,25 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
 from avro_features import FEATURES
 from gen_support import CONFORMANCE, REPO, SCHEMAS, generate, write_schemas
+from test_gen_hardening import WORKING as HARDENED
 from test_gen_injection import HOSTILE
 
 import pubsub_gen
+from pubsub_gen import SchemaWarning
 
 BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every kind of output side by side: examples, features, conformance, hostile text."""
+    """Every kind of output side by side: examples, features, conformance, hostile text, and
+    the edges of issue 19 (deep nesting, type keyword names, comments, ...)."""
     root = tmp_path_factory.mktemp("quality")
     out = root / "out"
     pubsub_gen.generate(SCHEMAS, out, package="examples")
@@ -39,6 +43,14 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
         for i, text in enumerate(HOSTILE)
     }
     generate(write_schemas(root / "hostile", hostile), out, package="hostile")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SchemaWarning)  # the invalid decimals, ignored
+        generate(
+            write_schemas(root / "hardened", HARDENED),
+            out,
+            package="hardened",
+            topics={"keywords": {"encoding": "binary"}, "keywords_json": {"model": "RecordJ"}},
+        )
     return out
 
 
@@ -75,10 +87,11 @@ def test_generated_code_passes_mypy_strict(generated: Path, tmp_path: Path) -> N
 
 
 def test_generated_lines_fit_in_100_columns(generated: Path) -> None:
+    # Except, as for ruff's E501, a line of one token: deep nesting indents past 100 columns.
     long_lines = [
         f"{path}:{number}"
         for path in generated.rglob("*.py")
         for number, line in enumerate(path.read_text().splitlines(), 1)
-        if len(line) > 100
+        if len(line) > 100 and len(line.split()) > 1
     ]
     assert not long_lines

@@ -177,3 +177,32 @@ async def test_a_publish_during_an_outage_is_retried_until_the_server_is_back(
     await broker.stop()
 
     assert message_id
+
+
+async def test_after_recreating_its_subscription_the_stream_pulls_again_at_once(
+    own_emulator: Restartable, unique_name: Callable[[str], str]
+) -> None:
+    # A 10 s outage grows the reconnect backoff to several seconds; re-creating the vanished
+    # subscription means the server is back, so the stream must not wait that backoff out.
+    broker = PubSubBroker(own_emulator.project_id)
+    topic = unique_name("back")
+
+    @broker.subscriber("back", topic_name=topic, subscription_name=unique_name("back-sub"))
+    async def handle(message: Message) -> None:
+        pass
+
+    await broker.start()
+    try:
+        (subscriber,) = broker.subscribers
+        own_emulator.kill()
+        await until(lambda: subscriber.state == "reconnecting", "the subscriber sees the outage")
+        await asyncio.sleep(10)
+        own_emulator.restart()
+        await until_subscription_exists(subscriber.subscription_path)
+        recreated = asyncio.get_running_loop().time()
+        await until(lambda: subscriber.state == "running", "the subscriber is back")
+        resumed_after = asyncio.get_running_loop().time() - recreated
+    finally:
+        await asyncio.wait_for(broker.stop(timeout=5), WAIT)
+
+    assert resumed_after < 1.5, f"pulled again only {resumed_after:.1f} s after re-creating"

@@ -35,7 +35,7 @@ def load_topics(config: Config) -> dict[str, TopicSchema]:
     """Every topic of ``config.schemas`` by topic name; raises ``SchemaError`` on bad input."""
     if not config.schemas.is_dir() or not find_schema_files(config.schemas):
         return {}  # e.g. the folder did not exist yet at an old git ref
-    project = load_project(_usable(config))
+    project = load_project(_usable(config), wire_only=True)
     return {
         topic.name: TopicSchema(
             name=topic.name,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -18,7 +19,7 @@ from typing import Any, cast
 import fastavro
 
 from pubsub_gen import ir
-from pubsub_gen.errors import SchemaProblem, json_pointer
+from pubsub_gen.errors import SchemaProblem, SchemaWarning, json_pointer
 from pubsub_gen.load.avro_defaults import default_problem
 
 PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
@@ -48,8 +49,9 @@ def max_decimal_precision(size: int) -> int:
 class AvroReader:
     """Reads one Avro schema document; ``problems`` collects what is wrong with it."""
 
-    def __init__(self, where: Path) -> None:
+    def __init__(self, where: Path, *, empty_unions: bool = False) -> None:
         self.where = where
+        self.empty_unions = empty_unions
         self.problems: list[SchemaProblem] = []
         self.named: dict[str, ir.NamedType | None] = {}  # None while a record is being read
         self._fixed_logical: dict[str, ir.Logical] = {}
@@ -57,12 +59,19 @@ class AvroReader:
     def problem(self, pointer: Pointer, message: str) -> None:
         self.problems.append(SchemaProblem(self.where, json_pointer(*pointer), message))
 
+    def warn(self, pointer: Pointer, message: str) -> None:
+        text = str(SchemaProblem(self.where, json_pointer(*pointer), message))
+        warnings.warn(text, SchemaWarning, stacklevel=2)
+
     def read(self, document: Any) -> ir.AvroPayload | None:
         root = self.read_type(document, None, ())
         if root is None or self.problems:
             return None
         try:
-            fastavro.parse_schema(document)
+            # As the runtime's codecs give it to fastavro (which misreads a few legal schemas)
+            from pubsub_runtime._avro import for_fastavro
+
+            fastavro.parse_schema(for_fastavro(document)[0])
         except Exception as exc:  # fastavro raises several unrelated exception types
             self.problem((), f"invalid Avro schema: {exc}")
             return None
@@ -142,8 +151,8 @@ class AvroReader:
                 self.problem((*at, index), f"a union may hold only one {key}")
             seen.add(key)
             read.append(branch_type)
-        if not branches:
-            self.problem(at, "a union needs at least one branch")
+        if not branches and not self.empty_unions:
+            self.problem(at, "an empty union holds no value, so no message could be written")
         if len(read) != len(branches):
             return None
         return ir.Union(tuple(read))
@@ -154,23 +163,38 @@ class AvroReader:
         """(full name, short name, namespace) of a named type, registered; None if invalid."""
         name = schema.get("name")
         if not isinstance(name, str) or not name:
-            self.problem(at, f'a {kind} needs a "name"')
+            self.problem(at, f'{_article(kind)} {kind} needs a "name"')
             return None
         if "." in name:
             space, _, short = name.rpartition(".")
+            space_at, space_text = (*at, "name"), f"in the name {name!r}"
         else:
             declared = schema.get("namespace")
             if declared is not None and not isinstance(declared, str):
                 self.problem((*at, "namespace"), "a namespace must be a string")
                 return None
             space, short = (declared if declared is not None else namespace or ""), name
+            space_at = (*at, "namespace") if declared is not None else at
+            space_text = (
+                f"{space!r}" if declared is not None else f"{space!r}, inherited by {name!r}"
+            )
         ok = True
-        for part in [short, *(space.split(".") if space else [])]:
+        if not _NAME.fullmatch(short):
+            self.problem((*at, "name"), f"invalid name {name!r}: {_name_rule(short)}")
+            ok = False
+        for part in space.split(".") if space else []:
             if not _NAME.fullmatch(part):
-                self.problem((*at, "name"), f"invalid name {name!r}: {_name_rule(part)}")
+                rule = (
+                    "its parts, between dots, may not be empty"
+                    if not part
+                    else f"{part!r}: {_name_rule(part)}"
+                )
+                self.problem(space_at, f"invalid namespace {space_text}: {rule}")
                 ok = False
                 break
-        if ok and short in PRIMITIVES:
+        # In a namespace, a primitive's name is a legal short name ("ns.int", as Java and the
+        # Apache Avro corpus read it); a plain "int" always means the primitive, as in Java.
+        if ok and short in PRIMITIVES and not space:
             self.problem((*at, "name"), f"{short!r} is a primitive type and cannot be redefined")
             ok = False
         full_name = f"{space}.{short}" if space else short
@@ -333,7 +357,20 @@ class AvroReader:
             return ir.Logical("duration", base)
         if isinstance(base, ir.Primitive) and _PRIMITIVE_LOGICAL.get(str(logical)) == base.name:
             return ir.Logical(cast(ir.LogicalName, logical), base)
-        return base  # unknown, or on the wrong type: ignored, as the specification says
+        if logical is not None:
+            # Unknown, or on the wrong type: ignored, as the specification says, but said.
+            plain = base.name if isinstance(base, ir.Primitive) else "fixed"
+            if logical == "decimal":
+                needs = "bytes or fixed"
+            elif logical == "duration":
+                needs = "a fixed of 12 bytes"
+            else:
+                needs = _PRIMITIVE_LOGICAL.get(str(logical), "")
+            why = f"needs {needs}" if needs else "is unknown"
+            self.warn(
+                (*at, "logicalType"), f"logicalType {logical!r} {why}: the type is plain {plain}"
+            )
+        return base
 
     def _decimal(
         self,
@@ -342,20 +379,27 @@ class AvroReader:
         fixed: ir.NamedType | None,
         at: Pointer,
     ) -> ir.TypeRef | None:
+        # An invalid decimal is ignored, as the specification says of invalid logical types
+        # (and as Java, so Pub/Sub's registry, does): the underlying bytes or fixed is used.
         precision, scale = schema.get("precision"), schema.get("scale", 0)
+        reason = None
         if not isinstance(precision, int) or isinstance(precision, bool) or precision < 1:
-            self.problem((*at, "precision"), "a decimal needs a positive integer precision")
-            return None
-        if not isinstance(scale, int) or isinstance(scale, bool) or not 0 <= scale <= precision:
-            self.problem((*at, "scale"), "a decimal scale must be an integer from 0 to precision")
-            return None
-        if isinstance(fixed, ir.FixedType) and precision > max_decimal_precision(fixed.size):
-            self.problem(
-                (*at, "precision"),
+            reason = (("precision",), f"precision {precision!r} is not a positive integer")
+        elif not isinstance(scale, int) or isinstance(scale, bool) or not 0 <= scale <= precision:
+            reason = (("scale",), f"scale {scale!r} is not an integer from 0 to the precision")
+        elif isinstance(fixed, ir.FixedType) and precision > max_decimal_precision(fixed.size):
+            reason = (
+                ("precision",),
                 f"a fixed of {fixed.size} bytes holds at most "
                 f"{max_decimal_precision(fixed.size)} decimal digits, not {precision}",
             )
-            return None
+        if reason is not None:
+            place, why = reason
+            underlying = "fixed" if fixed is not None else "bytes"
+            self.warn(
+                (*at, *place), f"invalid decimal ignored ({why}): the type is plain {underlying}"
+            )
+            return base
         return ir.Logical("decimal", base, precision, scale)
 
 
@@ -369,14 +413,24 @@ def _union_key(t: ir.TypeRef) -> str:
     return "array" if isinstance(t, ir.Array) else "map"
 
 
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
 def _name_rule(name: str) -> str:
     if not name:
         return "a name may not be empty"
     return "names must start with a letter or _ and hold only letters, digits and _"
 
 
-def read_avro(where: Path, document: Any) -> tuple[ir.AvroPayload | None, Sequence[SchemaProblem]]:
-    """The payload of one Avro schema document, or the problems that prevent it."""
-    reader = AvroReader(where)
+def read_avro(
+    where: Path, document: Any, *, empty_unions: bool = False
+) -> tuple[ir.AvroPayload | None, Sequence[SchemaProblem]]:
+    """The payload of one Avro schema document, or the problems that prevent it.
+
+    An empty union is valid Avro, but no value fits it, so no code can be made for it: it is
+    a problem unless ``empty_unions`` (for comparing schemas only).
+    """
+    reader = AvroReader(where, empty_unions=empty_unions)
     payload = reader.read(document)
     return payload, reader.problems

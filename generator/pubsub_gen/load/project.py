@@ -26,12 +26,13 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _EXPORTED = frozenset({"TOPICS"})
 
 
-def load_project(config: Config, *, metaschema: bool = True) -> ir.Project:
+def load_project(config: Config, *, metaschema: bool = True, wire_only: bool = False) -> ir.Project:
     """The intermediate model of every topic under ``config.schemas``; raises ``SchemaError``.
 
     ``metaschema=False`` skips the JSON Schema metaschema check (see ``metaschema_problems``):
     a caller that runs it later and finds a problem must load again with it, for the full
-    report.
+    report. ``wire_only=True`` also accepts Avro that is valid but holds no value, so that no
+    code can be made for it (an empty union): comparing schemas needs no code.
     """
     base = config.display_base
     problems: list[SchemaProblem] = []
@@ -55,7 +56,9 @@ def load_project(config: Config, *, metaschema: bool = True) -> ir.Project:
     topics: list[ir.Topic] = []
     for schema_file in files:
         topic_config = config.topics.get(schema_file.path.stem, TopicConfig())
-        topic = _load_topic(schema_file, topic_config, config, pyproject, problems, metaschema)
+        topic = _load_topic(
+            schema_file, topic_config, config, pyproject, problems, metaschema, wire_only
+        )
         if topic is not None:
             topics.append(topic)
     problems.extend(_collisions(topics, pyproject))
@@ -75,6 +78,7 @@ def _load_topic(
     pyproject: Path,
     problems: list[SchemaProblem],
     metaschema: bool,
+    wire_only: bool = False,
 ) -> ir.Topic | None:
     stem = schema_file.path.stem
     where = Path(schema_file.display_path)
@@ -106,7 +110,7 @@ def _load_topic(
     encoding = (topic_config.encoding or config.encoding).upper()
     payload: ir.AvroPayload | ir.JsonSchemaPayload | None = None
     if schema_file.format == "avro":
-        avro, avro_problems = read_avro(where, schema_file.document)
+        avro, avro_problems = read_avro(where, schema_file.document, empty_unions=wire_only)
         problems.extend(avro_problems)
         if avro is not None:
             payload_class = model or default_payload_class(avro, stem)

@@ -1,4 +1,4 @@
-"""A sample message per Avro topic, as a Python expression building the generated models.
+"""A sample message per Avro topic, as an expression tree building the generated models.
 
 The sample is valid by construction: every field is set (optional ones too), a union takes
 its first non-null branch that can be built, arrays and maps hold one item, an enum its first
@@ -12,6 +12,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from pubsub_gen import ir
+from pubsub_gen.render.flat import Expr, Nested, call
 from pubsub_gen.render.literals import py_str
 from pubsub_gen.render.pytypes import Import
 
@@ -29,29 +30,29 @@ class _Builder:
     imports: set[Import] = field(default_factory=set)
     _stack: Counter[str] = field(default_factory=Counter)
 
-    def build(self, t: ir.TypeRef, hint: str) -> str:
+    def build(self, t: ir.TypeRef, hint: str) -> Expr:
         if isinstance(t, ir.Primitive):
             return _primitive(t.name, hint)
         if isinstance(t, ir.Logical):
             return self._logical(t)
         if isinstance(t, ir.Array):
             item = self._optional(t.items, hint)
-            return "[]" if item is None else f"[{item}]"
+            return "[]" if item is None else Nested("[", [("", item)], "]", movable=False)
         if isinstance(t, ir.Map):
             value = self._optional(t.values, hint)
-            return "{}" if value is None else f'{{"key": {value}}}'
+            return "{}" if value is None else Nested("{", [('"key": ', value)], "}", movable=False)
         if isinstance(t, ir.Union):
             return self._union(t, hint)
         return self._named(t.full_name, hint)
 
-    def _optional(self, t: ir.TypeRef, hint: str) -> str | None:
+    def _optional(self, t: ir.TypeRef, hint: str) -> Expr | None:
         """The item of an array or map, or None when recursion leaves it empty."""
         try:
             return self.build(t, hint)
         except _CannotBuild:
             return None
 
-    def _union(self, t: ir.Union, hint: str) -> str:
+    def _union(self, t: ir.Union, hint: str) -> Expr:
         branches = [b for b in t.branches if b != ir.Primitive("null")]
         for branch in branches:
             try:
@@ -62,7 +63,7 @@ class _Builder:
             return "None"
         raise _CannotBuild
 
-    def _named(self, full_name: str, hint: str) -> str:
+    def _named(self, full_name: str, hint: str) -> Expr:
         named = self.payload.lookup(full_name)
         if isinstance(named, ir.FixedType):
             return f"bytes(range({named.size}))" if named.size <= 256 else f"bytes({named.size})"
@@ -72,10 +73,12 @@ class _Builder:
             raise _CannotBuild
         self._stack[full_name] += 1
         try:
-            arguments = [f"{f.python_name}={self.build(f.type, f.wire_name)}" for f in named.fields]
+            arguments = [
+                (f"{f.python_name}=", self.build(f.type, f.wire_name)) for f in named.fields
+            ]
         finally:
             self._stack[full_name] -= 1
-        return f"{self.module}.{named.python_name}({', '.join(arguments)})"
+        return Nested(f"{self.module}.{named.python_name}(", arguments, ")")
 
     def _logical(self, t: ir.Logical) -> str:
         if t.name == "decimal":
@@ -123,7 +126,7 @@ def _decimal_text(precision: int, scale: int) -> str:
 
 @dataclass(frozen=True)
 class AvroSample:
-    expression: str  # builds the payload model; refers to classes as ``<module>.<Class>``
+    expression: Expr  # builds the payload model; refers to classes as ``<module>.<Class>``
     imports: frozenset[Import]
 
 
@@ -141,5 +144,5 @@ def avro_sample(topic: ir.Topic) -> AvroSample:
         payload.lookup(root.full_name), ir.RecordType
     )
     if not is_record:
-        value = f"{topic.module}.{topic.payload_class}({value})"
+        value = call(f"{topic.module}.{topic.payload_class}", value)
     return AvroSample(value, frozenset(builder.imports))

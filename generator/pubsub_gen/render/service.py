@@ -15,11 +15,12 @@ from pathlib import PurePosixPath
 import jinja2
 
 from pubsub_gen import ir, naming
+from pubsub_gen.render import flat
 from pubsub_gen.render.fields import FieldDoc, payload_fields
 from pubsub_gen.render.literals import docstring_text, py_doc, py_str
 from pubsub_gen.render.pytypes import Import, render_imports
 from pubsub_gen.render.samples_avro import avro_sample
-from pubsub_gen.render.samples_json import SampleError, json_sample, py_literal
+from pubsub_gen.render.samples_json import SampleError, json_sample
 
 USER_NOTE = "# This file is yours: pubsub-gen wrote it once and never overwrites it."
 DEFAULT_PROJECT = "local-project"
@@ -39,6 +40,7 @@ class SampleView:
     function: str
     returns: str
     docstring: str
+    statements: tuple[str, ...]  # what the expression needs first (a deep sample's parts)
     expression: str | None
     problem: str | None  # literal: why no sample could be built
 
@@ -143,6 +145,7 @@ def _samples_context(topics: Sequence[ir.Topic]) -> dict[str, object]:
     imports: set[Import] = set()
     samples: list[SampleView] = []
     module_imports: list[str] = []
+    references = {f"_{t.module}" if aliased else t.module for t in topics}
     for topic in topics:
         reference = f"_{topic.module}" if aliased else topic.module
         module_imports.append(
@@ -150,15 +153,27 @@ def _samples_context(topics: Sequence[ir.Topic]) -> dict[str, object]:
             if aliased
             else f"from . import {topic.module}"
         )
-        expression, problem = _sample_expression(topic, imports)
-        if aliased and expression is not None:
-            expression = expression.replace(f"{topic.module}.", f"{reference}.")
+        tree, problem = _sample_expression(topic, imports)
+        rendered = None
+        if tree is not None:
+            # Names a sample's parts must not shadow: what samples.py imports and defines.
+            taken = references | functions | {"_dt", "Decimal", "UUID", "Duration"}
+            rendered = flat.render(tree, taken)
+            if aliased:
+                rendered = flat.Rendered(
+                    tuple(
+                        line.replace(f"{topic.module}.", f"{reference}.")
+                        for line in rendered.statements
+                    ),
+                    rendered.expression.replace(f"{topic.module}.", f"{reference}."),
+                )
         samples.append(
             SampleView(
                 function=sample_function(topic),
                 returns=f"{reference}.{topic.payload_class}",
                 docstring=f'"""A sample {topic.payload_class}, every field set."""',
-                expression=expression,
+                statements=rendered.statements if rendered is not None else (),
+                expression=rendered.expression if rendered is not None else None,
                 problem=py_str(problem) if problem is not None else None,
             )
         )
@@ -170,7 +185,9 @@ def _samples_context(topics: Sequence[ir.Topic]) -> dict[str, object]:
     }
 
 
-def _sample_expression(topic: ir.Topic, imports: set[Import]) -> tuple[str | None, str | None]:
+def _sample_expression(
+    topic: ir.Topic, imports: set[Import]
+) -> tuple[flat.Expr | None, str | None]:
     """(expression, None), or (None, why) when the schema defeats the sample builder."""
     if isinstance(topic.payload, ir.AvroPayload):
         try:
@@ -183,7 +200,9 @@ def _sample_expression(topic: ir.Topic, imports: set[Import]) -> tuple[str | Non
         value = json_sample(topic.payload.document)
     except SampleError as exc:
         return None, f"{topic.display_path}: {exc}; build one by hand"
-    return f"{topic.module}.{topic.payload_class}.model_validate({py_literal(value)})", None
+    return flat.call(
+        f"{topic.module}.{topic.payload_class}.model_validate", flat.json_value(value)
+    ), None
 
 
 def _handlers(topic: ir.Topic, fields: Sequence[FieldDoc]) -> list[HandlerView]:
