@@ -59,7 +59,7 @@ def receive(run: Run, *, paths: bool = True, fastpubsub: bool = False) -> None:
         run.notes.append(f"FastPubSub comparison skipped: {run.fastpubsub_skip}")
     payment_sides = ["typed"]
     if paths:
-        payment_sides += ["untyped", "handwritten", "floor", "floor-gapic"]
+        payment_sides += ["untyped", "handwritten", "floor", "floor-decode", "floor-gapic"]
     if with_fastpubsub:
         payment_sides += ["fastpubsub", "fastpubsub-info"]
     if len(payment_sides) > 1:
@@ -111,10 +111,8 @@ def _decode_loops(run: Run, key: str, rep: int) -> None:
 def _rows(run: Run, key: str, sides: list[str], paths: bool) -> None:
     title = _TITLES[key]
     goal_half = "<= 0.50x"
-
-    def met(ratio: float, limit: float) -> bool | None:
-        return None if run.quick else ratio <= limit
-
+    # This round's goals are set on the 10-field binary record (issue 21).
+    binary = key == "payment"
     cpu = {side: run.median(f"receive.{key}.{side}.cpu") for side in sides}
     if paths:
         ratio = run.paired_ratio(f"receive.{key}.typed.cpu", f"receive.{key}.handwritten.cpu")
@@ -125,8 +123,17 @@ def _rows(run: Run, key: str, sides: list[str], paths: bool) -> None:
             fmt_us(cpu["handwritten"]),
             ratio,
             goal_half,
-            met(ratio, 0.5),
         )
+        if "floor-decode" in sides:
+            ratio = run.paired_ratio(f"receive.{key}.typed.cpu", f"receive.{key}.floor-decode.cpu")
+            run.row(
+                f"Receive CPU, {title}: typed vs floor (lean raw-protobuf pull, stream acks) "
+                "with the hand-written decode in its loop",
+                fmt_us(cpu["typed"]),
+                fmt_us(cpu["floor-decode"]),
+                ratio,
+                "<= 1.15x" if binary else "",
+            )
         for floor, what, goal in (
             ("floor-gapic", "plain GAPIC streaming_pull loop", "<= 1.25x"),
             ("floor", "lean raw-protobuf pull, stream acks", ""),
@@ -136,12 +143,12 @@ def _rows(run: Run, key: str, sides: list[str], paths: bool) -> None:
             base = [f"receive.{key}.{floor}.cpu", f"decode.{key}.hand"]
             ratio = run.paired_ratio(f"receive.{key}.typed.cpu", base)
             run.row(
-                f"Receive CPU, {title}: typed vs floor ({what}) + hand-written decode",
+                f"Receive CPU, {title}: typed vs floor ({what}) + hand-written decode "
+                "(a decode loop, measured apart)",
                 fmt_us(cpu["typed"]),
                 fmt_us(run.median(base[0]) + run.median(base[1])),
                 ratio,
                 goal,
-                met(ratio, 1.25) if goal else None,
             )
         if "untyped" in sides:
             ratio = run.paired_ratio(f"receive.{key}.untyped.cpu", f"receive.{key}.floor.cpu")
@@ -150,8 +157,7 @@ def _rows(run: Run, key: str, sides: list[str], paths: bool) -> None:
                 fmt_us(cpu["untyped"]),
                 fmt_us(cpu["floor"]),
                 ratio,
-                "",
-                None,
+                "<= 1.10x",
             )
         if PAYLOADS[key].wire == "json-schema":
             ratio = run.paired_ratio(f"decode.{key}.ours", f"decode.{key}.hand-validated")
@@ -180,8 +186,7 @@ def _rows(run: Run, key: str, sides: list[str], paths: bool) -> None:
             fmt_us(run.median(f"decode.{key}.ours")),
             fmt_us(run.median(f"decode.{key}.hand")),
             ratio,
-            "",
-            None,
+            "<= 0.85x" if binary else "",
         )
     if "fastpubsub" in sides:
         ratio = run.paired_ratio(f"receive.{key}.typed.cpu", f"receive.{key}.fastpubsub.cpu")
@@ -191,7 +196,6 @@ def _rows(run: Run, key: str, sides: list[str], paths: bool) -> None:
             fmt_us(cpu["fastpubsub"]),
             ratio,
             goal_half,
-            met(ratio, 0.5),
         )
         ratio = run.paired_ratio(f"receive.{key}.typed.cpu", f"receive.{key}.fastpubsub-info.cpu")
         run.row(
@@ -200,7 +204,6 @@ def _rows(run: Run, key: str, sides: list[str], paths: bool) -> None:
             fmt_us(cpu["fastpubsub-info"]),
             ratio,
             "",
-            None,
         )
 
 
@@ -240,12 +243,10 @@ def streams(run: Run) -> None:
     for count in STREAMS[1:]:
         ratio = run.paired_ratio(f"streams.{count}.rate", "streams.1.rate")
         goal = ">= 3.5x" if count == 4 else ""
-        met = None if run.quick or not goal else ratio >= 3.5
         run.row(
             f"Throughput, typed subscriber: {count} streams vs 1 stream",
             fmt_rate(run.median(f"streams.{count}.rate")),
             fmt_rate(one),
             ratio,
             goal,
-            met,
         )
