@@ -1,7 +1,9 @@
 """One subscriber: StreamingPull streams feeding concurrent handler tasks.
 
 Each received message becomes one asyncio task running the handler (named by
-``handler_task_name`` so the loop watchdog can name a handler that blocks). Returning acks the
+``handler_task_name`` so the loop watchdog can name a handler that blocks). On Python 3.12+ the
+task starts eagerly: the handler runs at once, in its own context, until it first suspends, and
+a handler that never suspends costs no trip through the event loop. Returning acks the
 message, raising nacks it (``run_handler`` has the details: ``Retry``, ``Drop``, timeouts).
 A payload that does not decode never reaches the handler: it is nacked, or copied to the
 dead-letter topic and acked (``on_decode_error``); a large one is decoded in a worker thread
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sys
 import uuid
 from collections import deque
 from typing import TYPE_CHECKING, Any, Final
@@ -55,7 +58,7 @@ from pubsub_runtime._stream import PullStream, pull_requests
 from pubsub_runtime._transport import close_client
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable
+    from collections.abc import Awaitable, Callable, Coroutine
 
     from google.pubsub_v1 import SubscriberAsyncClient
 
@@ -69,6 +72,25 @@ _DRAIN_TIMEOUT: Final = 10.0  # bounds the last acks when Pub/Sub is unreachable
 _HALF_CLOSE_GRACE: Final = 3.0  # how long a half-closed stream gets to be ended by the server
 _SCHEMA_ENCODING_ATTRIBUTE: Final = "googclient_schemaencoding"  # set by Pub/Sub on schema topics
 _StreamingPullResponsePb: Any = StreamingPullResponse.pb
+
+
+def _create_task(
+    loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None], name: str
+) -> asyncio.Task[None]:
+    return loop.create_task(coro, name=name)
+
+
+if sys.version_info >= (3, 12):
+
+    def _create_eager_task(
+        loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None], name: str
+    ) -> asyncio.Task[None]:
+        # Runs the coroutine until its first suspension before returning (in a copy of the
+        # context, as the current task): the task may be done already.
+        return asyncio.Task(coro, loop=loop, name=name, eager_start=True)
+
+else:
+    _create_eager_task = _create_task
 
 
 class Subscriber:
@@ -100,13 +122,15 @@ class Subscriber:
         self.subscription_path = subscription_path
         self.spec = spec
         self._call = call
+        self._task_name_prefix = handler_task_name(alias, call.qualname, "")  # + message id
         self._state: SubscriberState = "idle"
         self._pull_streams: list[PullStream] = []
         self._client: SubscriberAsyncClient | None = None
         self._acks: AckBatcher | None = None
         self._streams: list[asyncio.Task[None]] = []
         self._lease_task: asyncio.Task[None] | None = None
-        self._running: dict[str, asyncio.Task[None]] = {}
+        self._running: dict[str, asyncio.Future[None]] = {}  # handler (dead-letter) tasks
+        self._starting: asyncio.Future[None] | None = None  # see _start_handler
         self._leased: dict[str, None] = {}  # ack ids received and not yet finished
         self._key_queues: dict[str, deque[tuple[str, Message[Any]]]] = {}
         # ordering key -> (id of its failed message, loop time the hold ends at the latest)
@@ -165,6 +189,8 @@ class Subscriber:
             return
         loop = asyncio.get_running_loop()
         self._state = "starting"
+        self._starting = loop.create_future()
+        self._starting.set_result(None)
         self._publish = publish
         self._recreate = recreate
         self._recreating = asyncio.Lock()
@@ -226,8 +252,8 @@ class Subscriber:
                     timeout,
                     extra={"alias": self.alias},
                 )
-                for task in pending:
-                    task.cancel()
+                for running_task in pending:
+                    running_task.cancel()
                 await asyncio.wait(pending, timeout=_CANCEL_GRACE)
         if self._lease_task is not None:
             self._lease_task.cancel()
@@ -299,9 +325,9 @@ class Subscriber:
                     or properties.exactly_once_delivery_enabled
                 )
         received = pb.received_messages
-        leased = self._leased
-        for item in received:
-            leased[item.ack_id] = None
+        # each read of a protobuf string field makes a new str (hashed anew): read them once
+        ack_ids = [item.ack_id for item in received]
+        self._leased.update(dict.fromkeys(ack_ids))
         max_messages = self.options.max_messages
         max_bytes = self.options.max_messages_bytes
         room = self._room
@@ -318,7 +344,7 @@ class Subscriber:
                 if self._closing:
                     self._hand_back(received[index:])
                     return
-                self._dispatch(item)
+                self._dispatch(item, ack_ids[index])
         except asyncio.CancelledError:
             self._hand_back(received[index:])
             raise
@@ -333,9 +359,8 @@ class Subscriber:
 
     # -- dispatch ----------------------------------------------------------------------------
 
-    def _dispatch(self, item: Any) -> None:
+    def _dispatch(self, item: Any, ack_id: str) -> None:
         message = Message._from_pb(item)
-        ack_id: str = item.ack_id
         message._settler = self
         if self._held_keys and self._holds_back(ack_id, message):
             return
@@ -360,13 +385,28 @@ class Subscriber:
                 queue.append((ack_id, message))  # runs when the previous one of its key ends
                 return
             self._key_queues[key] = deque()
-        self._start_handler(ack_id, message)
+        self._start_handler(ack_id, message, _create_eager_task)
 
-    def _start_handler(self, ack_id: str, message: Message[Any]) -> None:
-        name = handler_task_name(self.alias, self._call.qualname, message.id)
-        self._running[ack_id] = asyncio.get_running_loop().create_task(
-            self._handle(ack_id, message), name=name
-        )
+    def _start_handler(
+        self,
+        ack_id: str,
+        message: Message[Any],
+        create_task: Callable[
+            [asyncio.AbstractEventLoop, Coroutine[Any, Any, None], str], asyncio.Task[None]
+        ] = _create_task,
+    ) -> None:
+        # Eager only from _dispatch: a handler started from _finish (the next message of an
+        # ordering key) would otherwise start the one after it inside itself, one stack frame
+        # deeper per queued message.
+        name = self._task_name_prefix + message.id
+        running = self._running
+        if self._starting is not None:
+            # Holds the place of the task while an eager one runs its first step: the handler
+            # counts as running (message.ack() checks), and stop() can wait on it (it is done).
+            running[ack_id] = self._starting
+        task = create_task(asyncio.get_running_loop(), self._handle(ack_id, message), name)
+        if not task.done():  # an eager task that finished has released its message already
+            running[ack_id] = task
 
     async def _handle(self, ack_id: str, message: Message[Any]) -> None:
         acks = self._acks
@@ -568,7 +608,7 @@ class Subscriber:
     # -- bookkeeping -------------------------------------------------------------------------
 
     def _release(self, ack_id: str, message: Message[Any], keep_lease: bool = False) -> None:
-        del self._running[ack_id]
+        self._running.pop(ack_id, None)  # not there yet when an eager task ends at once
         if not keep_lease:
             self._leased.pop(ack_id, None)
         self._in_flight -= 1

@@ -20,13 +20,13 @@ async def handle_customer_registered(message: CustomerRegistered) -> None:
     Return to ack it; raise to nack it (Pub/Sub then delivers it again).
 
     Fields of CustomerRegistered:
-        customer_id: UUID -- Stable identifier of the customer.
-        email: EmailStr
-        registered_at: AwareDatetime
-        birth_date: date | None -- Date of birth, when the customer gave it.
+        customer_id: str -- Stable identifier of the customer.
+        email: str
+        registered_at: str
+        birth_date: str | None -- Date of birth, when the customer gave it.
         name: str
         tier: Tier
-        homepage: AnyUrl | None
+        homepage: str | None
         address: PostalAddress | None
         contact: EmailContact | PhoneContact -- How the customer prefers to be contacted.
         referred_by: Referral | None -- The referral that brought the customer, if any.
@@ -34,7 +34,7 @@ async def handle_customer_registered(message: CustomerRegistered) -> None:
         marketing_opt_in: bool
         loyalty_points: int
         discount_rate: float | None
-        tags: list[Tag] | None
+        tags: list[str] | None
         preferences: dict[str, bool] | None -- Notification switches by channel name.
         schema_version: Literal[2] | None
     """
