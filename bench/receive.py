@@ -166,8 +166,6 @@ def _rows(run: Run, key: str, sides: list[str], paths: bool) -> None:
                 fmt_us(run.median(f"decode.{key}.ours")),
                 fmt_us(run.median(f"decode.{key}.hand-validated")),
                 ratio,
-                "",
-                None,
             )
             ratio = run.paired_ratio(f"decode.{key}.ours", f"decode.{key}.hand")
             run.row(
@@ -176,8 +174,6 @@ def _rows(run: Run, key: str, sides: list[str], paths: bool) -> None:
                 fmt_us(run.median(f"decode.{key}.ours")),
                 fmt_us(run.median(f"decode.{key}.hand")),
                 ratio,
-                "",
-                None,
             )
             return
         ratio = run.paired_ratio(f"decode.{key}.ours", f"decode.{key}.hand")
