@@ -1,10 +1,9 @@
 """``python -m bench [all | COMPARISON ...] [--quick] [--reps N] [--plot PNG] [--json FILE]``.
 
-Comparisons: receive, fastpubsub, streams, publish, generator, revisions. One emulator serves
-the run
-(started here unless ``--emulator-host`` names a running one). ``--quick`` runs tiny sizes once,
-without FastPubSub, and only checks that every path delivered every message correctly: it
-fails (exit 1) on any wrong or missing message, never on a timing.
+Comparisons: receive, fastpubsub, streams, latency, workers, publish, generator, revisions.
+One emulator serves the run (started here unless ``--emulator-host`` names a running one).
+``--quick`` runs tiny sizes once, without FastPubSub, and only checks that every path delivered
+every message correctly: it fails (exit 1) on any wrong or missing message, never on a timing.
 """
 
 from __future__ import annotations
@@ -21,8 +20,17 @@ from pathlib import Path
 from bench._harness import BenchError, Run
 from bench.payloads import GENERATED_EXAMPLE, generate_bench_package
 
-COMPARISONS = ("receive", "fastpubsub", "streams", "publish", "generator", "revisions")
-_NEEDS_EMULATOR = {"receive", "fastpubsub", "streams", "publish"}
+COMPARISONS = (
+    "receive",
+    "fastpubsub",
+    "streams",
+    "latency",
+    "workers",
+    "publish",
+    "generator",
+    "revisions",
+)
+_NEEDS_EMULATOR = {"receive", "fastpubsub", "streams", "latency", "workers", "publish"}
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -132,7 +140,7 @@ def _table(run: Run) -> str:
 
 
 def _run(run: Run, chosen: list[str]) -> None:
-    from bench import generator, publish, receive
+    from bench import flow, generator, publish, receive
 
     if "fastpubsub" in chosen:
         if run.quick:
@@ -145,6 +153,10 @@ def _run(run: Run, chosen: list[str]) -> None:
         receive.receive(run, paths="receive" in chosen, fastpubsub="fastpubsub" in chosen)
     if "streams" in chosen:
         receive.streams(run)
+    if "latency" in chosen:
+        flow.latency(run)
+    if "workers" in chosen:
+        flow.workers(run)
     if "publish" in chosen:
         publish.publish(run)
     if "generator" in chosen:

@@ -23,6 +23,10 @@ def _sides() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
         from bench import _sides_receive
 
         return _sides_receive.SIDES
+    if side.startswith("latency-"):
+        from bench import _sides_flow
+
+        return _sides_flow.SIDES
     from bench import _sides_other
 
     return _sides_other.SIDES

@@ -28,9 +28,28 @@ class BenchError(RuntimeError):
     """A side failed: a child crashed, timed out, or received the wrong messages."""
 
 
+MARGIN = 0.05  # a goal met by less than this (relative to it) counts as not met
+
+
+def goal_margin(goal: str, ratio: float | None) -> float | None:
+    """How far ``ratio`` is inside ``goal`` ("<= 0.5x", ">= 1.8x"), relative to the goal's value.
+
+    Positive: met with that room; negative: missed by that much; None: no goal.
+    """
+    if not goal or ratio is None:
+        return None
+    op, _, value = goal.partition(" ")
+    limit = float(value.rstrip("x"))
+    return (limit - ratio) / limit if op == "<=" else (ratio - limit) / limit
+
+
 @dataclass
 class Row:
-    """One line of the result table. ``ratio`` is ours / baseline (a median of paired ratios)."""
+    """One line of the result table. ``ratio`` is ours / baseline (a median of paired ratios).
+
+    ``met`` is None when the row has no goal (or in --quick mode); a goal counts as met only
+    with a margin of at least ``MARGIN``.
+    """
 
     comparison: str
     ours: str
@@ -38,6 +57,7 @@ class Row:
     ratio: float | None
     goal: str  # e.g. "<= 0.5x"; "" when the row only informs
     met: bool | None
+    margin: float | None = None
 
 
 @dataclass
@@ -84,10 +104,11 @@ class Run:
         ours: str,
         baseline: str,
         ratio: float | None,
-        goal: str,
-        met: bool | None,
+        goal: str = "",
     ) -> None:
-        self.rows.append(Row(comparison, ours, baseline, ratio, goal, met))
+        margin = goal_margin(goal, ratio)
+        met = None if margin is None or self.quick else margin >= MARGIN
+        self.rows.append(Row(comparison, ours, baseline, ratio, goal, met, margin))
         shown = "" if ratio is None else f"  ratio {ratio:.2f}"
         print(f"  -> {comparison}: {ours} vs {baseline}{shown}", flush=True)
 
@@ -112,26 +133,60 @@ class Run:
         extra_env: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         """Run one side in a child process and return what it measured."""
+        spawned = self.spawn(
+            side, args, python=python, with_runtime=with_runtime, extra_env=extra_env
+        )
+        return spawned.result(timeout)
+
+    def spawn(
+        self,
+        side: str,
+        args: dict[str, Any],
+        *,
+        python: Path | str = sys.executable,
+        with_runtime: bool = False,
+        extra_env: dict[str, str] | None = None,
+    ) -> Spawned:
+        """Start one side in a child process, in the background."""
         log = self.log_dir / f"{side}-{uuid.uuid4().hex[:6]}.log"
         with log.open("wb") as err:
-            try:
-                done = subprocess.run(
-                    [str(python), "-m", "bench._child", side, json.dumps(args)],
-                    cwd=REPO,
-                    env=self.child_env(with_runtime=with_runtime, extra=extra_env),
-                    stdout=subprocess.PIPE,
-                    stderr=err,
-                    timeout=timeout,
-                    check=False,
-                )
-            except subprocess.TimeoutExpired as exc:
-                raise BenchError(f"{side} timed out after {timeout:.0f} s (log {log})") from exc
-        for line in done.stdout.decode(errors="replace").splitlines():
-            if line.startswith(RESULT_PREFIX) and done.returncode == 0:
+            process = subprocess.Popen(
+                [str(python), "-m", "bench._child", side, json.dumps(args)],
+                cwd=REPO,
+                env=self.child_env(with_runtime=with_runtime, extra=extra_env),
+                stdout=subprocess.PIPE,
+                stderr=err,
+            )
+        return Spawned(side, process, log)
+
+
+class Spawned:
+    """A side running in the background (``Run.spawn``); ``result()`` waits for its figures."""
+
+    def __init__(self, side: str, process: subprocess.Popen[bytes], log: Path) -> None:
+        self.side, self.process, self.log = side, process, log
+
+    def result(self, timeout: float = 600.0) -> dict[str, Any]:
+        try:
+            out, _ = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired as exc:
+            self.process.kill()
+            self.process.communicate()
+            message = f"{self.side} timed out after {timeout:.0f} s (log {self.log})"
+            raise BenchError(message) from exc
+        for line in out.decode(errors="replace").splitlines():
+            if line.startswith(RESULT_PREFIX) and self.process.returncode == 0:
                 result: dict[str, Any] = json.loads(line[len(RESULT_PREFIX) :])
                 return result
-        tail = log.read_text(errors="replace")[-3000:]
-        raise BenchError(f"{side} failed (exit {done.returncode}, log {log}):\n{tail}")
+        tail = self.log.read_text(errors="replace")[-3000:]
+        raise BenchError(
+            f"{self.side} failed (exit {self.process.returncode}, log {self.log}):\n{tail}"
+        )
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.communicate()
 
 
 def new_project() -> str:

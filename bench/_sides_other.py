@@ -79,7 +79,12 @@ def codec(args: dict[str, Any]) -> dict[str, Any]:
     data = [spec.encode(model) for model in models]
     call: Callable[[Any], Any]
     if args["op"] == "decode":
-        call = spec.decode if args["impl"] == "ours" else handwritten_decoder(payload)
+        validated = args["impl"] == "hand-validated"
+        call = (
+            spec.decode
+            if args["impl"] == "ours"
+            else handwritten_decoder(payload, validated=validated)
+        )
         inputs: list[Any] = data
     else:
         call = spec.encode if args["impl"] == "ours" else handwritten_encoder(payload)

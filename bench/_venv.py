@@ -6,31 +6,18 @@ the reason instead of failing the whole run.
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from pathlib import Path
 
+from bench.find_python import find_python
 from bench.payloads import REPO
 
 VERSION = "0.9.8"
 VENV = REPO / ".bench-venvs" / f"fastpubsub-{VERSION}"
-_PYENV_312 = Path.home() / ".pyenv" / "versions"
 _CHECK = (
     "import importlib.metadata as m, fastavro, pydantic; "
     f"assert m.version('fastpubsub') == '{VERSION}'"
 )
-
-
-def _python_312() -> str | None:
-    override = os.environ.get("BENCH_PYTHON312")
-    if override:
-        return override
-    found = shutil.which("python3.12")
-    if found:
-        return found
-    candidates = sorted(_PYENV_312.glob("3.12.*/bin/python"), reverse=True)
-    return str(candidates[0]) if candidates else None
 
 
 def _works(python: Path) -> bool:
@@ -45,9 +32,9 @@ def ensure_fastpubsub() -> tuple[Path | None, str]:
     python = VENV / "bin" / "python"
     if _works(python):
         return python, ""
-    base = _python_312()
+    base = find_python("3.12")
     if base is None:
-        return None, "no Python 3.12 found (set BENCH_PYTHON312 to one)"
+        return None, "no working Python 3.12 on PATH, in pyenv or uv (set BENCH_PYTHON312)"
     print(f"creating {VENV} with {base} (FastPubSub {VERSION} needs Python 3.12)", flush=True)
     steps = (
         [base, "-m", "venv", "--clear", str(VENV)],

@@ -5,18 +5,22 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from bench._harness import Row, Run
+from bench._harness import MARGIN, Row, Run
 
-HEADERS = ("comparison", "ours", "baseline", "ratio", "goal", "met?")
+HEADERS = ("comparison", "ours", "baseline", "ratio", "goal", "margin", "met?")
 
 
 def _cells(row: Row, quick: bool) -> tuple[str, ...]:
+    """``margin``: how far inside the goal (+) or outside it (-), relative to the goal."""
     ratio = "" if row.ratio is None else f"{row.ratio:.2f}x"
+    margin = "" if row.margin is None else f"{row.margin:+.0%}"
     if row.met is None:
         met = "-" if not row.goal or not quick else "(quick)"
+    elif row.met:
+        met = "yes"
     else:
-        met = "yes" if row.met else "NO"
-    return (row.comparison, row.ours, row.baseline, ratio, row.goal, met)
+        met = "NO" if row.margin is None or row.margin < 0 else f"NO (< {MARGIN:.0%} room)"
+    return (row.comparison, row.ours, row.baseline, ratio, row.goal, margin, met)
 
 
 def table(run: Run) -> str:
@@ -54,6 +58,7 @@ def write_json(run: Run, path: Path) -> None:
 _CPU_BARS = (
     # (label, sample key): left out when the comparison did not run
     ("receive\nlean raw\npull floor", "receive.payment.floor.cpu"),
+    ("receive\nlean floor\n+ decode", "receive.payment.floor-decode.cpu"),
     ("receive\nGAPIC pull\nloop floor", "receive.payment.floor-gapic.cpu"),
     ("receive\nruntime, no\ncodec (ours)", "receive.payment.untyped.cpu"),
     ("receive\ntyped (ours)", "receive.payment.typed.cpu"),

@@ -5,23 +5,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
-from uuid import UUID
 
 from pubsub_runtime import PubSubBroker, TopicSpec
-from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, RootModel
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class SignupChannel(StrEnum):
     WEB = "web"
     MOBILE_APP = "mobile-app"
     IN_STORE = "in store"
-
-
-class Tag(RootModel[str]):
-    root: Annotated[str, Field(max_length=32, pattern="^[a-z][a-z0-9-]*$")]
 
 
 class Tier(StrEnum):
@@ -36,45 +30,48 @@ class Tier(StrEnum):
 
 class Address(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         populate_by_name=True,
     )
-    line1: Annotated[str, Field(max_length=100, min_length=1)]
-    line2: Annotated[str | None, Field(max_length=100)] = None
-    city: Annotated[str, Field(max_length=100, min_length=1)]
-    country: Annotated[str, Field(description="ISO 3166-1 alpha-2 code.", pattern="^[A-Z]{2}$")]
+    line1: str
+    line2: str | None = None
+    city: str
+    country: Annotated[str, Field(description="ISO 3166-1 alpha-2 code.")]
 
 
 class PostalAddress(Address):
     model_config = ConfigDict(
+        extra="allow",
         populate_by_name=True,
     )
-    postal_code: Annotated[str, Field(alias="postalCode", max_length=10, min_length=3)]
+    postal_code: Annotated[str, Field(alias="postalCode")]
 
 
 class EmailContact(BaseModel):
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
         populate_by_name=True,
     )
     kind: Literal["email"]
-    address: EmailStr
+    address: str
 
 
 class PhoneContact(BaseModel):
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
         populate_by_name=True,
     )
     kind: Literal["phone"]
-    number: Annotated[str, Field(pattern="^\\+[1-9][0-9]{6,14}$")]
+    number: str
     sms_allowed: Annotated[bool, Field(alias="smsAllowed")] = True
 
 
 class Referral(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         populate_by_name=True,
     )
-    code: Annotated[str, Field(max_length=16, min_length=4)]
+    code: str
     referred_by: Annotated[
         Referral | None,
         Field(
@@ -90,21 +87,21 @@ class CustomerRegistered(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
         populate_by_name=True,
     )
     customer_id: Annotated[
-        UUID, Field(alias="customerId", description="Stable identifier of the customer.")
+        str, Field(alias="customerId", description="Stable identifier of the customer.")
     ]
-    email: Annotated[EmailStr, Field(max_length=254)]
-    registered_at: Annotated[AwareDatetime, Field(alias="registeredAt")]
+    email: str
+    registered_at: Annotated[str, Field(alias="registeredAt")]
     birth_date: Annotated[
-        date | None,
+        str | None,
         Field(alias="birthDate", description="Date of birth, when the customer gave it."),
     ] = None
-    name: Annotated[str, Field(max_length=200, min_length=1)]
+    name: str
     tier: Tier
-    homepage: AnyUrl | None = None
+    homepage: str | None = None
     address: PostalAddress | None = None
     contact: Annotated[
         EmailContact | PhoneContact, Field(description="How the customer prefers to be contacted.")
@@ -115,9 +112,9 @@ class CustomerRegistered(BaseModel):
     ] = None
     signup_channel: Annotated[SignupChannel | None, Field(alias="signupChannel")] = None
     marketing_opt_in: Annotated[bool, Field(alias="marketingOptIn")] = False
-    loyalty_points: Annotated[int, Field(alias="loyaltyPoints", ge=0, le=1000000)] = 0
-    discount_rate: Annotated[float | None, Field(alias="discountRate", gt=0.0, lt=0.5)] = None
-    tags: Annotated[list[Tag] | None, Field(max_length=10)] = None
+    loyalty_points: Annotated[int, Field(alias="loyaltyPoints")] = 0
+    discount_rate: Annotated[float | None, Field(alias="discountRate")] = None
+    tags: list[str] | None = None
     preferences: Annotated[
         dict[str, bool] | None, Field(description="Notification switches by channel name.")
     ] = None

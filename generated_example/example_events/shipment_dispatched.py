@@ -5,14 +5,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
 from enum import StrEnum
 from typing import Annotated, Literal
-from uuid import UUID
 
 from pubsub_runtime import PubSubBroker, TopicSpec
-from pydantic import AnyUrl, AwareDatetime, BaseModel, ConfigDict, Field
-from typing_extensions import TypeAliasType
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Class(StrEnum):
@@ -25,11 +22,6 @@ class Class(StrEnum):
     SAME_DAY = "same-day"
 
 
-LabelsAdditionalProperty = TypeAliasType(
-    "LabelsAdditionalProperty", Annotated[str, Field(max_length=64)]
-)
-
-
 class Carrier(StrEnum):
     DHL = "dhl"
     UPS = "ups"
@@ -40,37 +32,34 @@ class Carrier(StrEnum):
 
 class Dimensions(BaseModel):
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
         populate_by_name=True,
     )
-    length_cm: Annotated[int, Field(gt=0, le=400)]
-    width_cm: Annotated[int, Field(gt=0, le=400)]
-    height_cm: Annotated[int, Field(gt=0, le=400)]
+    length_cm: int
+    width_cm: int
+    height_cm: int
 
 
 class HomeDelivery(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         populate_by_name=True,
     )
     type_: Annotated[Literal["home"], Field(alias="type")]
-    street: Annotated[str, Field(min_length=1)]
-    city: Annotated[str, Field(min_length=1)]
-    postcode: Annotated[str, Field(max_length=10, min_length=3)]
-    instructions: Annotated[str | None, Field(max_length=500)] = None
+    street: str
+    city: str
+    postcode: str
+    instructions: str | None = None
 
 
 class PickupPoint(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         populate_by_name=True,
     )
     type_: Annotated[Literal["pickup"], Field(alias="type")]
-    point_id: Annotated[str, Field(pattern="^[A-Z]{2}-[0-9]{4,6}$")]
-    hold_until: date | None = None
-
-
-CustomsAdditionalProperty = TypeAliasType(
-    "CustomsAdditionalProperty", Annotated[str, Field(pattern="^[0-9]{6,10}$")]
-)
+    point_id: str
+    hold_until: str | None = None
 
 
 class Customs(BaseModel):
@@ -82,19 +71,17 @@ class Customs(BaseModel):
         extra="allow",
         populate_by_name=True,
     )
-    __annotations__ = {
-        "__pydantic_extra__": dict[str, CustomsAdditionalProperty],
-    }
-    declared_value: Annotated[float, Field(ge=0.0)]
-    currency: Annotated[str, Field(pattern="^[A-Z]{3}$")]
+    declared_value: float
+    currency: str
 
 
 class Parcel(BaseModel):
     model_config = ConfigDict(
+        extra="allow",
         populate_by_name=True,
     )
-    parcel_id: Annotated[str, Field(max_length=40, min_length=6)]
-    weight_kg: Annotated[float, Field(ge=0.01, le=1000.0)]
+    parcel_id: str
+    weight_kg: float
     dimensions: Dimensions | None = None
     contents: Annotated[
         list[Parcel] | None,
@@ -108,31 +95,26 @@ class ShipmentDispatched(BaseModel):
     """
 
     model_config = ConfigDict(
-        extra="forbid",
+        extra="allow",
         populate_by_name=True,
     )
-    shipment_id: UUID
+    shipment_id: str
     order_id: Annotated[
-        str,
-        Field(
-            alias="order-id",
-            description="The order this shipment fulfils.",
-            pattern="^ORD-[0-9]{8}$",
-        ),
+        str, Field(alias="order-id", description="The order this shipment fulfils.")
     ]
-    dispatched_at: AwareDatetime
-    expected_delivery: date | None = None
+    dispatched_at: str
+    expected_delivery: str | None = None
     carrier: Carrier
     class_: Annotated[
         Class, Field(alias="class", description="Service class booked with the carrier.")
     ]
     field_2nd_attempt_allowed: Annotated[bool, Field(alias="2nd_attempt_allowed")] = True
-    tracking_url: AnyUrl | None = None
-    parcels: Annotated[list[Parcel], Field(max_length=99, min_length=1)]
+    tracking_url: str | None = None
+    parcels: list[Parcel]
     destination: HomeDelivery | PickupPoint
-    total_weight_kg: Annotated[float | None, Field(gt=0.0, le=30000.0)] = None
+    total_weight_kg: float | None = None
     labels: Annotated[
-        dict[str, LabelsAdditionalProperty] | None,
+        dict[str, str] | None,
         Field(description="Free-form labels printed on the shipping documents."),
     ] = None
     customs: Customs | None = None

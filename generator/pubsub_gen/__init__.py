@@ -39,6 +39,7 @@ def generate(
     diff: bool = False,
     pyproject: Path | str | None = None,
     cache: bool = True,
+    service: str | None = None,
 ) -> GenerateResult:
     """Generate the typed package for the schemas in ``schemas_dir`` under ``out_dir``.
 
@@ -59,5 +60,6 @@ def generate(
         encoding=encoding,
         topics=topics,
         pyproject=Path(pyproject) if pyproject is not None else None,
+        service=service,
     )
     return run(config, version=__version__, check=check, diff=diff, cache=cache)

@@ -44,7 +44,15 @@ CACHE_DIR = ".pubsub-gen-cache"
 _LAYOUT = "1"
 # Modules whose code shapes the output: the renderer, the JSON Schema model library, the
 # samples' validator, Avro parsing, pydantic (reserved names) and the formatter.
-_LIBRARIES = ("jinja2", "datamodel_code_generator", "pydantic", "jsonschema", "fastavro", "ruff")
+_LIBRARIES = (
+    "jinja2",
+    "datamodel_code_generator",
+    "pydantic",
+    "jsonschema",
+    "jsonschema_rs",
+    "fastavro",
+    "ruff",
+)
 _FORMATTED = "formatted.json"
 _JSON_MODELS = "json-models.json"
 

@@ -13,7 +13,7 @@ import click
 
 from pubsub_gen import __version__
 from pubsub_gen.config import ENCODINGS, ConfigError, load_config
-from pubsub_gen.errors import SchemaError, SchemaWarning
+from pubsub_gen.errors import SampleNote, SchemaError, SchemaWarning
 from pubsub_gen.format import FormatError
 from pubsub_gen.pipeline import run
 from pubsub_gen.write import OutputError
@@ -103,7 +103,16 @@ def generate(
         raise click.BadParameter(f"{schemas} is not a folder", param_hint="SCHEMAS")
     try:
         config = load_config(schemas, out=out, package=package, encoding=encoding)
-        result = run(config, version=__version__, check=check, diff=diff, cache=not no_cache)
+        notes: list[warnings.WarningMessage] = []
+        try:
+            with warnings.catch_warnings(record=True) as notes:
+                warnings.simplefilter("always", SampleNote)
+                result = run(
+                    config, version=__version__, check=check, diff=diff, cache=not no_cache
+                )
+        finally:
+            # Shown even when a schema problem stops the run (the recorder is gone by now).
+            _show(notes)
     except ConfigError as exc:
         raise click.UsageError(str(exc)) from None
     except SchemaError as exc:
@@ -116,6 +125,14 @@ def generate(
         click.echo(str(exc), err=True)
         raise SystemExit(1) from None
     _report(result, check=check, diff=diff)
+
+
+def _show(notes: list[warnings.WarningMessage]) -> None:
+    for note in notes:
+        if issubclass(note.category, SampleNote):
+            click.echo(f"note: no sample built for {note.message}", err=True)
+        else:
+            warnings.showwarning(note.message, note.category, note.filename, note.lineno)
 
 
 def _report(result: Any, *, check: bool, diff: bool) -> None:

@@ -19,8 +19,10 @@ DEFAULT_PACKAGE = "events"
 # schema_id: the schema's id in Pub/Sub's registry (push-schemas, asyncapi); default the topic name.
 _KNOWN_TOPIC_KEYS = frozenset({"topic", "encoding", "subscriptions", "model", "schema_id"})
 TOPIC_KEYS = _KNOWN_TOPIC_KEYS | frozenset()
-_SETTINGS_KEYS = frozenset({"schemas", "out", "package", "encoding", "topics"})
+_SETTINGS_KEYS = frozenset({"schemas", "out", "package", "encoding", "topics", "service"})
 _PACKAGE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+# What may start a Pub/Sub subscription id: the service name prefixes the default ones.
+_SERVICE = re.compile(r"[A-Za-z][A-Za-z0-9\-_.~+%]*")
 
 
 class ConfigError(Exception):
@@ -43,6 +45,8 @@ class Config:
     package: str
     encoding: str = "json"
     topics: Mapping[str, TopicConfig] = field(default_factory=dict)
+    # Names the default subscriptions, ``<service>.<topic>`` (see naming.default_subscription).
+    service: str = "events"
     # The folder of the pyproject.toml the settings came from (None when there was none).
     root: Path | None = None
     pyproject: Path | None = None
@@ -80,6 +84,7 @@ def load_config(
     topics: Mapping[str, Mapping[str, Any]] | None = None,
     cwd: Path | None = None,
     pyproject: Path | None = None,
+    service: str | None = None,
 ) -> Config:
     """Settings for one run; explicit arguments win over the pyproject table."""
     cwd = (cwd or Path.cwd()).resolve()
@@ -88,11 +93,12 @@ def load_config(
         start = schemas_path if schemas_path is not None and schemas_path.is_dir() else cwd
         pyproject = find_pyproject(start)
     table: Mapping[str, Any] = {}
+    project_name: Any = None
     root: Path | None = None
     if pyproject is not None:
         pyproject = pyproject.resolve()
         root = pyproject.parent
-        table = _read_table(pyproject)
+        table, project_name = _read_table(pyproject)
     unknown = sorted(set(table) - _SETTINGS_KEYS)
     if unknown:
         raise ConfigError(f"{pyproject}: [tool.pubsub-gen]: unknown keys {', '.join(unknown)}")
@@ -120,6 +126,16 @@ def load_config(
     encoding = (encoding or setting("encoding") or "json").lower()
     if encoding not in ENCODINGS:
         raise ConfigError(f"encoding must be one of {', '.join(ENCODINGS)}, not {encoding!r}")
+    # The service: the setting, else the project's name, else the package's first part.
+    if not isinstance(project_name, str):
+        project_name = None
+    service = service or setting("service") or project_name
+    service = service or package.split(".")[0].replace("_", "-")
+    if not _SERVICE.fullmatch(service):
+        raise ConfigError(
+            f"service name {service!r} cannot start a Pub/Sub subscription name (letters, digits, "
+            "- _ . ~ + %, starting with a letter): set service in [tool.pubsub-gen]"
+        )
 
     topic_tables: dict[str, Any] = dict(table.get("topics", {}))
     for stem, overrides in (topics or {}).items():
@@ -130,13 +146,15 @@ def load_config(
         package=package,
         encoding=encoding,
         topics={stem: _topic_config(pyproject, stem, t) for stem, t in topic_tables.items()},
+        service=service,
         root=root,
         pyproject=pyproject,
         lock=(root or cwd) / "pubsub-gen.lock",
     )
 
 
-def _read_table(pyproject: Path) -> Mapping[str, Any]:
+def _read_table(pyproject: Path) -> tuple[Mapping[str, Any], Any]:
+    """``[tool.pubsub-gen]`` and ``[project].name`` (None when absent)."""
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -144,7 +162,8 @@ def _read_table(pyproject: Path) -> Mapping[str, Any]:
     table = data.get("tool", {}).get("pubsub-gen", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{pyproject}: [tool.pubsub-gen] must be a table")
-    return table
+    project = data.get("project", {})
+    return table, project.get("name") if isinstance(project, dict) else None
 
 
 def _topic_config(pyproject: Path | None, stem: str, table: Any) -> TopicConfig:

@@ -38,3 +38,8 @@ def json_pointer(*parts: str | int) -> str:
 
 class SchemaWarning(UserWarning):
     """Something in a schema that is used in a documented, weaker way (``path:pointer: ...``)."""
+
+
+class SampleNote(UserWarning):
+    """A sample message pubsub-gen could not build (the generated tests then skip until
+    ``samples_by_hand.py`` provides one); the CLI prints it as a note."""

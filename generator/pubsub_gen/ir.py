@@ -178,5 +178,6 @@ class Topic:
 @dataclass(frozen=True)
 class Project:
     package: str  # dotted import path of the generated package
+    service: str  # names the default subscriptions: <service>.<topic>
     schemas_display: str  # the schemas folder as shown in the package header
     topics: tuple[Topic, ...]

@@ -161,3 +161,12 @@ def unique(name: str, taken: set[str]) -> str:
         candidate = f"{name}_{n}"
     taken.add(candidate)
     return candidate
+
+
+def default_subscription(service: str, topic_name: str) -> str:
+    """The subscription a topic gets when its table names none: ``<service>.<topic>``.
+
+    One rule for every topic, with the service in it: two services reading the same topic each
+    get their own subscription (a shared one would split the messages between them).
+    """
+    return f"{service}.{topic_name}"

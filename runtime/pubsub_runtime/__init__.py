@@ -28,6 +28,7 @@ from pubsub_runtime._errors import (
     DecodeError,
     EncodeError,
     PubSubRuntimeError,
+    PubSubUnreachable,
     UnknownWriterSchema,
 )
 from pubsub_runtime._logging import configure_logging
@@ -60,6 +61,7 @@ __all__ = [
     "Message",
     "PubSubBroker",
     "PubSubRuntimeError",
+    "PubSubUnreachable",
     "PushAuth",
     "ReplayReport",
     "Retry",

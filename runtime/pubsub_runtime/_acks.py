@@ -20,6 +20,8 @@ from collections import Counter
 from collections.abc import Callable, Coroutine, Sequence
 from typing import TYPE_CHECKING, Any, Final
 
+from google.pubsub_v1 import AcknowledgeRequest, ModifyAckDeadlineRequest
+
 from pubsub_runtime._ack_errors import AckResult, read_failure
 
 if TYPE_CHECKING:
@@ -41,6 +43,10 @@ _RPC_TIMEOUT = 60.0
 _FIRST_RETRY = 0.1
 _MAX_RETRY = 5.0
 _MIN_CALL_TIMEOUT = 5.0
+# Requests are built as raw protobuf and wrapped: given a list of ids, the proto-plus request
+# would convert and append them one at a time (measured 0.3-0.5 µs per message).
+_AckPb: Any = AcknowledgeRequest.pb()
+_ModifyPb: Any = ModifyAckDeadlineRequest.pb()
 
 AckAnswer = tuple[AckResult, str]  # the result, and Pub/Sub's reason when it is not SUCCESS
 _SUCCESS: Final[AckAnswer] = (AckResult.SUCCESS, "")
@@ -173,17 +179,18 @@ class AckBatcher:
         client = self._client()
         retry: dict[str, Any] = {} if once is None else {"retry": None}
         if seconds is None:
+            request = _AckPb(subscription=self._subscription, ack_ids=ack_ids)
             await client.acknowledge(
-                subscription=self._subscription,
-                ack_ids=ack_ids,
+                request=AcknowledgeRequest.wrap(request),
                 timeout=once or _RPC_TIMEOUT,
                 **retry,
             )
         else:
+            request = _ModifyPb(
+                subscription=self._subscription, ack_ids=ack_ids, ack_deadline_seconds=seconds
+            )
             await client.modify_ack_deadline(
-                subscription=self._subscription,
-                ack_ids=ack_ids,
-                ack_deadline_seconds=seconds,
+                request=ModifyAckDeadlineRequest.wrap(request),
                 timeout=once or _RPC_TIMEOUT,
                 **retry,
             )

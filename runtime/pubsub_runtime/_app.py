@@ -37,9 +37,12 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Message as AsgiMessage
+from starlette.types import Receive, Scope, Send
 
 from pubsub_runtime import _observe
 from pubsub_runtime._broker import PubSubBroker
+from pubsub_runtime._errors import PubSubUnreachable
 from pubsub_runtime._logging import register_alias_topics
 from pubsub_runtime._offload import shutdown_process_pool
 from pubsub_runtime._push import PushResult, PushSubscriber
@@ -129,6 +132,7 @@ class FastPubSub(FastAPI):
         **kwargs: Any,
     ) -> None:
         self._user_lifespan = lifespan
+        self._unreachable: PubSubUnreachable | None = None
         super().__init__(
             *args,
             lifespan=self._lifespan,
@@ -169,6 +173,22 @@ class FastPubSub(FastAPI):
             self._mount_console(console_path.rstrip("/"), console_dependencies)
 
     # ----------------------------------------------------------------- lifespan
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            send = self._with_one_line_startup_failure(send)
+        await super().__call__(scope, receive, send)
+
+    def _with_one_line_startup_failure(self, send: Send) -> Send:
+        """An unreachable Pub/Sub is the operator's to fix, not a bug: the server logs its
+        one-line message instead of the traceback Starlette puts in the startup failure."""
+
+        async def forward(message: AsgiMessage) -> None:
+            if message["type"] == "lifespan.startup.failed" and self._unreachable is not None:
+                message = {**message, "message": f"PubSubUnreachable: {self._unreachable}"}
+            await send(message)
+
+        return forward
+
     @asynccontextmanager
     async def _lifespan(self, app: Any) -> AsyncIterator[Any]:
         async with contextlib.AsyncExitStack() as stack:
@@ -192,7 +212,12 @@ class FastPubSub(FastAPI):
             await provision_push_subscriptions(self.broker)
             # Registered before start so that a start that fails half-way is still undone.
             stack.push_async_callback(self._stop_broker)
-            await self.broker.start()
+            self._unreachable = None
+            try:
+                await self.broker.start()
+            except PubSubUnreachable as exc:
+                self._unreachable = exc
+                raise
             logger.info(
                 "Service started: %d subscriber(s)%s",
                 len(topics),

@@ -83,6 +83,7 @@ class AvroSchema:
     named: dict[str, AvroType]
     # Named types fastavro knows by another name (see ``for_fastavro``): full name -> its name
     fastavro_names: dict[str, str] = field(default_factory=dict)
+    document: Any = None  # the JSON document fastavro parsed (after ``for_fastavro``)
 
 
 # fastavro reads a reference to a type named like these (in the null namespace) as the keyword.
@@ -244,7 +245,7 @@ def load_schema(definition: str) -> AvroSchema:
 
     root = build(parsed)
     by_full_name = {original.get(name, name): node for name, node in named.items()}
-    return AvroSchema(root, parsed, records, by_full_name, renames)
+    return AvroSchema(root, parsed, records, by_full_name, renames, document)
 
 
 def needing(

@@ -37,6 +37,7 @@ from pubsub_runtime._transport import (
     new_publisher_client,
     new_schema_client,
     new_subscriber_client,
+    wait_until_reachable,
 )
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ class PubSubBroker:
         publish_max_messages: int = 100,
         publish_max_bytes: int = 1024 * 1024,
         tracing: bool = False,
+        connect_timeout: float = 10.0,
     ) -> None:
         if not isinstance(project_id, str) or not project_id.strip():
             raise ValueError(f"project_id must be a non-empty string, got {project_id!r}")
@@ -82,6 +84,7 @@ class PubSubBroker:
             max_messages=publish_max_messages,
             max_bytes=publish_max_bytes,
         )
+        self.connect_timeout = connect_timeout
         self._started = False
         self._stopping = False
         if tracing or tracing_from_env():
@@ -326,8 +329,20 @@ class PubSubBroker:
 
     # -- lifecycle ---------------------------------------------------------------------------
 
+    async def check_reachable(self) -> None:
+        """Connect to Pub/Sub once (no RPC): ``PubSubUnreachable`` after ``connect_timeout`` s.
+
+        Its one-line message names the endpoint tried and how to point at the emulator or give
+        credentials. ``start()`` calls it when there are subscribers.
+        """
+        await wait_until_reachable(self._settings, self.connect_timeout)
+
     async def start(self) -> None:
-        """Create missing resources (``autocreate``), then open every subscriber's streams."""
+        """Create missing resources (``autocreate``), then open every subscriber's streams.
+
+        With subscribers, Pub/Sub must answer within ``connect_timeout`` seconds first;
+        otherwise ``PubSubUnreachable`` says which endpoint was tried and how to fix it.
+        """
         if self._started:
             return
         self._stopping = False
@@ -336,6 +351,8 @@ class PubSubBroker:
             prepare = getattr(subscriber.spec, "prepare", None)
             if prepare is not None:
                 prepare()  # a broken codec fails the start, not the first message
+        if self._subscribers:
+            await self.check_reachable()
         try:
             await self._prepare_resources()
             for subscriber in self._subscribers:

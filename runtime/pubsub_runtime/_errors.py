@@ -52,3 +52,22 @@ class UnknownWriterSchema(DecodeError):
         self.revision_id = revision_id
         self.fingerprint = fingerprint
         self.schema_name = schema_name
+
+
+class PubSubUnreachable(PubSubRuntimeError):
+    """Pub/Sub could not be reached at start: no connection in time, or no credentials.
+
+    Its message is one line: what failed, the endpoint tried, and how to point the service at
+    an emulator (``PUBSUB_EMULATOR_HOST``) or give it Google Cloud credentials.
+    """
+
+    def __init__(self, endpoint: str, problem: str) -> None:
+        super().__init__(
+            f"{problem} (endpoint {endpoint}). For a local emulator set "
+            "PUBSUB_EMULATOR_HOST=host:port and start it (gcloud beta emulators pubsub start "
+            "--host-port=localhost:8085); for Google Cloud leave PUBSUB_EMULATOR_HOST unset and "
+            "give credentials (GOOGLE_APPLICATION_CREDENTIALS=key.json or "
+            "gcloud auth application-default login)."
+        )
+        self.endpoint = endpoint
+        self.problem = problem

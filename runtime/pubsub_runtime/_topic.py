@@ -426,7 +426,7 @@ class TopicSpec(Generic[ModelT]):
         if self.schema_type == "JSON_SCHEMA":
             from pubsub_runtime._jsonschema_codec import JsonSchemaCodec
 
-            return JsonSchemaCodec(self.name, self.model)
+            return JsonSchemaCodec(self.name, self.model, self.definition)
         from pubsub_runtime._avro import load_schema
 
         schema = load_schema(self.definition)

@@ -7,14 +7,18 @@ client's bare default channel.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 from typing import Any
 
 import grpc
+from google.auth.exceptions import DefaultCredentialsError
 from google.pubsub_v1 import PublisherAsyncClient, SubscriberAsyncClient
 from google.pubsub_v1.services.publisher.transports import PublisherGrpcAsyncIOTransport
 from google.pubsub_v1.services.subscriber.transports import SubscriberGrpcAsyncIOTransport
+
+from pubsub_runtime._errors import PubSubUnreachable
 
 __all__ = [
     "ClientSettings",
@@ -23,6 +27,7 @@ __all__ = [
     "new_publisher_client",
     "new_schema_client",
     "new_subscriber_client",
+    "wait_until_reachable",
 ]
 
 _CHANNEL_OPTIONS = (
@@ -91,3 +96,36 @@ def new_schema_client(settings: ClientSettings) -> Any:
     return SchemaServiceAsyncClient(
         credentials=settings.credentials, client_options=settings.client_options
     )
+
+
+def endpoint_of(settings: ClientSettings) -> str:
+    """Where the clients connect: the emulator, or the API endpoint of the client options."""
+    host = emulator_host()
+    if host:
+        return f"{host} from PUBSUB_EMULATOR_HOST"
+    options = settings.client_options
+    configured = options.get("api_endpoint") if isinstance(options, dict) else None
+    configured = configured or getattr(options, "api_endpoint", None)
+    return str(configured or PublisherAsyncClient.DEFAULT_ENDPOINT)
+
+
+async def wait_until_reachable(settings: ClientSettings, timeout: float) -> None:  # noqa: ASYNC109
+    """Connect once, before any RPC: fail in ``timeout`` seconds with ``PubSubUnreachable``.
+
+    Without this check an unreachable Pub/Sub shows up as the first admin RPC's retries
+    running out a minute later, with a traceback that names neither the endpoint nor the fix.
+    """
+    endpoint = endpoint_of(settings)
+    try:
+        client = new_publisher_client(settings)
+    except DefaultCredentialsError:
+        raise PubSubUnreachable(endpoint, "no Google Cloud credentials found") from None
+    try:
+        transport: Any = client.transport  # the gRPC asyncio transport: it has the channel
+        channel = transport.grpc_channel
+        await asyncio.wait_for(channel.channel_ready(), timeout)
+    except TimeoutError:
+        problem = f"no connection to Pub/Sub within {timeout:g} s"
+        raise PubSubUnreachable(endpoint, problem) from None
+    finally:
+        await close_client(client)

@@ -1,4 +1,5 @@
-"""``pubsub-runtime run MODULE:APP``: serve a ``FastPubSub`` app with uvicorn.
+"""``pubsub-runtime run MODULE:APP``: serve a ``FastPubSub`` app with uvicorn
+(and ``pubsub-runtime publish MODULE:APP TOPIC``: send one message, see ``_publish_cli``).
 
 Each of ``--workers`` processes has its own event loop, broker and streams (Pub/Sub spreads the
 messages of a subscription over its streams). SIGTERM or SIGINT stops the server gracefully:
@@ -133,6 +134,48 @@ def run(
     server.run()
     if not server.started:
         _fail_startup()
+
+
+@main.command()
+@click.argument("app", metavar="MODULE:APP")
+@click.argument("topic")
+@click.option("--sample", is_flag=True, help="Send the generated sample of the topic.")
+@click.option("--json", "json_file", type=click.File("r"), help="Read the message from FILE.")
+@click.option("--data", metavar="JSON", help="The message as JSON text.")
+@click.option("--attribute", "-a", multiple=True, metavar="KEY=VALUE", help="Repeatable.")
+@click.option("--ordering-key", help="Ordering key of the message.")
+@click.option(
+    "--app-dir",
+    type=click.Path(exists=True, file_okay=False),
+    default=".",
+    show_default=True,
+    help="Directory put first on sys.path, to import MODULE from.",
+)
+def publish(
+    app: str,
+    topic: str,
+    sample: bool,
+    json_file: Any,
+    data: str | None,
+    attribute: tuple[str, ...],
+    ordering_key: str | None,
+    app_dir: str,
+) -> None:
+    """Publish one message to TOPIC, encoded with the codec of MODULE:APP's broker."""
+    from pubsub_runtime._publish_cli import json_source, publish_message
+
+    if sum((sample, json_file is not None, data is not None)) != 1:
+        raise click.UsageError("give the message with exactly one of --sample, --json, --data")
+    message_id = publish_message(
+        app,
+        topic,
+        sample=sample,
+        json_text=json_source(data, json_file),
+        attributes=attribute,
+        ordering_key=ordering_key,
+        app_dir=os.path.abspath(app_dir),
+    )
+    click.echo(f"published message {message_id} to {topic}")
 
 
 def _split(app: str) -> tuple[str, str]:

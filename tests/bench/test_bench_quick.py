@@ -46,21 +46,43 @@ def test_quick_mode_runs_every_comparison_correctly(pubsub_emulator, tmp_path):
     data = json.loads(results.read_text())
     assert data["quick"] is True
     comparisons = " ".join(row["comparison"] for row in data["rows"])
-    for expected in ("Receive CPU", "Throughput", "Publish CPU", "Generator"):
+    for expected in ("Receive CPU", "Throughput", "Latency p50", "Latency p99", "--workers 2"):
+        assert expected in comparisons
+    for expected in ("Publish CPU", "Generator"):
         assert expected in comparisons
     # every receiving side, every stream count and both publishing sides produced a figure
     samples = data["samples"]
     for payload in ("payment", "order"):
-        for side in ("typed", "untyped", "handwritten", "floor", "floor-gapic"):
-            if side == "untyped" and payload == "order":
+        for side in ("typed", "untyped", "handwritten", "floor", "floor-decode", "floor-gapic"):
+            if side in ("untyped", "floor-decode") and payload == "order":
                 continue
             assert samples[f"receive.{payload}.{side}.cpu"][0] > 0
         for side in ("typed", "client"):
             assert samples[f"publish.{payload}.{side}.cpu"][0] > 0
     for streams in (1, 2, 4, 8):
         assert samples[f"streams.{streams}.rate"][0] > 0
+    # both latency sides handled every published payload (the run fails otherwise)
+    for side in ("typed", "handwritten"):
+        assert 0 < samples[f"latency.{side}.p50"][0] <= samples[f"latency.{side}.p99"][0]
+    for workers in (1, 2):
+        assert samples[f"workers.{workers}.rate"][0] > 0
+    # goals are judged with a margin, and never in quick mode
+    assert all(row["met"] is None for row in data["rows"])
+    assert any(row["margin"] is not None for row in data["rows"])
     assert "FastPubSub comparison skipped" in done.stdout  # never in quick mode
     assert plot.read_bytes().startswith(b"\x89PNG")
+    # the plot of the receive ratios across runs (here: the one run) against their goals
+    history = tmp_path / "history.png"
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.history", str(history), str(results), str(results)],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert history.read_bytes().startswith(b"\x89PNG")
 
 
 def test_unknown_comparison_is_a_usage_error():

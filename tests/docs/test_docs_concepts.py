@@ -82,7 +82,7 @@ def test_the_configured_subscription_gets_the_handler_stub(
     stubs = (root / "src/payments/handlers/payment_received.py").read_text(encoding="utf-8")
     assert 'subscription_name="payments-received-ledger"' in stubs
     default = (root / "src/payments/handlers/refund_requested.py").read_text(encoding="utf-8")
-    assert 'subscription_name="refund_requested-sub"' in default
+    assert 'subscription_name="payments.refund_requested"' in default
 
 
 def test_the_generate_commands_work_in_the_example_project(

@@ -94,7 +94,7 @@ def test_the_new_service_commands_match_copier_and_the_template() -> None:
         check=True,
     ).stdout
     assert "--trust" in help_text
-    # `.venv/bin/copier copy --trust "$PWD" ../my-service` from the root of a checkout: the
+    # `.venv/bin/copier copy --trust . ../my-service` from the root of a checkout: the
     # template is the checkout, which must hold Copier's configuration.
     assert (REPO / "copier.yml").is_file()
     targets = make_targets(REPO / "templates/service/Makefile.jinja")
@@ -115,15 +115,52 @@ def test_the_page_lists_every_question_of_the_template() -> None:
     assert listed <= set(asked) | {"schemas"}
 
 
-def test_the_run_command_is_accepted_by_pubsub_runtime() -> None:
+def test_the_run_command_is_accepted_by_pubsub_runtime(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "src").mkdir()  # in a service: --app-dir src exists
+    monkeypatch.chdir(tmp_path)
     commands = shell_commands(DOCS_SRC / "getting_started/run.sh")
-    runs = [c for c in commands if c[0] == "pubsub-runtime"]
+    runs = [c for c in commands if c[0] == ".venv/bin/pubsub-runtime"]
     assert runs
     for command in runs:
         ctx = parse_with_click(runtime_cli, "pubsub-runtime", command[1:])
-        assert ctx.params["app"] == "app:app"
+        assert ctx.params["app"] == "my_service.app:app"
     exported = [c for c in commands if c[0] == "export"]
     assert without_env_prefix(exported[0][1:])[0].keys() == {"PUBSUB_EMULATOR_HOST"}
+
+
+@pytest.mark.emulator
+def test_the_run_commands_work_in_a_service_made_as_the_page_says(
+    pubsub_emulator: Emulator, tmp_path: Path
+) -> None:
+    """run.sh typed in ../my-service (new_service.sh made it; its .venv stands in for the one
+    `make test` makes there): the emulator address and the port are this run's free ones."""
+    from template.template_support import copy_service, make_template_repo
+
+    service = copy_service(make_template_repo(tmp_path / "checkout"), tmp_path / "my-service")
+    (service / ".venv").symlink_to(Path(sys.executable).parent.parent)
+    export, run, curl = shell_commands(DOCS_SRC / "getting_started/run.sh")
+    assert export == ["export", "PUBSUB_EMULATOR_HOST=127.0.0.1:8085"]
+    assert run[-2:] == ["--port", "8000"] and curl[-1] == "localhost:8000/consumers/alive"
+    port = free_port()
+    env = command_env(
+        PUBSUB_EMULATOR_HOST=pubsub_emulator.host, PUBSUB_PROJECT_ID=f"docs-{uuid4().hex[:8]}"
+    )
+    log = tmp_path / "app.log"
+    with log.open("w") as out:
+        server = subprocess.Popen(
+            [*run[:-1], str(port)], cwd=service, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        url = f"http://{curl[-1].replace('8000', str(port))}"
+        wait_for(lambda: get_status(url) == 200, server, log)
+        assert httpx.get(url, timeout=10).json()["status"] == "ok"
+        assert "my-service.order_placed" in log.read_text()
+    finally:
+        server.send_signal(signal.SIGTERM)
+        code = server.wait(timeout=60)
+    assert code == 0, log.read_text()
 
 
 @pytest.mark.emulator

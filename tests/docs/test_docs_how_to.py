@@ -308,7 +308,7 @@ async def test_a_poison_message_is_dead_lettered_at_once(
 
 # -- deploy ---------------------------------------------------------------------------------
 
-ANSWERS = {"service_name": "my-service", "gcp_project_id": "my-project"}
+ANSWERS = {"service_name": "my-service", "gcp_project_id": "my-project", "python_version": "3.12"}
 
 
 def test_the_dockerfile_is_the_template_s(tmp_path: Path) -> None:

@@ -37,3 +37,30 @@ def test_generate_from_python_reports_invalid_schemas(
     problems = capsys.readouterr().err.splitlines()
     assert problems and all(line.startswith(str(Path("schemas/broken.avsc"))) for line in problems)
     assert not (tmp_path / "src").exists()
+
+
+def test_samples_by_hand_gives_the_sample_pubsub_gen_could_not_build(tmp_path: Path) -> None:
+    """reference/testing.md: samples_by_hand.py provides the message of a topic whose
+    schema defeats the sample builder; the generated tests then pass instead of skipping."""
+    import json
+    import subprocess
+    import sys
+
+    from pubsub_gen import generate
+
+    schemas = tmp_path / "schemas"
+    schemas.mkdir()
+    code = {"type": "string", "pattern": "^(?=.*[0-9])[a-z0-9]{4}$"}
+    schema = {"type": "object", "required": ["code"], "properties": {"code": code}}
+    (schemas / "codes.json").write_text(json.dumps(schema))
+    generate(schemas, tmp_path / "out", package="hand")
+    shutil.copyfile(DOCS_SRC / "reference/samples_by_hand.py", tmp_path / "out/hand/samples_by_hand.py")
+    options = ["-p", "no:cacheprovider", "-o", "asyncio_mode=auto"]
+    options += ["-o", "asyncio_default_fixture_loop_scope=function"]
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", *options, "hand"],
+        cwd=tmp_path / "out",
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0 and "4 passed" in done.stdout, done.stdout

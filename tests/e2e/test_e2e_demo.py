@@ -36,10 +36,10 @@ def test_the_demo_runs_the_service_and_every_handler_sees_its_message(
     out = done.stdout
     lines = out.splitlines()
     subscriptions = [
-        "customer_registered-sub",
-        "order_placed-sub",
-        "priority_changed-sub",
-        "shipment_dispatched-sub",
+        "example-events.customer_registered",
+        "example-events.order_placed",
+        "example-events.priority_changed",
+        "example-events.shipment_dispatched",
         "shipment-updated-tracking",
         "shipment-updated-billing",
     ]

@@ -103,3 +103,44 @@ def test_mypy_accepts_correct_code_and_rejects_the_wrong_model(tmp_path: Path) -
     assert '"dict[str, str]"; expected "OrderPlaced"' in wrong[7]
     assert '"CustomerRegistered"; expected "OrderPlaced"' in wrong[8]
     assert '"OrderPlaced", expected "CustomerRegistered"' in wrong[12]
+
+
+FIELDS = """\
+from decimal import Decimal
+
+from example_events.order_placed import Customer, LineItem
+
+
+def typed() -> list[LineItem]:
+    return [LineItem(sku="a", quantity=3, unit_price=Decimal("12.50"))]
+
+
+def wrong_types() -> LineItem:
+    return LineItem(sku="a", quantity="3", unit_price="12.50")
+
+
+def unknown_field() -> Customer:
+    return Customer(id="c-1", colour="red")
+"""
+
+
+def test_mypy_rejects_a_wrong_field_type_or_an_unknown_field(tmp_path: Path) -> None:
+    """The pydantic plugin's init_typed and init_forbid_extra: `str` is no `Decimal` nor `int`."""
+    (tmp_path / "correct_app.py").write_text(CORRECT, encoding="utf-8")
+    (tmp_path / "wrong_app.py").write_text(FIELDS, encoding="utf-8")
+
+    done = run_mypy(tmp_path)
+
+    errors = [line for line in done.stdout.splitlines() if ": error:" in line]
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert all(e.startswith("wrong_app.py:") for e in errors), errors
+    lines = sorted(int(e.split(":")[1]) for e in errors)
+    assert lines == [11, 11, 15], errors
+    assert any(
+        '"quantity" to "LineItem" has incompatible type "str"; expected "int"' in e for e in errors
+    )
+    assert any(
+        '"unit_price" to "LineItem" has incompatible type "str"; expected "Decimal"' in e
+        for e in errors
+    )
+    assert any('Unexpected keyword argument "colour" for "Customer"' in e for e in errors)

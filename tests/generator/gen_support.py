@@ -11,12 +11,18 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from shared_corpus import shared_path
+
 import pubsub_gen
 
 REPO = Path(__file__).resolve().parents[2]
 SCHEMAS = REPO / "schemas"
 GOLDEN = REPO / "generated_example"
-CONFORMANCE = REPO.parent / "shared" / "conformance" / "avro"
+
+
+def conformance_schemas() -> Path:
+    """Apache Avro's interop schemas in ../shared (skips with the reason when absent)."""
+    return shared_path("conformance", "avro")
 
 
 def write_schemas(folder: Path, files: Mapping[str, Any]) -> Path:

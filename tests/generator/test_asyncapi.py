@@ -19,11 +19,11 @@ from typing import Any
 import pytest
 import yaml
 from click.testing import CliRunner
+from shared_corpus import shared_path
 
 from pubsub_gen.commands import asyncapi
 
 REPO = Path(__file__).resolve().parents[2]
-CONFORMANCE = REPO.parent / "shared" / "conformance" / "avro"
 SPECS_PACKAGE = "@asyncapi/specs@6.11.1"
 PYPROJECT = """\
 [project]
@@ -200,10 +200,8 @@ def test_a_service_document_is_valid_with_and_without_bindings(
 def test_the_conformance_avro_schemas_are_valid_payloads(
     tmp_path: Path, asyncapi_validator: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if not CONFORMANCE.is_dir():
-        pytest.skip(f"{CONFORMANCE} is not here")
     (tmp_path / "schemas").mkdir()
-    for schema in CONFORMANCE.glob("*.avsc"):
+    for schema in shared_path("conformance", "avro").glob("*.avsc"):
         shutil.copy(schema, tmp_path / "schemas" / schema.name)
     monkeypatch.chdir(tmp_path)
     assert _errors(asyncapi_validator, _document("schemas")) == []
@@ -244,7 +242,7 @@ def test_a_send_operation_per_topic_and_a_receive_per_subscription(service: Path
     assert sorted(by_action["send"]) == ["shop.orders~v1", "signups"]
     assert sorted(by_action["receive"]) == ["shop.orders~v1", "shop.orders~v1", "signups"]
     receives = [o.get("x-pubsub-subscription") for o in operations.values()]
-    assert {"billing", "shipping", "signups-sub"} <= set(receives)
+    assert {"billing", "shipping", "shop-service.signups"} <= set(receives)
 
 
 def test_every_reference_resolves_inside_the_document(service: Path) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 import pydantic
 import pytest
 from avro_features import FEATURES
-from gen_support import CONFORMANCE, generate, imported, write_schemas
+from gen_support import conformance_schemas, generate, imported, write_schemas
 
 from pubsub_runtime import Duration, TopicSpec
 
@@ -31,10 +31,9 @@ def features(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
 
 @pytest.fixture(scope="module")
 def conformance(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ModuleType]:
-    if not CONFORMANCE.is_dir():
-        pytest.skip("the Avro conformance schemas are not beside the repository")
+    schemas = conformance_schemas()
     root = tmp_path_factory.mktemp("conformance")
-    generate(CONFORMANCE, root, package="conformance_models")
+    generate(schemas, root, package="conformance_models")
     with imported(root, "conformance_models") as package:
         yield package
 

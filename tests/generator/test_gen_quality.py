@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 from avro_features import FEATURES
-from gen_support import CONFORMANCE, REPO, SCHEMAS, generate, write_schemas
+from gen_support import REPO, SCHEMAS, generate, write_schemas
+from shared_corpus import shared_path, shared_path_or_none
 from test_gen_hardening import WORKING as HARDENED
 from test_gen_injection import HOSTILE
 
@@ -31,8 +32,9 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
         root / "features", {f"{n}.avsc": json.dumps(s) for n, s in FEATURES.items()}
     )
     generate(features, out, package="features", encoding="binary")
-    if CONFORMANCE.is_dir():
-        generate(CONFORMANCE, out, package="conformance")
+    conformance = shared_path_or_none("conformance", "avro")
+    if conformance is not None:  # test_the_conformance_schemas_are_checked_too says when not
+        generate(conformance, out, package="conformance")
     hostile = {
         f"hostile_{i}.avsc": {
             "type": "record",
@@ -95,3 +97,9 @@ def test_generated_lines_fit_in_100_columns(generated: Path) -> None:
         if len(line) > 100 and len(line.split()) > 1
     ]
     assert not long_lines
+
+
+def test_the_conformance_schemas_are_checked_too(generated: Path) -> None:
+    """The checks above cover Apache Avro's interop schemas only when ../shared is present."""
+    shared_path("conformance", "avro")
+    assert (generated / "conformance" / "interop.py").is_file()

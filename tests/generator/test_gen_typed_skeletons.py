@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from avro_features import FEATURES
-from gen_support import CONFORMANCE, SCHEMAS, generate, write_schemas
+from gen_support import SCHEMAS, conformance_schemas, generate, write_schemas
 from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
 
 import pubsub_gen
@@ -27,22 +27,25 @@ asyncio_default_fixture_loop_scope = "function"
 # The lint rules of the repository (and of a service made from the template).
 LINT_RULES = "--select=E,F,W,I,UP,B,SIM,RUF,ASYNC"
 
+CASES = ["examples", "features", "conformance"]
+
 
 def generate_case(case: str, out: Path) -> str:
     """Generate the package of ``case`` under ``out``; returns its name."""
     if case == "examples":
         pubsub_gen.generate(SCHEMAS, out, package="skeleton_examples")
         return "skeleton_examples"
+    if case == "conformance":
+        generate(conformance_schemas(), out, package="skeleton_conformance")
+        return "skeleton_conformance"
     schemas = write_schemas(
         out.parent / "schemas", {f"{n}.avsc": json.dumps(s) for n, s in FEATURES.items()}
     )
-    for path in CONFORMANCE.glob("*.avsc"):
-        (schemas / path.name).write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
     generate(schemas, out, package="skeleton_features")
     return "skeleton_features"
 
 
-@pytest.mark.parametrize("case", ["examples", "features"])
+@pytest.mark.parametrize("case", CASES)
 def test_the_skeleton_tests_pass_as_generated(tmp_path: Path, case: str) -> None:
     out = tmp_path / "out"
     package = generate_case(case, out)
@@ -63,7 +66,7 @@ def test_the_skeleton_tests_pass_as_generated(tmp_path: Path, case: str) -> None
     assert expected >= 3 * len(tests)
 
 
-@pytest.mark.parametrize("case", ["examples", "features"])
+@pytest.mark.parametrize("case", CASES)
 def test_the_generated_service_is_lint_clean(tmp_path: Path, case: str) -> None:
     out = tmp_path / "out"
     generate_case(case, out)

@@ -67,7 +67,7 @@ def test_unusable_settings_are_config_errors(tmp_path: Path, table: str) -> None
         load_config(cwd=tmp_path)
 
 
-def test_subscriptions_default_to_topic_sub(tmp_path: Path) -> None:
+def test_subscriptions_default_to_service_dot_topic(tmp_path: Path) -> None:
     from pubsub_gen.load import load_project
 
     schemas = write_schemas(tmp_path / "schemas", {"order-placed.avsc": record("A")})
@@ -79,7 +79,33 @@ def test_subscriptions_default_to_topic_sub(tmp_path: Path) -> None:
         "OrderPlacedPublisher",
         "ORDER_PLACED",
     )
-    assert topic.subscriptions == ("order-placed-sub",)
+    assert topic.subscriptions == ("events.order-placed",)  # no pyproject: the package's name
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        ('[project]\nname = "billing-worker"\n[tool.pubsub-gen]\n', "billing-worker.aaa"),
+        ('[tool.pubsub-gen]\npackage = "billing_worker.events"\n', "billing-worker.aaa"),
+        ('[project]\nname = "x-y"\n[tool.pubsub-gen]\nservice = "ledger"\n', "ledger.aaa"),
+    ],
+)
+def test_the_service_in_the_default_subscription(tmp_path: Path, table: str, expected: str) -> None:
+    from pubsub_gen.load import load_project
+
+    (tmp_path / "pyproject.toml").write_text(table)
+    write_schemas(tmp_path / "schemas", {"aaa.avsc": record("A"), "bbb.avsc": record("B")})
+    project = load_project(load_config(tmp_path / "schemas", cwd=tmp_path))
+    other = expected.replace("aaa", "bbb")
+    assert [t.subscriptions for t in project.topics] == [(expected,), (other,)]
+
+
+def test_a_service_name_that_cannot_start_a_subscription_is_a_config_error(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pyproject.toml").write_text('[tool.pubsub-gen]\nschemas = "."\nservice = "9x"\n')
+    with pytest.raises(ConfigError, match="'9x' cannot start a Pub/Sub subscription name"):
+        load_config(cwd=tmp_path)
 
 
 @pytest.mark.parametrize(

@@ -28,12 +28,6 @@ CASES: list[tuple[str, Any, str, str]] = [
     ("avro record", {"type": "record", "name": "A", "fields": []}, "", "Avro schema"),
     ("avro enum", {"type": "enum", "name": "E", "symbols": ["A"]}, "", "Avro schema"),
     (
-        "draft 4",
-        {"$schema": "http://json-schema.org/draft-04/schema#", "type": "object"},
-        "/$schema",
-        "unsupported JSON Schema draft",
-    ),
-    (
         "unknown draft",
         {"$schema": "https://example.com/mine", "type": "object"},
         "/$schema",
@@ -41,6 +35,7 @@ CASES: list[tuple[str, Any, str, str]] = [
     ),
     ("draft not a string", {"$schema": 7, "type": "object"}, "/$schema", "unsupported"),
     ("sample data", {"name": "order", "id": 5}, "", "no schema at the top level"),
+    ("anchor ref", obj(a={"$ref": "#address"}), "", "Anchor 'address' does not exist"),
     ("unknown type", obj(a={"type": "strng"}), "/properties/a/type", "type must be one of"),
     ("duplicate types", obj(a={"type": ["string", "string"]}), "/properties/a/type", "type"),
     (
@@ -119,7 +114,6 @@ CASES: list[tuple[str, Any, str, str]] = [
         "/properties/a/$ref",
         "external references are not supported",
     ),
-    ("anchor ref", obj(a={"$ref": "#address"}), "/properties/a/$ref", "anchor"),
     ("ref not text", obj(a={"$ref": 5}), "/properties/a/$ref", "must be a string"),
     (
         "ref to a non-schema",
@@ -143,26 +137,11 @@ CASES: list[tuple[str, Any, str, str]] = [
         "/items/$ref",
         "needs an object schema at the root",
     ),
-    ("dynamic ref", obj(a={"$dynamicRef": "#node"}), "/properties/a/$dynamicRef", "not supported"),
     (
         "broken pattern",
         obj(a={"type": "string", "pattern": "(ab"}),
         "/properties/a/pattern",
-        "not a valid regular",
-    ),
-    (
-        "pattern engines",
-        obj(
-            a={"type": "string", "pattern": "^(?!x)"}, b={"type": "string", "pattern": "^\\p{L}+$"}
-        ),
-        "/properties/b/pattern",
-        "uses lookaround or back-references",
-    ),
-    (
-        "attribute clash",
-        obj(**{"orderId": {"type": "string"}, "order-id": {"type": "string"}}),
-        "/properties",
-        "'orderId' and 'order-id' would all become the attribute 'order_id'",
+        'is not a "regex"',
     ),
     ("escaped pointer", obj(**{"a/b~c": {"type": "strng"}}), "/properties/a~1b~0c/type", "type"),
     (
@@ -180,43 +159,6 @@ CASES: list[tuple[str, Any, str, str]] = [
         {"$schema": D7, "$ref": "#/definitions/A", "definitions": {"A": {"minItems": -2}}},
         "/definitions/A/minItems",
         "non-negative",
-    ),
-    ("const object", obj(a={"const": {"k": 1}}), "/properties/a/const", "not supported"),
-    (
-        "default of the wrong type",
-        obj(a={"type": "integer", "default": "x"}),
-        "/properties/a/default",
-        "not of type integer",
-    ),
-    (
-        "null default",
-        obj(a={"type": "string", "default": None}),
-        "/properties/a/default",
-        "default null",
-    ),
-    (
-        "boolean default for a number",
-        obj(a={"type": "number", "default": True}),
-        "/properties/a/default",
-        "type",
-    ),
-    (
-        "default outside the enum",
-        obj(a={"enum": ["x", "y"], "default": "z"}),
-        "/properties/a/default",
-        "enum values",
-    ),
-    (
-        "default outside a referenced enum",
-        {**obj(a={"$ref": "#/$defs/E", "default": "z"}), "$defs": {"E": {"enum": ["x"]}}},
-        "/properties/a/default",
-        "not one of the enum values",
-    ),
-    (
-        "default against const",
-        obj(a={"const": "x", "default": "y"}),
-        "/properties/a/default",
-        "const",
     ),
     (
         "metaschema only",
@@ -278,8 +220,9 @@ def test_checks_work_without_the_jsonschema_package(monkeypatch: pytest.MonkeyPa
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", no_jsonschema)
+    # jsonschema-rs (the run-time validator) still checks the schema when it is compiled.
     metaschema_only = {"$schema": D2020, "type": "object", "dependentRequired": 5}
-    assert check_jsonschema(WHERE, metaschema_only) == []
+    assert [p.pointer for p in check_jsonschema(WHERE, metaschema_only)] == ["/dependentRequired"]
     [problem] = check_jsonschema(WHERE, obj(a={"type": "strng"}))
     assert problem.pointer == "/properties/a/type"
 
@@ -298,7 +241,7 @@ def test_definition_taking_the_payload_name_is_an_error() -> None:
 
 
 def test_payload_name_shadowing_an_import_is_an_error() -> None:
-    document = obj(a={"type": "string", "maxLength": 3})
+    document = obj(**{"a-b": {"type": "string"}})  # an alias: the models import Field
     with pytest.raises(SchemaError) as raised:
         render_jsonschema_models([item("field", document, "Field")])
     [problem] = raised.value.problems

@@ -161,8 +161,8 @@ def test_every_text_survives_as_the_same_value(module: ModuleType, sentinel: Pat
     default = model()
     assert default.model_dump(by_alias=True)[f"p0 {texts[0]}"] == texts[0]
     assert model.model_validate({"fixed": texts[0]}).fixed == texts[0]
-    pattern = fields["shaped"].metadata[0].pattern
-    assert pattern == "^[\"'\\\\]*\"\"\"'''$"
+    # The pattern is the validator's (from the schema text), never code in the model.
+    assert fields["shaped"].metadata == []
     # Docstrings keep the words; only line breaks may move.
     assert inspect.getdoc(model) is not None
     assert inspect.getdoc(model).split() == (texts[2] + texts[7] + LONG).split()

@@ -205,15 +205,15 @@ def _valid_payload() -> dict[str, Any]:
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"first-name": None}, "first-name"),
-        ({"first-name": ""}, "first-name"),
-        ({"status": "lost"}, "status"),
-        ({"lines": []}, "lines"),
-        ({"lines": [{"sku": "A", "qty": 0}]}, "lines.0.qty"),
-        ({"payment": {"type": "cheque"}}, "payment"),
-        ({"placed": "yesterday"}, "placed"),
-        ({"id": "not-a-uuid"}, "id"),
-        ({"surprise": 1}, "surprise"),
+        ({"first-name": None}, "/first-name: "),
+        ({"first-name": ""}, "/first-name: "),
+        ({"status": "lost"}, "/status: "),
+        ({"lines": []}, "/lines: "),
+        ({"lines": [{"sku": "A", "qty": 0}]}, "/lines/0/qty: "),
+        ({"payment": {"type": "cheque"}}, "/payment: "),
+        ({"placed": "yesterday"}, "/placed: "),
+        ({"id": "not-a-uuid"}, "/id: "),
+        ({"surprise": 1}, "/: Additional properties are not allowed ('surprise'"),
     ],
 )
 def test_payloads_the_schema_refuses_raise_decode_error(
@@ -232,7 +232,7 @@ def test_a_missing_required_field_raises_decode_error() -> None:
     payload = _valid_payload()
     del payload["coupon"]
     assert not VALIDATOR.is_valid(payload)
-    with pytest.raises(DecodeError, match="coupon: Field required"):
+    with pytest.raises(DecodeError, match='/: "coupon" is a required property'):
         SPEC.decode(json.dumps(payload).encode())
 
 

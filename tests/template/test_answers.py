@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 from copier.errors import TaskError
-from template_support import copy_service
+from template_support import commit_all, copy_service, git, make_template_repo
 
 
 def render(template: Path, destination: Path, **answers: Any) -> Path:
@@ -48,7 +48,8 @@ def pyproject(service: Path) -> dict[str, Any]:
         ("first_topic", "google_events", "starting with 'goog'"),
         ("schema_format", "protobuf", "Invalid choice"),
         ("avro_encoding", "xml", "Invalid choice"),
-        ("python_version", "3.9", "Invalid choice"),
+        ("python_version", "3.9", "is not a Python version this service can use"),
+        ("python_version", "3", "is not a Python version this service can use"),
         ("dependency_source", "latest", "is neither a version specifier"),
         ("dependency_source", "0.1", "is neither a version specifier"),
         ("dependency_source", "../pubsub-gen", "is neither a version specifier"),
@@ -97,12 +98,61 @@ def test_the_dependency_source_becomes_the_two_requirements(
     service = render(template_repo, tmp_path / "svc-a", dependency_source=source)
     project = pyproject(service)
     assert project["project"]["dependencies"] == [runtime]
-    assert project["dependency-groups"]["dev"][0] == generator
+    dev = project["dependency-groups"]["dev"]
+    # From a checkout or git, the runtime is listed beside pubsub-gen, from the same source, so
+    # that pip satisfies pubsub-gen's dependency on it with that source, not with PyPI.
+    same_source = (
+        [runtime.replace("pubsub-runtime[app]", "pubsub-runtime")] if "@" in runtime else []
+    )
+    assert dev[: len(same_source) + 1] == [*same_source, generator]
     # The image needs git to install from git; a checkout on this machine is out of its reach.
     dockerfile = (service / "Dockerfile").read_text()
     assert ("apt-get install" in dockerfile) == source.startswith("git+")
     readme = (service / "README.md").read_text()
     assert ("CI and `docker build` cannot see it" in readme) == ("file://" in runtime)
+
+
+def test_by_default_the_service_depends_on_the_template_s_own_source_and_version(
+    template_repo: Path, tmp_path: Path
+) -> None:
+    service = render(template_repo, tmp_path / "svc-default")
+    answers = yaml.safe_load((service / ".copier-answers.yml").read_text())
+    assert answers["dependency_source"] == f"git+file://{template_repo}@v0.1.0"
+    project = pyproject(service)
+    assert project["project"]["dependencies"] == [
+        f"pubsub-runtime[app] @ git+file://{template_repo}@v0.1.0#subdirectory=runtime"
+    ]
+    # The Python running Copier (this one) is the service's.
+    version = f"{sys.version_info.major}.{sys.version_info.minor}"
+    assert answers["python_version"] == version
+    assert project["project"]["requires-python"] == f">={version}"
+
+
+def test_an_untagged_template_is_pinned_at_its_commit(tmp_path: Path) -> None:
+    template = make_template_repo(tmp_path / "template", tag="v0.1.0")
+    (template / "templates" / "README.md").write_text("a later, untagged commit\n")
+    commit_all(template, "after the tag")
+    head = git(template, "rev-parse", "HEAD").strip()
+    service = copy_service(template, tmp_path / "svc", skip_tasks=True, vcs_ref="HEAD")
+    answers = yaml.safe_load((service / ".copier-answers.yml").read_text())
+    assert answers["dependency_source"] == f"git+file://{template}@{head}"
+
+
+def test_a_relative_template_path_is_recorded_absolute(template_repo: Path, tmp_path: Path) -> None:
+    """`copier copy --trust . ../service` as the README has it: `copier update` needs the
+    template's real place, not `.` (which inside the service would be the service)."""
+    copier = str(Path(sys.executable).parent / "copier")
+    done = subprocess.run(
+        [copier, "copy", "--trust", "--defaults", "--skip-tasks", ".", str(tmp_path / "svc")],
+        cwd=template_repo,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    answers = yaml.safe_load((tmp_path / "svc" / ".copier-answers.yml").read_text())
+    assert answers["_src_path"] == str(template_repo)
+    assert answers["dependency_source"] == f"git+file://{template_repo}@v0.1.0"
 
 
 def test_names_default_from_the_destination_folder(template_repo: Path, tmp_path: Path) -> None:
@@ -152,5 +202,5 @@ def test_copying_without_pubsub_gen_says_how_to_run_copier(
     destination = tmp_path / "service"
     with pytest.raises(TaskError):
         copy_service(template_repo, destination)
-    assert "uvx --with pubsub-gen copier copy --trust" in capfd.readouterr().err
+    assert "then .venv/bin/copier copy --trust . DEST" in capfd.readouterr().err
     assert not destination.exists()  # Copier removes a copy whose task failed

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 import tomllib
 import zipfile
 from collections.abc import Callable
@@ -26,6 +27,7 @@ from template_support import (
 from pubsub_runtime.testing import Emulator
 
 ServiceMaker = Callable[[Variant], Path]
+RUNNING_PYTHON = f"{sys.version_info.major}.{sys.version_info.minor}"  # the default version
 
 
 def test_the_service_has_its_project_files(services: ServiceMaker, variant: Variant) -> None:
@@ -67,21 +69,22 @@ def test_the_answers_file_records_the_answers_and_the_template_version(
 
 
 def test_pyproject_depends_on_the_runtime_and_configures_the_generator(
-    services: ServiceMaker, variant: Variant
+    services: ServiceMaker, variant: Variant, template_repo: Path
 ) -> None:
     pyproject = tomllib.loads((services(variant) / "pyproject.toml").read_text())
     assert pyproject["project"]["name"] == variant.answers.get("service_name", variant.folder)
-    python = variant.answers.get("python_version", "3.12")
+    python = variant.answers.get("python_version", RUNNING_PYTHON)
     assert pyproject["project"]["requires-python"] == f">={python}"
     [runtime] = pyproject["project"]["dependencies"]
-    generator = pyproject["dependency-groups"]["dev"][0]
+    [generator] = [r for r in pyproject["dependency-groups"]["dev"] if r.startswith("pubsub-gen")]
     settings = pyproject["tool"]["pubsub-gen"]
     assert settings["package"] == variant.package
     assert (settings["schemas"], settings["out"]) == ("schemas", "src")
     assert pyproject["tool"]["hatch"]["build"]["targets"]["wheel"]["packages"] == [
         f"src/{variant.package}"
     ]
-    source = variant.answers.get("dependency_source", ">=0.1")
+    # By default: the template's own git repository, at the tag copied.
+    source = variant.answers.get("dependency_source", f"git+file://{template_repo}@v0.1.0")
     if source.startswith("git+"):
         assert runtime == f"pubsub-runtime[app] @ {source}#subdirectory=runtime"
         assert generator == f"pubsub-gen @ {source}#subdirectory=generator"
@@ -102,7 +105,7 @@ def test_dockerfile_runs_the_app_with_pubsub_runtime(
     services: ServiceMaker, variant: Variant
 ) -> None:
     dockerfile = (services(variant) / "Dockerfile").read_text()
-    python = variant.answers.get("python_version", "3.12")
+    python = variant.answers.get("python_version", RUNNING_PYTHON)
     assert f"FROM python:{python}-slim" in dockerfile
     assert (
         f'CMD ["pubsub-runtime", "run", "{variant.package}.app:app", "--host", "0.0.0.0", '
@@ -162,6 +165,47 @@ def test_it_builds_a_wheel_of_its_package_without_the_tests(
 def test_mypy_strict_passes(services: ServiceMaker, variant: Variant) -> None:
     done = run_in(services(variant), [str(PYTHON), "-m", "mypy", "--no-incremental"])
     assert done.returncode == 0, done.stdout
+
+
+WRONG_APP = """\
+import datetime
+import uuid
+
+from orders_service import OrderPlaced
+from orders_service.order_placed import OrderPlacedStatus
+
+
+def place(amount: str) -> OrderPlaced:
+    return OrderPlaced(
+        event_id=uuid.uuid4(),
+        occurred_at=datetime.datetime.now(datetime.UTC),
+        subject_id="order-1",
+        status=OrderPlacedStatus.CREATED,
+        amount=amount,
+        colour="red",
+    )
+"""
+
+
+def test_mypy_rejects_a_str_for_a_decimal_field_of_a_generated_model(
+    services: ServiceMaker, tmp_path: Path
+) -> None:
+    """The service's own mypy settings: the pydantic plugin with init_typed, init_forbid_extra."""
+    app_code = tmp_path / "wrong_app.py"
+    app_code.write_text(WRONG_APP)
+    done = run_in(
+        services(VARIANTS[0]),
+        [str(PYTHON), "-m", "mypy", "--no-incremental", "--no-error-summary", str(app_code)],
+    )
+    errors = [
+        line.split(": error: ")[1] for line in done.stdout.splitlines() if ": error: " in line
+    ]
+    assert done.returncode == 1, done.stdout
+    assert sorted(errors) == [
+        'Argument "amount" to "OrderPlaced" has incompatible type "str"; expected "Decimal"  '
+        "[arg-type]",
+        'Unexpected keyword argument "colour" for "OrderPlaced"  [call-arg]',
+    ], done.stdout
 
 
 @pytest.mark.emulator
@@ -242,3 +286,15 @@ def test_make_run_serves_the_app_until_sigterm(
             script.kill()
             script.wait()
     assert ("Pub/Sub emulator listening" in read(log)) is not emulator_given
+
+
+def test_make_says_in_one_line_when_its_python_is_missing(services: ServiceMaker) -> None:
+    service = services(VARIANTS[0])
+    done = run_in(service, ["make", "test", "PYTHON=python3.0"])
+    assert done.returncode != 0
+    [line] = [line for line in done.stdout.splitlines() if line.startswith("make: no Python")]
+    assert line == (
+        f"make: no Python {RUNNING_PYTHON}+ as 'python3.0' here; install it, or choose an "
+        "installed one: make test PYTHON=/path/to/python3.X"
+    )
+    assert not (service / ".venv").exists()

@@ -10,23 +10,23 @@ logger = logging.getLogger(__name__)
 
 
 @broker.subscriber(
-    alias="customer_registered-sub",
+    alias="example-events.customer_registered",
     topic_name=CUSTOMER_REGISTERED.name,
-    subscription_name="customer_registered-sub",
+    subscription_name="example-events.customer_registered",
 )
 async def handle_customer_registered(message: CustomerRegistered) -> None:
-    """Handle one CustomerRegistered message of the subscription customer_registered-sub.
+    """Handle one CustomerRegistered message of the subscription example-events.customer_registered.
 
     Return to ack it; raise to nack it (Pub/Sub then delivers it again).
 
     Fields of CustomerRegistered:
-        customer_id: UUID -- Stable identifier of the customer.
-        email: EmailStr
-        registered_at: AwareDatetime
-        birth_date: date | None -- Date of birth, when the customer gave it.
+        customer_id: str -- Stable identifier of the customer.
+        email: str
+        registered_at: str
+        birth_date: str | None -- Date of birth, when the customer gave it.
         name: str
         tier: Tier
-        homepage: AnyUrl | None
+        homepage: str | None
         address: PostalAddress | None
         contact: EmailContact | PhoneContact -- How the customer prefers to be contacted.
         referred_by: Referral | None -- The referral that brought the customer, if any.
@@ -34,7 +34,7 @@ async def handle_customer_registered(message: CustomerRegistered) -> None:
         marketing_opt_in: bool
         loyalty_points: int
         discount_rate: float | None
-        tags: list[Tag] | None
+        tags: list[str] | None
         preferences: dict[str, bool] | None -- Notification switches by channel name.
         schema_version: Literal[2] | None
     """

@@ -10,12 +10,12 @@ logger = logging.getLogger(__name__)
 
 
 @broker.subscriber(
-    alias="order_placed-sub",
+    alias="example-events.order_placed",
     topic_name=ORDER_PLACED.name,
-    subscription_name="order_placed-sub",
+    subscription_name="example-events.order_placed",
 )
 async def handle_order_placed(message: OrderPlaced) -> None:
-    """Handle one OrderPlaced message of the subscription order_placed-sub.
+    """Handle one OrderPlaced message of the subscription example-events.order_placed.
 
     Return to ack it; raise to nack it (Pub/Sub then delivers it again).
 

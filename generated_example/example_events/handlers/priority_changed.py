@@ -10,12 +10,12 @@ logger = logging.getLogger(__name__)
 
 
 @broker.subscriber(
-    alias="priority_changed-sub",
+    alias="example-events.priority_changed",
     topic_name=PRIORITY_CHANGED.name,
-    subscription_name="priority_changed-sub",
+    subscription_name="example-events.priority_changed",
 )
 async def handle_priority_changed(message: PriorityChanged) -> None:
-    """Handle one PriorityChanged message of the subscription priority_changed-sub.
+    """Handle one PriorityChanged message of the subscription example-events.priority_changed.
 
     Return to ack it; raise to nack it (Pub/Sub then delivers it again).
 

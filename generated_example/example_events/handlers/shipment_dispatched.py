@@ -10,29 +10,28 @@ logger = logging.getLogger(__name__)
 
 
 @broker.subscriber(
-    alias="shipment_dispatched-sub",
+    alias="example-events.shipment_dispatched",
     topic_name=SHIPMENT_DISPATCHED.name,
-    subscription_name="shipment_dispatched-sub",
+    subscription_name="example-events.shipment_dispatched",
 )
 async def handle_shipment_dispatched(message: ShipmentDispatched) -> None:
-    """Handle one ShipmentDispatched message of the subscription shipment_dispatched-sub.
+    """Handle one ShipmentDispatched message of the subscription example-events.shipment_dispatched.
 
     Return to ack it; raise to nack it (Pub/Sub then delivers it again).
 
     Fields of ShipmentDispatched:
-        shipment_id: UUID
+        shipment_id: str
         order_id: str -- The order this shipment fulfils.
-        dispatched_at: AwareDatetime
-        expected_delivery: date | None
+        dispatched_at: str
+        expected_delivery: str | None
         carrier: Carrier
         class_: Class -- Service class booked with the carrier.
         field_2nd_attempt_allowed: bool
-        tracking_url: AnyUrl | None
+        tracking_url: str | None
         parcels: list[Parcel]
         destination: HomeDelivery | PickupPoint
         total_weight_kg: float | None
-        labels: dict[str, LabelsAdditionalProperty] | None -- Free-form labels printed on the
-            shipping documents.
+        labels: dict[str, str] | None -- Free-form labels printed on the shipping documents.
         customs: Customs | None
         json_: str | None -- The carrier's raw booking response, as received.
         schema_: Literal['shipment-dispatched/1'] | None

@@ -24,7 +24,7 @@ async def test_handle_customer_registered_acks_the_sample() -> None:
     async with TestBroker(app.broker) as tb:
         await CustomerRegisteredPublisher(app.broker).publish(message)
         await tb.drain(raise_errors=True)
-        acked = tb.acked("customer_registered-sub")
+        acked = tb.acked("example-events.customer_registered")
     assert [delivery.payload for delivery in acked] == [message]
 
 

@@ -20,7 +20,7 @@ async def test_handle_order_placed_acks_the_sample() -> None:
     async with TestBroker(app.broker) as tb:
         await OrderPlacedPublisher(app.broker).publish(message)
         await tb.drain(raise_errors=True)
-        acked = tb.acked("order_placed-sub")
+        acked = tb.acked("example-events.order_placed")
     assert [delivery.payload for delivery in acked] == [message]
 
 

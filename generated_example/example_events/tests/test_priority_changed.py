@@ -20,7 +20,7 @@ async def test_handle_priority_changed_acks_the_sample() -> None:
     async with TestBroker(app.broker) as tb:
         await PriorityChangedPublisher(app.broker).publish(message)
         await tb.drain(raise_errors=True)
-        acked = tb.acked("priority_changed-sub")
+        acked = tb.acked("example-events.priority_changed")
     assert [delivery.payload for delivery in acked] == [message]
 
 

@@ -24,7 +24,7 @@ async def test_handle_shipment_dispatched_acks_the_sample() -> None:
     async with TestBroker(app.broker) as tb:
         await ShipmentDispatchedPublisher(app.broker).publish(message)
         await tb.drain(raise_errors=True)
-        acked = tb.acked("shipment_dispatched-sub")
+        acked = tb.acked("example-events.shipment_dispatched")
     assert [delivery.payload for delivery in acked] == [message]
 
 

@@ -150,6 +150,7 @@ def _looks_like_avro(document: Any) -> bool:
         return True
     return (
         isinstance(document, dict)
+        and isinstance(document.get("type"), str)  # a JSON Schema type may be a list
         and document.get("type") in _AVRO_NAMED
         and ("name" in document or "fields" in document or "symbols" in document)
     )

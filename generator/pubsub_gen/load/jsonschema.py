@@ -9,6 +9,7 @@ library's output already has the shape we want; after it, only the library's hea
 from __future__ import annotations
 
 import ast
+import functools
 import io
 import json
 import re
@@ -16,7 +17,7 @@ import tempfile
 import textwrap
 import tokenize
 import warnings
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from urllib.parse import unquote
 
 from pubsub_gen import naming
 from pubsub_gen.errors import SchemaError, SchemaProblem, json_pointer
+from pubsub_gen.load.jsonwiden import widen
 
 
 @dataclass(frozen=True)
@@ -48,13 +50,24 @@ class JsonSchemaModels:
 
 # `$schema` values we accept, without scheme and trailing '#'. Absent means the latest draft.
 _DRAFTS = {
+    "json-schema.org/draft-04/schema": "4",
+    "json-schema.org/draft-06/schema": "6",
     "json-schema.org/draft-07/schema": "7",
     "json-schema.org/draft/2019-09/schema": "2019-09",
     "json-schema.org/draft/2020-12/schema": "2020-12",
+    "json-schema.org/schema": "2020-12",  # no draft number: the latest, as when absent
 }
 _TYPES = frozenset({"string", "integer", "number", "boolean", "object", "array", "null"})
-_ROOT_KEYWORDS = frozenset(
-    {"type", "properties", "$ref", "oneOf", "anyOf", "allOf", "enum", "const", "items"}
+# Every keyword of the drafts read: a document with none of them is not a schema (sample data).
+_KEYWORDS = frozenset(
+    {"$schema", "$id", "$ref", "$defs", "definitions", "$anchor", "$dynamicRef"}
+    | {"type", "enum", "const", "properties", "patternProperties", "additionalProperties"}
+    | {"required", "items", "prefixItems", "additionalItems", "contains", "allOf", "anyOf"}
+    | {"oneOf", "not", "if", "then", "else", "format", "pattern", "minLength", "maxLength"}
+    | {"minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf", "minItems"}
+    | {"maxItems", "uniqueItems", "minProperties", "maxProperties", "propertyNames"}
+    | {"dependentRequired", "dependentSchemas", "dependencies", "unevaluatedProperties"}
+    | {"unevaluatedItems", "title", "description", "default"}
 )
 _SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
@@ -83,7 +96,6 @@ _COUNTS = (
 )
 _NUMBERS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
 _STRINGS = ("title", "description", "format", "pattern", "$comment")
-_UNSUPPORTED = ("$dynamicRef", "$recursiveRef")
 # The first line of every module the library writes; removed again (GEN writes our header).
 _MARKER = "# pubsub-gen: jsonschema models"
 # Longest piece of a string literal taken from a schema (line length 100 leaves room for code).
@@ -140,17 +152,24 @@ def _resolve(document: Mapping[str, Any], fragment: str) -> tuple[bool, Any]:
     return True, node
 
 
-def _ref_problem(document: Mapping[str, Any], ref: Any) -> str | None:
+def _ref_problem(document: Mapping[str, Any], ref: Any, has_ids: bool) -> str | None:
+    """What is wrong with a ``$ref``, said at its place.
+
+    With ``$id``s, a reference may name one of them or be relative to one: then only the
+    validator (which resolves them) decides whether the target exists.
+    """
     if not isinstance(ref, str):
         return "$ref must be a string"
     if not ref.startswith("#"):
+        if has_ids or ref.rstrip("#") in {uri.rstrip("#") for uri in _METASCHEMAS.values()}:
+            return None  # relative to a nested $id, or a draft's metaschema (bundled)
         return (
             f"$ref {ref!r} points outside this file; external references are not supported: "
-            "copy the definition under $defs (or definitions in draft 7)"
+            "copy the definition under $defs (or definitions before 2019-09)"
         )
     fragment = unquote(ref[1:])
-    if fragment and not fragment.startswith("/"):
-        return f"$ref {ref!r} names an anchor; use a JSON pointer such as '#/$defs/Name'"
+    if has_ids or (not fragment.startswith("/") and fragment):
+        return None  # an anchor: the validator looks it up
     found, target = _resolve(document, fragment)
     if not found:
         return f"dangling $ref {ref!r}: nothing is defined at {fragment}"
@@ -163,11 +182,59 @@ def _ref_problem(document: Mapping[str, Any], ref: Any) -> str | None:
         if target["$ref"] in seen:  # a chain of references that never reaches a schema
             return f"$ref cycle: {' -> '.join([*seen, target['$ref']])}"
         seen.append(target["$ref"])
+        if not target["$ref"].startswith("#/"):
+            return None
         found, target = _resolve(document, unquote(target["$ref"][1:]))
     return None
 
 
-def _keyword_problems(node: dict[str, Any]) -> Iterator[tuple[str, str]]:
+def _has_ids(document: Mapping[str, Any]) -> bool:
+    """Whether a ``$id`` (draft 4: ``id``) gives any schema of the document a base URI."""
+    return any(
+        isinstance(node, dict) and ("$id" in node or isinstance(node.get("id"), str))
+        for node, _ in _subschemas(document, ())
+    )
+
+
+_METASCHEMAS = {
+    "4": "http://json-schema.org/draft-04/schema#",
+    "6": "http://json-schema.org/draft-06/schema#",
+    "7": "http://json-schema.org/draft-07/schema#",
+    "2019-09": "https://json-schema.org/draft/2019-09/schema",
+    "2020-12": "https://json-schema.org/draft/2020-12/schema",
+}
+
+
+@functools.cache
+def _meta_validator(draft: str) -> Any:
+    """jsonschema-rs checking a document against its draft's metaschema (bundled, offline),
+    formats asserted (a ``pattern`` must be a regular expression it can run)."""
+    from pubsub_runtime._jsonschema_codec import compile_validator
+
+    return compile_validator({"$schema": _METASCHEMAS[draft], "$ref": _METASCHEMAS[draft]})
+
+
+def _validator_problems(
+    document: Mapping[str, Any], draft: str
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """(pointer, message) of why the topic's run-time validator would refuse this schema."""
+    found = [
+        (tuple(error.instance_path), " ".join(str(error.message).split()))
+        for error in _meta_validator(draft).iter_errors(document)
+    ]
+    if found:
+        return found
+    from pubsub_runtime._jsonschema_codec import compile_validator
+
+    try:
+        compile_validator(document)
+    except Exception as exc:  # jsonschema-rs: its message's first line says what is wrong
+        lines = [line.strip() for line in str(exc).strip().splitlines() if line.strip()]
+        return [((), f"the schema cannot be compiled: {lines[0] if lines else exc!r}")]
+    return []
+
+
+def _keyword_problems(node: dict[str, Any], draft: str) -> Iterator[tuple[str, str]]:
     """(keyword, message) for values of the keywords the models rely on that are malformed."""
     kind = node.get("type")
     kinds = kind if isinstance(kind, list) else [kind]
@@ -177,10 +244,14 @@ def _keyword_problems(node: dict[str, Any]) -> Iterator[tuple[str, str]]:
         yield "type", f"type must be one of {sorted(_TYPES)} or a list of them, not {_short(kind)}"
     for key in _COUNTS:
         value = node.get(key, 0)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON Schema: 2.0 is an integer
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             yield key, f"{key} must be a non-negative integer, not {_short(value)}"
     for key in _NUMBERS:
         value = node.get(key, 1)
+        if draft == "4" and key.startswith("exclusive") and isinstance(value, bool):
+            continue  # draft 4: a flag on minimum/maximum
         if isinstance(value, bool) or not isinstance(value, int | float):
             yield key, f"{key} must be a number, not {_short(value)}"
         elif key == "multipleOf" and value <= 0:
@@ -203,11 +274,6 @@ def _keyword_problems(node: dict[str, Any]) -> Iterator[tuple[str, str]]:
         yield "required", "required must be an array of property names"
     if "enum" in node and not (isinstance(node["enum"], list) and node["enum"]):
         yield "enum", "enum must be a non-empty array"
-    if isinstance(node.get("const"), dict | list):
-        yield "const", "a const object or array is not supported; use a string, number or boolean"
-    for key in _UNSUPPORTED:
-        if key in node:
-            yield key, f"{key} is not supported; use $ref to a definition"
 
 
 _JSON_TYPES: dict[str, tuple[type, ...]] = {
@@ -256,92 +322,37 @@ def _default_problem(document: Mapping[str, Any], node: dict[str, Any]) -> str |
     return None
 
 
-def _attribute_clashes(properties: dict[str, Any]) -> Iterator[str]:
-    return (_clash(attribute, wires) for attribute, wires in _shared_attributes(properties))
-
-
-def _allof_clashes(document: Mapping[str, Any], node: dict[str, Any]) -> Iterator[str]:
-    """Clashes between properties that ``allOf`` brings into one model; those within one part
-    are reported at that part's ``properties``."""
-    sources: dict[str, set[int]] = {}
-    for index, part in enumerate([node, *node["allOf"]]):
-        for _ in range(16):  # a part may be a $ref to the object that has the properties
-            ref = part.get("$ref") if isinstance(part, dict) else None
-            if not isinstance(ref, str) or not ref.startswith("#") or "properties" in part:
-                break
-            part = _resolve(document, unquote(ref[1:]))[1]
-        if isinstance(part, dict) and isinstance(part.get("properties"), dict):
-            for wire in part["properties"]:
-                sources.setdefault(wire, set()).add(index)
-    for attribute, wires in _shared_attributes(sources):
-        if not set.intersection(*(sources[wire] for wire in wires)):
-            yield _clash(attribute, wires)
-
-
-def _shared_attributes(wires: Iterable[str]) -> Iterator[tuple[str, list[str]]]:
-    """(attribute, wire names) of the attributes that more than one wire name would become."""
-    by_attribute: dict[str, list[str]] = {}
-    for wire in wires:
-        by_attribute.setdefault(naming.attribute_name(wire), []).append(wire)
-    return ((attribute, group) for attribute, group in by_attribute.items() if len(group) > 1)
-
-
-def _clash(attribute: str, wires: list[str]) -> str:
-    names = " and ".join(repr(wire) for wire in wires)
-    return f"properties {names} would all become the attribute {attribute!r}; rename one"
-
-
-def _rust_regex_ok(pattern: str) -> bool:
-    from pydantic_core import SchemaError as CoreSchemaError
-    from pydantic_core import SchemaValidator, core_schema
-
-    try:
-        SchemaValidator(core_schema.str_schema(pattern=pattern))
-    except CoreSchemaError:
-        return False
-    return True
-
-
-def _pattern_problems(
-    display_path: str, patterns: list[tuple[tuple[str | int, ...], str]]
-) -> Iterator[SchemaProblem]:
-    """Patterns must compile in pydantic's Rust engine, or else all in Python's ``re``.
-
-    A lookaround or back-reference makes the model switch to Python's ``re`` (Rust has neither),
-    and then every pattern of the model must be valid there too.
-    """
-    python_errors: dict[tuple[str | int, ...], str] = {}
-    rust_only_failures: list[tuple[str | int, ...]] = []
-    for pointer, pattern in patterns:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            python_errors[pointer] = str(exc)
-        if not _rust_regex_ok(pattern):
-            rust_only_failures.append(pointer)
-    for pointer in rust_only_failures:
-        if pointer in python_errors:
-            message = f"pattern is not a valid regular expression: {python_errors.pop(pointer)}"
-            yield _problem(display_path, pointer, message)
-    if rust_only_failures:
-        needs = json_pointer(*rust_only_failures[0])
-        for pointer, reason in python_errors.items():
-            message = (
-                f"pattern is not valid in Python's re ({reason}), which this schema needs "
-                f"because the pattern at {needs} uses lookaround or back-references"
-            )
-            yield _problem(display_path, pointer, message)
-
-
 def metaschema_problems(display_path: str, document: Mapping[str, Any]) -> list[SchemaProblem]:
-    """Everything the draft's metaschema rejects, when the ``jsonschema`` package is installed."""
+    """Everything the draft's metaschema rejects, and what keeps the topic's run-time validator
+    (jsonschema-rs) from compiling the schema (a regular expression it cannot run, a reference
+    it cannot resolve). The metaschema's messages come from the ``jsonschema`` package when it
+    is installed (they name the place best), else from jsonschema-rs."""
+    found = _python_metaschema_problems(display_path, document)
+    places = [problem.pointer for problem in found]
+    for pointer, message in _validator_problems(document, _draft(document) or "2020-12"):
+        problem = _problem(display_path, pointer, message)
+        if not any(_overlaps(problem.pointer, where) for where in places):
+            found.append(problem)
+    return found
+
+
+def _python_metaschema_problems(
+    display_path: str, document: Mapping[str, Any]
+) -> list[SchemaProblem]:
     try:
         from jsonschema import exceptions, validators
-    except ImportError:  # optional: our own checks cover what the models rely on
+    except ImportError:  # optional: jsonschema-rs checks the metaschema too
         return []
     from pubsub_gen.load.metaschema import certainly_valid
 
-    validator_class = validators.validator_for(document)
+    latest = validators.Draft202012Validator
+    classes = {
+        "4": validators.Draft4Validator,
+        "6": validators.Draft6Validator,
+        "7": validators.Draft7Validator,
+        "2019-09": validators.Draft201909Validator,
+    }
+    validator_class = classes.get(_draft(document) or "", latest)  # each draft by its own
     if certainly_valid(document, validator_class):
         return []  # the common case, decided about 20 times faster
     validator = validator_class(validator_class.META_SCHEMA)
@@ -380,18 +391,15 @@ def check_jsonschema(
     if draft is None:
         message = (
             f"unsupported JSON Schema draft {_short(document.get('$schema'))}; "
-            "use draft-07, 2019-09 or 2020-12"
+            "use draft-04, draft-06, draft-07, 2019-09 or 2020-12"
         )
         return [_problem(display_path, ("$schema",), message)]
-    if not _ROOT_KEYWORDS & document.keys():
-        expected = ", ".join(sorted(_ROOT_KEYWORDS))
-        return [
-            _problem(display_path, (), f"no schema at the top level: expected one of {expected}")
-        ]
 
+    if not _KEYWORDS & document.keys():
+        return [_problem(display_path, (), "no schema at the top level: no JSON Schema keyword")]
     problems: list[SchemaProblem] = []
-    patterns: list[tuple[tuple[str | int, ...], str]] = []
     root = dict(document)
+    nested = _has_ids(root)
     for node, pointer in _subschemas(root, ()):
         if isinstance(node, bool):
             continue
@@ -400,21 +408,10 @@ def check_jsonschema(
                 _problem(display_path, pointer, "a schema must be an object or a boolean")
             )
             continue
-        for key, message in _keyword_problems(node):
+        for key, message in _keyword_problems(node, draft):
             problems.append(_problem(display_path, (*pointer, key), message))
-        if "$ref" in node and (bad_ref := _ref_problem(root, node["$ref"])) is not None:
+        if "$ref" in node and (bad_ref := _ref_problem(root, node["$ref"], nested)) is not None:
             problems.append(_problem(display_path, (*pointer, "$ref"), bad_ref))
-        elif "default" in node and (bad := _default_problem(root, node)) is not None:
-            problems.append(_problem(display_path, (*pointer, "default"), bad))
-        if isinstance(node.get("properties"), dict):
-            for message in _attribute_clashes(node["properties"]):
-                problems.append(_problem(display_path, (*pointer, "properties"), message))
-        if isinstance(node.get("allOf"), list):
-            for message in _allof_clashes(root, node):
-                problems.append(_problem(display_path, (*pointer, "allOf"), message))
-        if isinstance(node.get("pattern"), str):
-            patterns.append(((*pointer, "pattern"), node["pattern"]))
-    problems.extend(_pattern_problems(display_path, patterns))
     if not metaschema:
         return sorted(set(problems))
     ours = [p.pointer for p in problems]
@@ -445,11 +442,15 @@ def _string_enum(node: dict[str, Any]) -> list[str] | None:
     return strings if strings and all(isinstance(v, str) for v in strings) else None
 
 
-def _normalise(node: dict[str, Any]) -> None:
+def _normalise(document: Mapping[str, Any], node: dict[str, Any]) -> None:
     """Reshape one schema (in a private copy) so that the library renders what we want."""
-    # JSON Schema defaults only annotate. An object-valued one would be written as a dict
-    # assigned to a model-typed attribute, which mypy rejects: leave it out.
-    if _has_object(node.get("default")):
+    # JSON Schema defaults only annotate (the codec never writes them into a message). An
+    # object-valued one would be a dict assigned to a model-typed attribute, which mypy
+    # rejects, and one the schema itself rejects would be a wrongly typed attribute: the model
+    # leaves both out.
+    if "default" in node and (
+        _has_object(node["default"]) or _default_problem(document, node) is not None
+    ):
         del node["default"]
     strings = _string_enum(node)
     if strings is None:
@@ -495,8 +496,7 @@ def _nullable_definitions(document: dict[str, Any]) -> None:
 
 def _prepare(item: JsonSchemaInput) -> dict[str, Any]:
     """A normalised copy of the document whose root model gets the name ``root_class``."""
-    document: dict[str, Any] = json.loads(json.dumps(item.document))
-    document.pop("$id", None)  # local refs only; a remote base must not be fetched
+    document = widen(item.document, _draft(item.document) or "2020-12", f"{item.root_class}Object")
     if "enum" in document:
         # A model must wrap a top-level enum: the enum moves to a definition.
         defs_key = "definitions" if "definitions" in document else "$defs"
@@ -508,7 +508,7 @@ def _prepare(item: JsonSchemaInput) -> dict[str, Any]:
     _nullable_definitions(document)
     for node, _ in _subschemas(document, ()):
         if isinstance(node, dict):
-            _normalise(node)
+            _normalise(document, node)
     document["title"] = item.root_class
     return document
 
@@ -547,8 +547,9 @@ def _generate(folder: Path, items: Sequence[JsonSchemaInput]) -> tuple[dict[str,
 
     roots = {item.root_class for item in items}
     # naming decides every attribute name (the library's own rules differ: `self`, `_x`, `über`).
-    wire_names = sorted(set().union(*(_property_names(item.document) for item in items)))
-    aliases = {wire: naming.attribute_name(wire) for wire in wire_names}
+    aliases: dict[str, str] = {}
+    for item in items:  # the caller runs a topic whose names collide in a batch of its own
+        aliases.update(_attribute_names(item.document))
     asked: set[str] = set()
 
     def name_class(name: str) -> str:
@@ -574,6 +575,7 @@ def _generate(folder: Path, items: Sequence[JsonSchemaInput]) -> tuple[dict[str,
             treat_dot_as_module=False,
             collapse_root_models=True,
             use_annotated=True,
+            extra_fields="allow",  # undeclared properties the schema allows are kept
             field_constraints=True,
             use_standard_collections=True,
             use_union_operator=True,
@@ -591,13 +593,47 @@ def _generate(folder: Path, items: Sequence[JsonSchemaInput]) -> tuple[dict[str,
     return modules, asked
 
 
+def _attribute_names(document: Any) -> dict[str, str]:
+    """Attribute name by wire name. Wire names that sanitise to one name (``+1`` and ``-1``)
+    get distinct ones, numbered in the order of the wire names (aliases keep the wire names)."""
+    wires = sorted(_property_names(document))
+    names = {wire: naming.attribute_name(wire) for wire in wires}
+    taken = set(names.values())
+    seen: set[str] = set()
+    for wire in wires:
+        name = names[wire]
+        if name in seen:
+            n = 2
+            while f"{name}_{n}" in taken:
+                n += 1
+            names[wire] = f"{name}_{n}"
+            taken.add(names[wire])
+        seen.add(name)
+    return names
+
+
+def _has_collisions(document: Any) -> bool:
+    names = _attribute_names(document)
+    return any(name != naming.attribute_name(wire) for wire, name in names.items())
+
+
 def _run(items: Sequence[JsonSchemaInput], workdir: Path) -> tuple[dict[str, str], set[str]]:
-    folder = workdir / "schemas"
-    folder.mkdir()
-    for item in items:
-        text = json.dumps(_prepare(item), ensure_ascii=False, indent=1)
-        (folder / f"{item.key}.json").write_text(text, encoding="utf-8")
-    return _generate(folder, items)
+    """Render ``items``: one library run for all, plus one per topic whose wire names collide
+    (the library's aliases are by wire name, so those names must not meet another topic's)."""
+    alone = [item for item in items if _has_collisions(item.document)]
+    batches = [[item for item in items if item not in alone], *([item] for item in alone)]
+    modules: dict[str, str] = {}
+    asked: set[str] = set()
+    for index, batch in enumerate(b for b in batches if b):
+        folder = workdir / f"schemas{index}"
+        folder.mkdir()
+        for item in batch:
+            text = json.dumps(_prepare(item), ensure_ascii=False, indent=1)
+            (folder / f"{item.key}.json").write_text(text, encoding="utf-8")
+        found, names = _generate(folder, batch)
+        modules.update(found)
+        asked |= names
+    return modules, asked
 
 
 def _blame(items: Sequence[JsonSchemaInput], error: Exception) -> list[SchemaProblem]:
@@ -618,7 +654,9 @@ def _blame(items: Sequence[JsonSchemaInput], error: Exception) -> list[SchemaPro
 
 def _without_workdir(error: Exception) -> str:
     """The library's message, without the random temporary folder it may name."""
-    return re.sub(r"\S*pubsub-gen-[^/\\\s]+[/\\]schemas[/\\]", "", " ".join(str(error).split()))
+    return re.sub(
+        r"\S*pubsub-gen-[^/\\\s]+[/\\]schemas[0-9]*[/\\]", "", " ".join(str(error).split())
+    )
 
 
 def _escape(char: str) -> str:
@@ -763,9 +801,17 @@ def render_jsonschema_models(inputs: Sequence[JsonSchemaInput]) -> dict[str, Jso
             for alias in node.names
         }
         # The library renames a class that would shadow an import; the payload must keep its name.
-        for name in sorted(imported.intersection(names) | ({item.root_class} - set(names))):
+        shadowing = imported.intersection(names) | (imported & {item.root_class} - set(names))
+        for name in sorted(shadowing):
             message = (
                 f"the class {name!r} would shadow an import of the models; choose another name"
+            )
+            problems.append(_problem(item.display_path, (), message))
+        if item.root_class not in names and item.root_class not in imported:
+            message = (
+                f"datamodel-code-generator wrote no class {item.root_class!r} for the payload "
+                "(it folds a root that is only a union referenced from inside itself, '$ref: #', "
+                "into its members); give the root 'type': 'object' or move it under $defs"
             )
             problems.append(_problem(item.display_path, (), message))
         rendered[item.key] = JsonSchemaModels(source, item.root_class, names)

@@ -66,6 +66,7 @@ def load_project(config: Config, *, metaschema: bool = True, wire_only: bool = F
         raise SchemaError(problems)
     return ir.Project(
         package=config.package,
+        service=config.service,
         schemas_display=display_path(config.schemas, base),
         topics=tuple(sorted(topics, key=lambda t: t.module)),
     )
@@ -139,7 +140,8 @@ def _load_topic(
         display_path=schema_file.display_path,
         schema_type=schema_type,
         encoding="BINARY" if encoding == "BINARY" else "JSON",
-        subscriptions=topic_config.subscriptions or (f"{name}-sub",),
+        subscriptions=topic_config.subscriptions
+        or (naming.default_subscription(config.service, name),),
         definition=json.dumps(schema_file.document),
         payload_class=payload_class,
         publisher_class=naming.publisher_name(name),

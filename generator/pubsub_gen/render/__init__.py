@@ -111,7 +111,9 @@ def topic_files(project: ir.Project, topic: ir.Topic, models: str) -> list[Rende
     package_dir = _package_dir(project)
     return [
         RenderedFile(package_dir / path, content, owned_by_tool)
-        for path, content, owned_by_tool in topic_service_files(topic, environment(), models)
+        for path, content, owned_by_tool in topic_service_files(
+            topic, environment(), models, project.service
+        )
     ]
 
 

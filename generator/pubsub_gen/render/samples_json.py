@@ -9,6 +9,7 @@ properties are left out and arrays left empty below that.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import math
 from collections import Counter
@@ -18,6 +19,7 @@ from urllib.parse import unquote
 
 import jsonschema
 
+from pubsub_gen.load.jsonwiden import Widener
 from pubsub_gen.render.literals import py_str
 from pubsub_gen.render.samples_regex import NoMatch, matching
 
@@ -58,17 +60,24 @@ class _CannotBuild(Exception):
 
 def json_sample(document: Mapping[str, Any]) -> Any:
     """A JSON value ``document`` accepts; raises ``SampleError`` when none could be found."""
-    validator_class = jsonschema.validators.validator_for(document)
-    validator = validator_class(document, format_checker=validator_class.FORMAT_CHECKER)
-    builder = _Builder(document, validator)
+    from pubsub_runtime._jsonschema_codec import compile_validator, schema_reason
+
     try:
-        value = builder.build(document, "sample")
+        judge = compile_validator(document)  # the topic's own validator decides
+    except Exception as exc:  # the generator's checks report it; no sample either way
+        raise SampleError(f"the schema does not compile: {str(exc).splitlines()[0]}") from None
+    try:
+        validator_class = jsonschema.validators.validator_for(
+            document, default=jsonschema.Draft202012Validator
+        )
+        validator = validator_class(document, format_checker=validator_class.FORMAT_CHECKER)
+        value = _Builder(document, validator).build(document, "sample")
     except (_CannotBuild, RecursionError) as exc:
         raise SampleError(f"no value fits the schema ({exc or 'recursion'})") from None
-    error = jsonschema.exceptions.best_match(validator.iter_errors(value))
-    if error is not None:
-        where = "/" + "/".join(str(p) for p in error.absolute_path)
-        raise SampleError(f"the sample built does not validate at {where}: {error.message}")
+    except Exception as exc:  # a shape the builder does not follow (e.g. $ref below an $id)
+        raise SampleError(f"no sample built ({type(exc).__name__}: {exc})") from None
+    if not judge.is_valid(value):
+        raise SampleError(f"the sample built does not validate at {schema_reason(judge, value)}")
     return value
 
 
@@ -80,7 +89,12 @@ class _Builder:
 
     def _resolve(self, ref: str) -> Any:
         if not ref.startswith("#"):
-            raise _CannotBuild(f"external $ref {ref}")
+            # a URI naming an $id of this document (read against the root's base)
+            uris = Widener(self._document, "2020-12", "")
+            pointer = uris.target(ref, uris.root_base)
+            if pointer is None:
+                raise _CannotBuild(f"external $ref {ref}")
+            return uris.at(pointer)
         target: Any = self._document
         for part in ref[1:].split("/")[1:]:
             key = unquote(part).replace("~1", "/").replace("~0", "~")
@@ -101,7 +115,10 @@ class _Builder:
         if "const" in schema:
             return schema["const"]
         if "enum" in schema:
-            values = [v for v in schema["enum"] if v is not None] or list(schema["enum"])
+            allowed = [v for v in schema["enum"] if _has_type(v, schema.get("type"))]
+            if not allowed:
+                raise _CannotBuild("no enum value has the type")
+            values = [v for v in allowed if v is not None] or allowed
             return values[variant % len(values)]
         for key in ("oneOf", "anyOf"):
             if key in schema:
@@ -144,7 +161,9 @@ class _Builder:
             except _CannotBuild:
                 continue
             matches = sum(self._validator.evolve(schema=b).is_valid(value) for b in branches)
-            if matches == 1 or (key == "anyOf" and matches > 1):
+            # the branch's value must also satisfy what the schema says beside oneOf/anyOf
+            fits = not rest or self._validator.evolve(schema=rest).is_valid(value)
+            if fits and (matches == 1 or (key == "anyOf" and matches > 1)):
                 return value
         raise _CannotBuild(f"no branch of {key} could be built")
 
@@ -181,8 +200,18 @@ class _Builder:
         extra = schema.get("additionalProperties")
         if not properties and isinstance(extra, Mapping) and extra:
             with contextlib.suppress(_CannotBuild):
-                value["key"] = self.build(extra, "value", variant)
+                value[self._key(schema, variant)] = self.build(extra, "value", variant)
         return value
+
+    def _key(self, schema: Mapping[str, Any], variant: int) -> str:
+        """A map key that ``propertyNames`` accepts (a pattern, lengths, a format...)."""
+        names = schema.get("propertyNames")
+        if not isinstance(names, Mapping):
+            return "key"
+        key = self.build({"type": "string", **names}, "key", variant)
+        if not isinstance(key, str):
+            raise _CannotBuild("propertyNames accepts no string")
+        return key
 
     def _array(self, schema: Mapping[str, Any], hint: str, variant: int) -> list[Any]:
         prefix = schema.get("prefixItems")
@@ -191,6 +220,10 @@ class _Builder:
             prefix, items = items, schema.get("additionalItems")
         if prefix:
             return [self.build(s, hint, i) for i, s in enumerate(prefix)]
+        contains = schema.get("contains")
+        if isinstance(contains, Mapping | bool):  # the items that must be there
+            low = schema.get("minContains", 1)
+            return [self.build(contains, hint, i) for i in range(max(1, int(low)))]
         minimum = int(schema.get("minItems", 0))
         count = min(max(1, minimum), int(schema.get("maxItems", max(1, minimum))))
         try:
@@ -199,6 +232,29 @@ class _Builder:
             if minimum:
                 raise
             return []
+
+
+_JSON_TYPES: Mapping[str, tuple[type, ...]] = {
+    "null": (type(None),),
+    "boolean": (bool,),
+    "integer": (int,),
+    "number": (int, float),
+    "string": (str,),
+    "array": (list,),
+    "object": (dict,),
+}
+
+
+def _has_type(value: Any, kind: Any) -> bool:
+    """Whether ``value`` has the JSON type ``kind`` (a name or a list; None: any)."""
+    if kind is None:
+        return True
+    kinds = kind if isinstance(kind, list) else [kind]
+    if isinstance(value, bool):
+        return "boolean" in kinds
+    if isinstance(value, float) and value.is_integer() and "integer" in kinds:
+        return True
+    return any(isinstance(value, _JSON_TYPES.get(k, ())) for k in kinds)
 
 
 def _is_null(schema: Any) -> bool:
@@ -241,6 +297,18 @@ def _merge(*schemas: Any) -> dict[str, Any]:
                 merged[key] = properties
             elif key == "required" and key in merged:
                 merged[key] = [*merged[key], *(n for n in value if n not in merged[key])]
+            elif key == "type" and key in merged:
+                # every part must hold: only the types all of them allow (a part may narrow a
+                # property to "null")
+                before = merged[key] if isinstance(merged[key], list) else [merged[key]]
+                now = value if isinstance(value, list) else [value]
+                both = [
+                    kind
+                    for kind in before
+                    if kind in now or (kind == "integer" and "number" in now)
+                ]
+                both += [k for k in now if k == "integer" and "number" in before and k not in both]
+                merged[key] = both if len(both) != 1 else both[0]
             elif key not in merged:
                 merged[key] = value
     return merged
@@ -255,6 +323,8 @@ def _string(schema: Mapping[str, Any], hint: str, variant: int) -> str:
     high = int(schema.get("maxLength", 1 << 30))
     if schema.get("format") in _FORMATS:
         return _FORMATS[schema["format"]]
+    if schema.get("contentEncoding") == "base64":
+        return base64.b64encode(_text(hint, variant).encode()).decode()
     pattern = schema.get("pattern")
     if isinstance(pattern, str):
         try:

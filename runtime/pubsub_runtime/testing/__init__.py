@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from pubsub_runtime._filter import FilterError
     from pubsub_runtime.testing._memory import TestBroker
     from pubsub_runtime.testing._memory_records import Delivery, Outcome, PublishedMessage
+    from pubsub_runtime.testing._samples import SampleMissing, sample_by_hand
 
 __all__ = [
     "Delivery",
@@ -24,8 +25,10 @@ __all__ = [
     "FilterError",
     "Outcome",
     "PublishedMessage",
+    "SampleMissing",
     "TestBroker",
     "find_emulator",
+    "sample_by_hand",
     "start_emulator",
 ]
 
@@ -35,6 +38,8 @@ _LAZY = {
     "Delivery": "pubsub_runtime.testing._memory_records",
     "Outcome": "pubsub_runtime.testing._memory_records",
     "PublishedMessage": "pubsub_runtime.testing._memory_records",
+    "SampleMissing": "pubsub_runtime.testing._samples",
+    "sample_by_hand": "pubsub_runtime.testing._samples",
 }
 
 

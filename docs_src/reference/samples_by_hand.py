@@ -1,0 +1,2 @@
+def sample_codes() -> dict[str, str]:
+    return {"code": "ab12"}
