@@ -18,7 +18,7 @@ from uuid import UUID
 import fastavro
 from pydantic import BaseModel, RootModel
 
-from pubsub_runtime._topic import Duration
+from pubsub_runtime._duration import Duration
 
 Conv = Callable[[Any], Any]
 

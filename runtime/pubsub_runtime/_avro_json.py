@@ -34,8 +34,7 @@ from pubsub_runtime._avro import (
 )
 from pubsub_runtime._avro_json_decode import Invalid, JsonDecoder
 from pubsub_runtime._avro_serializer import CompiledEncoder, Wire, python
-from pubsub_runtime._errors import DecodeError, EncodeError
-from pubsub_runtime._topic import one_line
+from pubsub_runtime._errors import DecodeError, EncodeError, one_line
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()

@@ -23,7 +23,8 @@ from pubsub_runtime._avro import (
     Trampoline,
     map_beside_record,
 )
-from pubsub_runtime._topic import Duration, one_line
+from pubsub_runtime._duration import Duration
+from pubsub_runtime._errors import one_line
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = dt.datetime(1970, 1, 1)

@@ -22,8 +22,7 @@ from pydantic import BaseModel
 
 from pubsub_runtime._avro import AvroSchema, Models, for_fastavro, identity
 from pubsub_runtime._avro_binary import BinaryDecoder
-from pubsub_runtime._errors import DecodeError
-from pubsub_runtime._topic import one_line
+from pubsub_runtime._errors import DecodeError, one_line
 
 __all__ = ["Resolver", "canonical_form", "fingerprint"]
 

@@ -16,7 +16,7 @@ from google.protobuf import field_mask_pb2
 
 from pubsub_runtime._admin import ensure_subscription
 from pubsub_runtime._config import DecodeErrorPolicy, SubscriberOptions
-from pubsub_runtime._dispatch import inspect_handler
+from pubsub_runtime._dispatch import check_payload_annotation, inspect_handler
 from pubsub_runtime._push import PushSubscriber
 from pubsub_runtime._push_auth import PushAuth
 from pubsub_runtime._transport import close_client, new_subscriber_client
@@ -50,12 +50,8 @@ class PushRegistry:
 
 
 def push_registry(broker: PubSubBroker) -> PushRegistry:
-    """The broker's ``PushRegistry`` (made on first use)."""
-    registry: PushRegistry | None = getattr(broker, "_push_registry", None)
-    if registry is None:
-        registry = PushRegistry()
-        setattr(broker, "_push_registry", registry)  # noqa: B010 - set once, read by the app
-    return registry
+    """The broker's ``PushRegistry`` (the broker makes it; this module fills it)."""
+    return broker._push_registry
 
 
 def push_subscriber(
@@ -119,11 +115,9 @@ def push_subscriber(
     spec = broker._spec_for(topic_name)
 
     def decorate(handler: HandlerT) -> HandlerT:
-        from pubsub_runtime._broker import _check_payload_annotation
-
         call = inspect_handler(handler, alias)
         if call.wants_payload:
-            _check_payload_annotation(alias, topic_name, call.annotation, spec)
+            check_payload_annotation(alias, topic_name, call.annotation, spec)
         registry.add(
             PushSubscriber(
                 broker=broker,

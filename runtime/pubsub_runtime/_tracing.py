@@ -34,6 +34,7 @@ from pubsub_runtime._observe import (
     short_name,
     uninstall,
 )
+from pubsub_runtime._version import __version__
 
 if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
@@ -87,8 +88,6 @@ class Tracing(Observer):
 
     def __init__(self, tracer_provider: TracerProvider | None = None) -> None:
         from opentelemetry import propagate, trace
-
-        from pubsub_runtime import __version__
 
         self.tracer_provider = tracer_provider
         self._trace = trace
