@@ -10,11 +10,11 @@ or updates (``autoupdate``) the push subscriptions that ask for it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from google.protobuf import field_mask_pb2
 
-from pubsub_runtime._admin import ensure_subscription
+from pubsub_runtime._admin import ADMIN_TIMEOUT, ensure_subscription
 from pubsub_runtime._config import DecodeErrorPolicy, SubscriberOptions
 from pubsub_runtime._dispatch import check_payload_annotation, inspect_handler
 from pubsub_runtime._push import PushSubscriber
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PushRegistry", "provision_push_subscriptions", "push_registry", "push_subscriber"]
 
-_ADMIN_TIMEOUT: Final = 30.0
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 
 
@@ -159,7 +158,7 @@ async def provision_push_subscriptions(broker: PubSubBroker) -> None:
                 await client.update_subscription(
                     subscription=resource,
                     update_mask=field_mask_pb2.FieldMask(paths=[*paths, "push_config"]),
-                    timeout=_ADMIN_TIMEOUT,
+                    timeout=ADMIN_TIMEOUT,
                 )
     finally:
         await close_client(client)

@@ -13,6 +13,11 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from pydantic import BaseModel
 
+from pubsub_runtime._attributes import (
+    FINGERPRINT_ATTRIBUTE,
+    REVISION_ATTRIBUTE,
+    SCHEMA_NAME_ATTRIBUTE,
+)
 from pubsub_runtime._errors import (
     DecodeError,
     EncodeError,
@@ -21,16 +26,8 @@ from pubsub_runtime._errors import (
 )
 
 __all__ = [
-    "FINGERPRINT_ATTRIBUTE",
-    "REVISION_ATTRIBUTE",
     "TopicSpec",
 ]
-
-# The writer schema's CRC-64-AVRO fingerprint (16 hex digits), stamped by the publishers.
-FINGERPRINT_ATTRIBUTE = "avro-fingerprint"
-# The registry revision that validated the message, stamped by Pub/Sub on schema topics.
-REVISION_ATTRIBUTE = "googclient_schemarevisionid"
-SCHEMA_NAME_ATTRIBUTE = "googclient_schemaname"
 
 
 class Codec(Protocol):

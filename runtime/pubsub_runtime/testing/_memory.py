@@ -43,6 +43,7 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
+from pubsub_runtime._attributes import SCHEMA_ENCODING_ATTRIBUTE
 from pubsub_runtime._config import subscription_path, topic_path
 from pubsub_runtime._decode import decode as decode_payload
 from pubsub_runtime._push_registry import push_registry
@@ -66,7 +67,6 @@ __all__ = ["TestBroker"]
 
 _MISSING: Final = object()
 _PATCHED: Final = ("_publisher", "start", "stop")
-_SCHEMA_ENCODING_ATTRIBUTE: Final = "googclient_schemaencoding"
 
 
 def _short(path: str) -> str:
@@ -253,7 +253,7 @@ class TestBroker:
         spec = self.broker.topics.get(_short(path))
         if spec is not None:
             try:
-                encoding = attributes.get(_SCHEMA_ENCODING_ATTRIBUTE) or None
+                encoding = attributes.get(SCHEMA_ENCODING_ATTRIBUTE) or None
                 payload = decode_payload(spec, data, encoding, attributes)
             except Exception as exc:
                 error = exc
