@@ -16,10 +16,11 @@ import logging
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from pubsub_runtime import _observe
 from pubsub_runtime._message import Message
+from pubsub_runtime._outcome import ACK, NACK, Outcome
 from pubsub_runtime._retry import Drop, Retry
 
 if TYPE_CHECKING:
@@ -165,18 +166,6 @@ def check_payload_annotation(
             f"subscriber {alias!r}: the handler expects {annotation.__qualname__}, but topic "
             f"{topic_name!r} carries {spec.model.__qualname__}"
         )
-
-
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What to tell Pub/Sub about one delivery: ack, or nack after ``delay`` seconds (0: now)."""
-
-    ack: bool
-    delay: int = 0
-
-
-ACK: Final = Outcome(ack=True)
-NACK: Final = Outcome(ack=False)
 
 
 async def run_handler(

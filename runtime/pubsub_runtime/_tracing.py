@@ -40,8 +40,8 @@ from pubsub_runtime._version import __version__
 if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
 
-    from pubsub_runtime._dispatch import Outcome
     from pubsub_runtime._message import Message
+    from pubsub_runtime._outcome import Outcome
 
 __all__ = ["TRACING_ENV", "Tracing", "disable_tracing", "enable_tracing", "tracing_from_env"]
 
