@@ -112,7 +112,8 @@ class _Generation:
         self.lock_text: str | None = None  # the revision lock file, when the project has one
 
     def files(self) -> list[RenderedFile]:
-        """Every file of the package, formatted and marked, in ``render_project``'s order."""
+        """Every file of the package, formatted and marked: the topic modules, then
+        ``render.common_files``, then each topic's ``render.topic_files``."""
         # First: the worker imports its library while this process loads and renders.
         worker = _start_worker(self.config) if self.cached is None else None
         early: _Formatting | None = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from pubsub_runtime._ack_errors import AckResult
+from pubsub_runtime._attributes import FINGERPRINT_ATTRIBUTE, REVISION_ATTRIBUTE
 from pubsub_runtime._broker import PubSubBroker
 from pubsub_runtime._deadletter import (
     DeadLetter,
@@ -24,6 +25,7 @@ from pubsub_runtime._deadletter import (
     purge_dead_letters,
     replay_dead_letters,
 )
+from pubsub_runtime._duration import Duration
 from pubsub_runtime._errors import (
     DecodeError,
     EncodeError,
@@ -36,14 +38,14 @@ from pubsub_runtime._message import Message
 from pubsub_runtime._offload import configure_process_pool, run_in_process
 from pubsub_runtime._push_auth import PushAuth
 from pubsub_runtime._retry import Drop, Retry
-from pubsub_runtime._topic import FINGERPRINT_ATTRIBUTE, REVISION_ATTRIBUTE, Duration, TopicSpec
+from pubsub_runtime._topic import TopicSpec
 from pubsub_runtime._tracing import disable_tracing, enable_tracing
+from pubsub_runtime._version import __version__
 from pubsub_runtime._watchdog import LoopWatchdog
 
 if TYPE_CHECKING:
     from pubsub_runtime._app import FastPubSub, HealthReport
 
-__version__ = "0.1.0"
 
 __all__ = [
     "FINGERPRINT_ATTRIBUTE",

@@ -18,16 +18,22 @@ from pubsub_runtime._config import SubscriberOptions, topic_path
 if TYPE_CHECKING:
     from google.pubsub_v1 import PublisherAsyncClient, SubscriberAsyncClient
 
-__all__ = ["ensure_subscription", "ensure_topic", "subscription_resource", "update_subscription"]
+__all__ = [
+    "ADMIN_TIMEOUT",
+    "ensure_subscription",
+    "ensure_topic",
+    "subscription_resource",
+    "update_subscription",
+]
 
 logger = logging.getLogger("pubsub_runtime")
-_ADMIN_TIMEOUT = 30.0
+ADMIN_TIMEOUT = 30.0
 
 
 async def ensure_topic(publisher: PublisherAsyncClient, topic: str) -> bool:
     """Create ``topic`` (a full path) unless it exists; True when it was created."""
     try:
-        await publisher.create_topic(name=topic, timeout=_ADMIN_TIMEOUT)
+        await publisher.create_topic(name=topic, timeout=ADMIN_TIMEOUT)
     except AlreadyExists:
         return False
     logger.info("created topic %s", topic, extra={"topic": topic})
@@ -79,10 +85,10 @@ async def ensure_subscription(
             await subscriber.create_subscription(
                 name=f"{project_prefix}/subscriptions/{name}",
                 topic=dead_letter_topic,
-                timeout=_ADMIN_TIMEOUT,
+                timeout=ADMIN_TIMEOUT,
             )
     try:
-        await subscriber.create_subscription(request=resource, timeout=_ADMIN_TIMEOUT)
+        await subscriber.create_subscription(request=resource, timeout=ADMIN_TIMEOUT)
     except AlreadyExists:
         return False
     logger.info(
@@ -104,5 +110,5 @@ async def update_subscription(subscriber: SubscriberAsyncClient, resource: Subsc
     await subscriber.update_subscription(
         subscription=resource,
         update_mask=field_mask_pb2.FieldMask(paths=paths),
-        timeout=_ADMIN_TIMEOUT,
+        timeout=ADMIN_TIMEOUT,
     )

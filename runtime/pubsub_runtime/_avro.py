@@ -18,7 +18,7 @@ from uuid import UUID
 import fastavro
 from pydantic import BaseModel, RootModel
 
-from pubsub_runtime._topic import Duration
+from pubsub_runtime._duration import Duration
 
 Conv = Callable[[Any], Any]
 
@@ -41,6 +41,8 @@ _KNOWN = PRIMITIVES | {"record", "error", "enum", "fixed", "array", "map"}
 INT_RANGE = (-(2**31), 2**31 - 1)
 LONG_RANGE = (-(2**63), 2**63 - 1)
 UTC = dt.UTC
+EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)  # where timestamp-* count from
+EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()  # where date counts from
 
 
 @dataclass(eq=False, slots=True)

@@ -38,8 +38,8 @@ from pubsub_runtime._avro import (
     to_model,
 )
 from pubsub_runtime._avro_serializer import CompiledEncoder, Wire
-from pubsub_runtime._errors import DecodeError, EncodeError
-from pubsub_runtime._topic import Duration, one_line
+from pubsub_runtime._duration import Duration
+from pubsub_runtime._errors import DecodeError, EncodeError, one_line
 
 
 def _native(node: AvroType) -> CoreSchema | None:

@@ -23,6 +23,8 @@ from pydantic_core import CoreSchema
 from pydantic_core import core_schema as cs
 
 from pubsub_runtime._avro import (
+    EPOCH,
+    EPOCH_ORDINAL,
     UTC,
     AvroSchema,
     AvroType,
@@ -34,11 +36,8 @@ from pubsub_runtime._avro import (
 )
 from pubsub_runtime._avro_json_decode import Invalid, JsonDecoder
 from pubsub_runtime._avro_serializer import CompiledEncoder, Wire, python
-from pubsub_runtime._errors import DecodeError, EncodeError
-from pubsub_runtime._topic import one_line
+from pubsub_runtime._errors import DecodeError, EncodeError, one_line
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
-_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 _EXACT = Context(prec=MAX_PREC)  # shifting a decimal's point never rounds in this context
 
 
@@ -61,12 +60,12 @@ def _latin1(value: bytes) -> str:
 
 
 def _millis(value: dt.datetime) -> int:
-    delta = aware(value) - _EPOCH
+    delta = aware(value) - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1000 + delta.microseconds // 1000
 
 
 def _micros(value: dt.datetime) -> int:
-    delta = aware(value) - _EPOCH
+    delta = aware(value) - EPOCH
     return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
 
 
@@ -85,7 +84,7 @@ def _time_micros(value: dt.time) -> int:
 _LEAF_WRITERS: dict[str, Conv] = {
     "bytes": _latin1,
     "uuid": str,
-    "date": lambda v: v.toordinal() - _EPOCH_ORDINAL,
+    "date": lambda v: v.toordinal() - EPOCH_ORDINAL,
     "time-millis": lambda v: _time_micros(v) // 1000,
     "time-micros": _time_micros,
     "timestamp-millis": _millis,

@@ -14,20 +14,20 @@ from typing import Any
 from uuid import UUID
 
 from pubsub_runtime._avro import (
+    EPOCH,
+    EPOCH_ORDINAL,
     INT_RANGE,
     LONG_RANGE,
-    UTC,
     AvroType,
     Conv,
     Models,
     Trampoline,
     map_beside_record,
 )
-from pubsub_runtime._topic import Duration, one_line
+from pubsub_runtime._duration import Duration
+from pubsub_runtime._errors import one_line
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=UTC)
 _EPOCH_NAIVE = dt.datetime(1970, 1, 1)
-_EPOCH_ORDINAL = dt.date(1970, 1, 1).toordinal()
 _DAY_MICROS = 86_400_000_000
 
 
@@ -145,14 +145,14 @@ _LEAF_READERS: dict[str, Conv] = {
     "string": _string,
     "bytes": _bytes,
     "uuid": _reader(lambda v: UUID(_string(v)), "uuid"),
-    "date": _reader(lambda v: dt.date.fromordinal(_READ_INT(v) + _EPOCH_ORDINAL), "date"),
+    "date": _reader(lambda v: dt.date.fromordinal(_READ_INT(v) + EPOCH_ORDINAL), "date"),
     "time-millis": _time_of_day(1000),
     "time-micros": _time_of_day(1),
     "timestamp-millis": _reader(
-        lambda v: _EPOCH + dt.timedelta(milliseconds=_READ_LONG(v)), "timestamp"
+        lambda v: EPOCH + dt.timedelta(milliseconds=_READ_LONG(v)), "timestamp"
     ),
     "timestamp-micros": _reader(
-        lambda v: _EPOCH + dt.timedelta(microseconds=_READ_LONG(v)), "timestamp"
+        lambda v: EPOCH + dt.timedelta(microseconds=_READ_LONG(v)), "timestamp"
     ),
     "local-timestamp-millis": _reader(
         lambda v: _EPOCH_NAIVE + dt.timedelta(milliseconds=_READ_LONG(v)), "timestamp"

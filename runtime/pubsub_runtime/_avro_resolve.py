@@ -20,10 +20,9 @@ from fastavro._read_py import reader as _json_reader  # what fastavro.json_reade
 from fastavro.io.json_decoder import AvroJSONDecoder
 from pydantic import BaseModel
 
-from pubsub_runtime._avro import AvroSchema, Models, for_fastavro, identity
+from pubsub_runtime._avro import PRIMITIVES, AvroSchema, Models, for_fastavro, identity
 from pubsub_runtime._avro_binary import BinaryDecoder
-from pubsub_runtime._errors import DecodeError
-from pubsub_runtime._topic import one_line
+from pubsub_runtime._errors import DecodeError, one_line
 
 __all__ = ["Resolver", "canonical_form", "fingerprint"]
 
@@ -59,15 +58,12 @@ def _without_logical_types(node: Any) -> Any:
     return node
 
 
-_PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
-
-
 def _has_named_union(node: Any, seen: set[str]) -> bool:
     """Whether a schema (JSON) has a union with a named branch: only then does fastavro tag
     values that the reader holds outside a union."""
     if isinstance(node, list):
         named = any(
-            (isinstance(b, str) and b not in _PRIMITIVES)
+            (isinstance(b, str) and b not in PRIMITIVES)
             or (isinstance(b, dict) and b.get("type") in ("record", "error", "enum", "fixed"))
             for b in node
         )

@@ -26,9 +26,9 @@ from pubsub_runtime._config import (
     subscription_path,
     topic_path,
 )
-from pubsub_runtime._dispatch import inspect_handler
+from pubsub_runtime._dispatch import check_payload_annotation, inspect_handler
 from pubsub_runtime._publisher import BatchPublisher
-from pubsub_runtime._push_registry import push_subscriber
+from pubsub_runtime._push_registry import PushRegistry, push_subscriber
 from pubsub_runtime._subscriber import Subscriber
 from pubsub_runtime._tracing import enable_tracing, tracing_from_env
 from pubsub_runtime._transport import (
@@ -79,6 +79,8 @@ class PubSubBroker:
         self._topic_attributes = {name: dict(spec.attributes) for name, spec in self.topics.items()}
         self._settings = ClientSettings(credentials, client_options)
         self._subscribers: list[Subscriber] = []
+        # Push subscribers (``@broker.push_subscriber``) and the apps that mount them.
+        self._push_registry = PushRegistry()
         self._publisher = BatchPublisher(
             lambda: new_publisher_client(self._settings),
             max_messages=publish_max_messages,
@@ -177,7 +179,7 @@ class PubSubBroker:
         def decorate(handler: HandlerT) -> HandlerT:
             call = inspect_handler(handler, alias)
             if call.wants_payload:
-                _check_payload_annotation(alias, topic_name, call.annotation, spec)
+                check_payload_annotation(alias, topic_name, call.annotation, spec)
             self._subscribers.append(
                 Subscriber(
                     alias=alias,
@@ -440,20 +442,3 @@ class PubSubBroker:
         tb: TracebackType | None,
     ) -> None:
         await self.stop()
-
-
-def _check_payload_annotation(
-    alias: str, topic_name: str, annotation: Any, spec: TopicCodec | None
-) -> None:
-    """A handler typed with a model needs the topic registered, with that model."""
-    if spec is None:
-        raise TypeError(
-            f"subscriber {alias!r}: the handler's first parameter is annotated {annotation!r}, "
-            f"so it expects a decoded payload, but topic {topic_name!r} is not registered: "
-            "pass topics=TOPICS to PubSubBroker, or annotate the parameter with Message"
-        )
-    if isinstance(annotation, type) and not issubclass(spec.model, annotation):
-        raise TypeError(
-            f"subscriber {alias!r}: the handler expects {annotation.__qualname__}, but topic "
-            f"{topic_name!r} carries {spec.model.__qualname__}"
-        )

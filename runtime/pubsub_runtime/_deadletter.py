@@ -32,12 +32,21 @@ from typing import TYPE_CHECKING, Any, Final
 from google.api_core.exceptions import GoogleAPICallError, NotFound, RetryError
 from google.pubsub_v1 import PubsubMessage
 
+from pubsub_runtime._attributes import (
+    DEAD_LETTER_PREFIX,
+    DEAD_LETTER_SOURCE_DELIVERY_COUNT,
+    DEAD_LETTER_SOURCE_PROJECT,
+    DEAD_LETTER_SOURCE_SUBSCRIPTION,
+    RESERVED_PREFIX,
+    SCHEMA_ENCODING_ATTRIBUTE,
+)
 from pubsub_runtime._config import TopicCodec, subscription_path, topic_path
 from pubsub_runtime._filter import compile_filter
 from pubsub_runtime._poison import (
     DECODE_ERROR_ATTRIBUTE,
     DELIVERY_ATTEMPT_ATTRIBUTE,
     SOURCE_MESSAGE_ID_ATTRIBUTE,
+    SOURCE_PREFIX,
     SOURCE_SUBSCRIPTION_ATTRIBUTE,
     SOURCE_TOPIC_ATTRIBUTE,
 )
@@ -67,12 +76,6 @@ __all__ = [
 
 REPLAY_COUNT_ATTRIBUTE: Final = "pubsub-replay-count"
 DEFAULT_MAX_REPLAYS: Final = 3
-# Pub/Sub's attributes on a message it dead-lettered.
-_SOURCE_SUBSCRIPTION: Final = "CloudPubSubDeadLetterSourceSubscription"
-_SOURCE_PROJECT: Final = "CloudPubSubDeadLetterSourceSubscriptionProject"
-_SOURCE_DELIVERY_COUNT: Final = "CloudPubSubDeadLetterSourceDeliveryCount"
-_PUBSUB_PREFIX: Final = "CloudPubSubDeadLetter"
-_RESERVED_PREFIX: Final = "goog"  # Pub/Sub refuses to publish these keys; it sets them itself
 _RUNTIME_ATTRIBUTES: Final = frozenset(
     {
         DECODE_ERROR_ATTRIBUTE,
@@ -82,7 +85,7 @@ _RUNTIME_ATTRIBUTES: Final = frozenset(
         SOURCE_TOPIC_ATTRIBUTE,
     }
 )
-_RENAMED_RESERVED: Final = "pubsub-source-goog"  # how the poison path keeps ``goog*`` keys
+_RENAMED_RESERVED: Final = SOURCE_PREFIX + RESERVED_PREFIX  # the poison path's ``goog*`` keys
 _LEASE_SECONDS: Final = 600  # what is pulled stays ours until released, acked or this passes
 _BATCH: Final = 100
 _MAX_REQUEST_BYTES: Final = 8 * 1024 * 1024  # Pub/Sub refuses Publish requests over 10 MB
@@ -300,7 +303,7 @@ def _replay_count(attributes: Mapping[str, str]) -> int:
 
 
 def _delivery_attempts(attributes: Mapping[str, str]) -> int | None:
-    for key in (_SOURCE_DELIVERY_COUNT, DELIVERY_ATTEMPT_ATTRIBUTE):
+    for key in (DEAD_LETTER_SOURCE_DELIVERY_COUNT, DELIVERY_ATTEMPT_ATTRIBUTE):
         value = attributes.get(key)
         if value and value.isdigit():
             return int(value)
@@ -311,17 +314,17 @@ def _source_subscription(attributes: Mapping[str, str], project_id: str) -> str 
     ours = attributes.get(SOURCE_SUBSCRIPTION_ATTRIBUTE)
     if ours:
         return ours
-    name = attributes.get(_SOURCE_SUBSCRIPTION)
+    name = attributes.get(DEAD_LETTER_SOURCE_SUBSCRIPTION)
     if not name:
         return None
-    return subscription_path(attributes.get(_SOURCE_PROJECT) or project_id, name)
+    return subscription_path(attributes.get(DEAD_LETTER_SOURCE_PROJECT) or project_id, name)
 
 
 def _reason(attributes: Mapping[str, str], source: str | None) -> str:
     decode_error = attributes.get(DECODE_ERROR_ATTRIBUTE)
     if decode_error:
         return f"does not decode: {decode_error}"
-    count = attributes.get(_SOURCE_DELIVERY_COUNT)
+    count = attributes.get(DEAD_LETTER_SOURCE_DELIVERY_COUNT)
     if count:
         where = _short(source) if source else "its subscription"
         return f"not acknowledged after {count} delivery attempts on {where}"
@@ -333,7 +336,7 @@ def _republished_attributes(attributes: Mapping[str, str], replay_count: int) ->
     kept = {
         key: value
         for key, value in attributes.items()
-        if not key.startswith((_PUBSUB_PREFIX, _RESERVED_PREFIX, _RENAMED_RESERVED))
+        if not key.startswith((DEAD_LETTER_PREFIX, RESERVED_PREFIX, _RENAMED_RESERVED))
         and key not in _RUNTIME_ATTRIBUTES
     }
     kept[REPLAY_COUNT_ATTRIBUTE] = str(replay_count + 1)
@@ -386,8 +389,8 @@ async def _dead_letter(received: ReceivedMessage, sources: _Sources) -> DeadLett
     payload, decode_error = None, None
     codec = sources.codec(source_topic)
     if codec is not None:
-        encoding = attributes.get("googclient_schemaencoding") or attributes.get(
-            "pubsub-source-googclient_schemaencoding"
+        encoding = attributes.get(SCHEMA_ENCODING_ATTRIBUTE) or attributes.get(
+            SOURCE_PREFIX + SCHEMA_ENCODING_ATTRIBUTE
         )
         try:
             payload = codec.decode(pb.data, encoding=encoding)

@@ -16,11 +16,15 @@ import logging
 import typing
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any
 
 from pubsub_runtime import _observe
 from pubsub_runtime._message import Message
+from pubsub_runtime._outcome import ACK, NACK, Outcome
 from pubsub_runtime._retry import Drop, Retry
+
+if TYPE_CHECKING:
+    from pubsub_runtime._config import TopicCodec
 
 __all__ = [
     "ACK",
@@ -28,6 +32,7 @@ __all__ = [
     "Handler",
     "HandlerCall",
     "Outcome",
+    "check_payload_annotation",
     "handler_task_name",
     "inspect_handler",
     "parse_handler_task_name",
@@ -146,16 +151,21 @@ def inspect_handler(handler: object, alias: str) -> HandlerCall:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class Outcome:
-    """What to tell Pub/Sub about one delivery: ack, or nack after ``delay`` seconds (0: now)."""
-
-    ack: bool
-    delay: int = 0
-
-
-ACK: Final = Outcome(ack=True)
-NACK: Final = Outcome(ack=False)
+def check_payload_annotation(
+    alias: str, topic_name: str, annotation: Any, spec: TopicCodec | None
+) -> None:
+    """A handler typed with a model needs the topic registered, with that model."""
+    if spec is None:
+        raise TypeError(
+            f"subscriber {alias!r}: the handler's first parameter is annotated {annotation!r}, "
+            f"so it expects a decoded payload, but topic {topic_name!r} is not registered: "
+            "pass topics=TOPICS to PubSubBroker, or annotate the parameter with Message"
+        )
+    if isinstance(annotation, type) and not issubclass(spec.model, annotation):
+        raise TypeError(
+            f"subscriber {alias!r}: the handler expects {annotation.__qualname__}, but topic "
+            f"{topic_name!r} carries {spec.model.__qualname__}"
+        )
 
 
 async def run_handler(

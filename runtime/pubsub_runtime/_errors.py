@@ -1,6 +1,8 @@
-"""Exceptions the runtime raises to users."""
+"""Exceptions the runtime raises to users, and the one-line reasons its logs give for them."""
 
 from __future__ import annotations
+
+from pydantic import ValidationError
 
 
 class PubSubRuntimeError(Exception):
@@ -71,3 +73,23 @@ class PubSubUnreachable(PubSubRuntimeError):
         )
         self.endpoint = endpoint
         self.problem = problem
+
+
+def one_line(exc: BaseException) -> str:
+    """A short reason for a log line: the first problem, on one line."""
+    if isinstance(exc, ValidationError):
+        return validation_reason(exc)
+    text = str(exc).strip().splitlines()
+    first = text[0] if text else ""
+    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+
+
+def validation_reason(exc: ValidationError) -> str:
+    """``loc: message`` of a pydantic error's first problem, and how many more there are."""
+    errors = exc.errors(include_url=False)
+    if not errors:
+        return f"invalid {exc.title}"
+    first = errors[0]
+    where = ".".join(str(part) for part in first["loc"]) or exc.title
+    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
+    return f"{where}: {first['msg']}{more}"

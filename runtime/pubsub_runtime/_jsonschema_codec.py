@@ -30,8 +30,7 @@ import jsonschema_rs
 from pydantic import BaseModel, RootModel, ValidationError
 from pydantic_core import from_json, to_json
 
-from pubsub_runtime._errors import DecodeError, EncodeError
-from pubsub_runtime._topic import one_line, validation_reason
+from pubsub_runtime._errors import DecodeError, EncodeError, one_line, validation_reason
 
 Exclude = dict[Any, Any]
 _SCALARS: tuple[type[Any], ...] = (str, int, float, bool, bytes, type(None))

@@ -46,8 +46,8 @@ from pubsub_runtime._observe import (
 )
 
 if TYPE_CHECKING:
-    from pubsub_runtime._dispatch import Outcome
     from pubsub_runtime._message import Message
+    from pubsub_runtime._outcome import Outcome
 
 __all__ = [
     "MULTIPROC_ENV",

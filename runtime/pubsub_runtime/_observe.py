@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
     from pubsub_runtime._config import SubscriberOptions
-    from pubsub_runtime._dispatch import Outcome
     from pubsub_runtime._message import Message
+    from pubsub_runtime._outcome import Outcome
 
 __all__ = [
     "Observer",

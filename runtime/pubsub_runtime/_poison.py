@@ -14,11 +14,13 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
+from pubsub_runtime._attributes import RESERVED_PREFIX
 from pubsub_runtime._message import Message
 
 __all__ = [
     "DECODE_ERROR_ATTRIBUTE",
     "SOURCE_MESSAGE_ID_ATTRIBUTE",
+    "SOURCE_PREFIX",
     "SOURCE_SUBSCRIPTION_ATTRIBUTE",
     "SOURCE_TOPIC_ATTRIBUTE",
     "PublishFunction",
@@ -31,8 +33,7 @@ SOURCE_SUBSCRIPTION_ATTRIBUTE: Final = "pubsub-source-subscription"
 SOURCE_TOPIC_ATTRIBUTE: Final = "pubsub-source-topic"
 SOURCE_MESSAGE_ID_ATTRIBUTE: Final = "pubsub-source-message-id"
 DELIVERY_ATTEMPT_ATTRIBUTE: Final = "pubsub-delivery-attempt"
-_SOURCE_PREFIX: Final = "pubsub-source-"
-_RESERVED_PREFIX: Final = "goog"
+SOURCE_PREFIX: Final = "pubsub-source-"  # what the keys Pub/Sub reserves are kept under
 _MAX_VALUE_BYTES: Final = 1024  # Pub/Sub's limit for an attribute value
 
 # (topic path, data, attributes, ordering key) -> message id: the broker's batched publish.
@@ -50,7 +51,7 @@ def dead_letter_attributes(
 ) -> dict[str, str]:
     """The original attributes plus why and where from, within Pub/Sub's attribute limits."""
     attributes = {
-        (_SOURCE_PREFIX + key if key.startswith(_RESERVED_PREFIX) else key): value
+        (SOURCE_PREFIX + key if key.startswith(RESERVED_PREFIX) else key): value
         for key, value in message.attributes.items()
     }
     attributes[DECODE_ERROR_ATTRIBUTE] = _truncate(reason)

@@ -28,6 +28,7 @@ from google.pubsub_v1 import PushConfig
 
 from pubsub_runtime import _observe
 from pubsub_runtime._admin import subscription_resource
+from pubsub_runtime._attributes import SCHEMA_ENCODING_ATTRIBUTE
 from pubsub_runtime._config import SubscriberOptions, TopicCodec, subscription_path, topic_path
 from pubsub_runtime._decode import decode, decode_off_loop, decodes_off_loop
 from pubsub_runtime._dispatch import Handler, HandlerCall, handler_task_name, run_handler
@@ -44,7 +45,6 @@ __all__ = ["PUSH_BASE_URL_ENV", "PushResult", "PushSubscriber"]
 logger = logging.getLogger("pubsub_runtime")
 
 PUSH_BASE_URL_ENV: Final = "PUBSUB_PUSH_BASE_URL"
-_SCHEMA_ENCODING_ATTRIBUTE: Final = "googclient_schemaencoding"
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +207,7 @@ class PushSubscriber:
         if spec is not None:
             try:
                 attributes = message.attributes
-                encoding = attributes.get(_SCHEMA_ENCODING_ATTRIBUTE)
+                encoding = attributes.get(SCHEMA_ENCODING_ATTRIBUTE)
                 if decodes_off_loop(message.data):
                     message.payload = await decode_off_loop(
                         spec, message.data, encoding, attributes

@@ -10,13 +10,13 @@ or updates (``autoupdate``) the push subscriptions that ask for it.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, Final, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from google.protobuf import field_mask_pb2
 
-from pubsub_runtime._admin import ensure_subscription
+from pubsub_runtime._admin import ADMIN_TIMEOUT, ensure_subscription
 from pubsub_runtime._config import DecodeErrorPolicy, SubscriberOptions
-from pubsub_runtime._dispatch import inspect_handler
+from pubsub_runtime._dispatch import check_payload_annotation, inspect_handler
 from pubsub_runtime._push import PushSubscriber
 from pubsub_runtime._push_auth import PushAuth
 from pubsub_runtime._transport import close_client, new_subscriber_client
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
 __all__ = ["PushRegistry", "provision_push_subscriptions", "push_registry", "push_subscriber"]
 
-_ADMIN_TIMEOUT: Final = 30.0
 HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 
 
@@ -50,12 +49,8 @@ class PushRegistry:
 
 
 def push_registry(broker: PubSubBroker) -> PushRegistry:
-    """The broker's ``PushRegistry`` (made on first use)."""
-    registry: PushRegistry | None = getattr(broker, "_push_registry", None)
-    if registry is None:
-        registry = PushRegistry()
-        setattr(broker, "_push_registry", registry)  # noqa: B010 - set once, read by the app
-    return registry
+    """The broker's ``PushRegistry`` (the broker makes it; this module fills it)."""
+    return broker._push_registry
 
 
 def push_subscriber(
@@ -119,11 +114,9 @@ def push_subscriber(
     spec = broker._spec_for(topic_name)
 
     def decorate(handler: HandlerT) -> HandlerT:
-        from pubsub_runtime._broker import _check_payload_annotation
-
         call = inspect_handler(handler, alias)
         if call.wants_payload:
-            _check_payload_annotation(alias, topic_name, call.annotation, spec)
+            check_payload_annotation(alias, topic_name, call.annotation, spec)
         registry.add(
             PushSubscriber(
                 broker=broker,
@@ -165,7 +158,7 @@ async def provision_push_subscriptions(broker: PubSubBroker) -> None:
                 await client.update_subscription(
                     subscription=resource,
                     update_mask=field_mask_pb2.FieldMask(paths=[*paths, "push_config"]),
-                    timeout=_ADMIN_TIMEOUT,
+                    timeout=ADMIN_TIMEOUT,
                 )
     finally:
         await close_client(client)

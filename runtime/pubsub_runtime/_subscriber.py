@@ -40,6 +40,7 @@ from google.pubsub_v1 import StreamingPullResponse
 from pubsub_runtime import _observe
 from pubsub_runtime._ack_errors import AckResult
 from pubsub_runtime._acks import AckAnswer, AckBatcher
+from pubsub_runtime._attributes import SCHEMA_ENCODING_ATTRIBUTE
 from pubsub_runtime._config import SubscriberOptions, TopicCodec, topic_path
 from pubsub_runtime._decode import decode, decode_off_loop, decodes_off_loop
 from pubsub_runtime._dispatch import (
@@ -74,7 +75,6 @@ SubscriberState = str  # "idle" | "starting" | "running" | "reconnecting" | "sto
 _CANCEL_GRACE: Final = 5.0  # how long cancelled handlers get to unwind after the stop timeout
 _DRAIN_TIMEOUT: Final = 10.0  # bounds the last acks when Pub/Sub is unreachable
 _HALF_CLOSE_GRACE: Final = 3.0  # how long a half-closed stream gets to be ended by the server
-_SCHEMA_ENCODING_ATTRIBUTE: Final = "googclient_schemaencoding"  # set by Pub/Sub on schema topics
 _StreamingPullResponsePb: Any = StreamingPullResponse.pb
 
 
@@ -381,7 +381,7 @@ class Subscriber:
             try:
                 # the protobuf map the message holds: message.attributes would copy it to a dict
                 attributes = message._attributes
-                encoding = attributes.get(_SCHEMA_ENCODING_ATTRIBUTE)
+                encoding = attributes.get(SCHEMA_ENCODING_ATTRIBUTE)
                 message.payload = decode(spec, message.data, encoding, attributes)
             except UnknownWriterSchema as exc:
                 if not (exc.revision_id and exc.schema_name and self._schema_client is not None):
@@ -432,7 +432,7 @@ class Subscriber:
         if spec is not None and (unknown is not None or decodes_off_loop(message.data)):
             # In its handler task, so messages of an ordering key stay in order.
             attributes = message._attributes
-            encoding = attributes.get(_SCHEMA_ENCODING_ATTRIBUTE)
+            encoding = attributes.get(SCHEMA_ENCODING_ATTRIBUTE)
             try:
                 if unknown is not None:
                     await self._learn_revision(spec, unknown)

@@ -7,111 +7,27 @@ Codecs are compiled on first use and cached, so importing a generated package st
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
-import struct
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any, Generic, Protocol, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel
 
-from pubsub_runtime._errors import DecodeError, EncodeError, UnknownWriterSchema
+from pubsub_runtime._attributes import (
+    FINGERPRINT_ATTRIBUTE,
+    REVISION_ATTRIBUTE,
+    SCHEMA_NAME_ATTRIBUTE,
+)
+from pubsub_runtime._errors import (
+    DecodeError,
+    EncodeError,
+    UnknownWriterSchema,
+    one_line,
+)
 
 __all__ = [
-    "FINGERPRINT_ATTRIBUTE",
-    "REVISION_ATTRIBUTE",
-    "Duration",
     "TopicSpec",
 ]
-
-# The writer schema's CRC-64-AVRO fingerprint (16 hex digits), stamped by the publishers.
-FINGERPRINT_ATTRIBUTE = "avro-fingerprint"
-# The registry revision that validated the message, stamped by Pub/Sub on schema topics.
-REVISION_ATTRIBUTE = "googclient_schemarevisionid"
-SCHEMA_NAME_ATTRIBUTE = "googclient_schemaname"
-
-_U32_MAX = 2**32 - 1
-_DURATION = struct.Struct("<III")
-
-
-class Duration(BaseModel):
-    """An Avro ``duration``: months, days and milliseconds, kept apart and lossless.
-
-    A month has no fixed length, so this is not a ``timedelta``; ``to_timedelta()`` converts
-    when ``months`` is 0. As a field type it also accepts a ``timedelta`` (whole milliseconds).
-    """
-
-    model_config = ConfigDict(frozen=True)
-
-    months: int = Field(default=0, ge=0, le=_U32_MAX)
-    days: int = Field(default=0, ge=0, le=_U32_MAX)
-    milliseconds: int = Field(default=0, ge=0, le=_U32_MAX)
-
-    @model_validator(mode="before")
-    @classmethod
-    def _accept_timedelta(cls, value: Any) -> Any:
-        if isinstance(value, dt.timedelta):
-            return _timedelta_parts(value)
-        return value
-
-    @classmethod
-    def from_timedelta(cls, value: dt.timedelta) -> Duration:
-        """The duration of ``value`` as days and milliseconds (no months).
-
-        Raises ``ValueError`` for a negative value or one with sub-millisecond precision,
-        which an Avro duration cannot hold.
-        """
-        return cls(**_timedelta_parts(value))
-
-    def to_timedelta(self) -> dt.timedelta:
-        """This duration as a ``timedelta``; ``ValueError`` when it counts months."""
-        if self.months:
-            raise ValueError("a duration with months has no fixed length; it is not a timedelta")
-        return dt.timedelta(days=self.days, milliseconds=self.milliseconds)
-
-    def to_bytes(self) -> bytes:
-        """The Avro wire form: three unsigned 32-bit little-endian integers (fixed 12)."""
-        return _DURATION.pack(self.months, self.days, self.milliseconds)
-
-    @classmethod
-    def from_bytes(cls, data: bytes) -> Duration:
-        """Read the Avro wire form written by ``to_bytes``."""
-        if len(data) != _DURATION.size:
-            raise ValueError(f"an Avro duration is 12 bytes, got {len(data)}")
-        months, days, milliseconds = _DURATION.unpack(data)
-        return cls(months=months, days=days, milliseconds=milliseconds)
-
-
-def _timedelta_parts(value: dt.timedelta) -> dict[str, int]:
-    if value < dt.timedelta(0):
-        raise ValueError("an Avro duration cannot be negative")
-    if value.microseconds % 1000:
-        raise ValueError("an Avro duration has millisecond precision; this timedelta has less")
-    return {
-        "months": 0,
-        "days": value.days,
-        "milliseconds": value.seconds * 1000 + value.microseconds // 1000,
-    }
-
-
-def one_line(exc: BaseException) -> str:
-    """A short reason for a log line: the first problem, on one line."""
-    if isinstance(exc, ValidationError):
-        return validation_reason(exc)
-    text = str(exc).strip().splitlines()
-    first = text[0] if text else ""
-    return f"{type(exc).__name__}: {first}" if first else type(exc).__name__
-
-
-def validation_reason(exc: ValidationError) -> str:
-    """``loc: message`` of a pydantic error's first problem, and how many more there are."""
-    errors = exc.errors(include_url=False)
-    if not errors:
-        return f"invalid {exc.title}"
-    first = errors[0]
-    where = ".".join(str(part) for part in first["loc"]) or exc.title
-    more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""
-    return f"{where}: {first['msg']}{more}"
 
 
 class Codec(Protocol):

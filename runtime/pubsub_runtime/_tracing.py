@@ -24,6 +24,7 @@ import os
 from collections.abc import Iterable, Mapping, MutableMapping
 from typing import TYPE_CHECKING, Any, Final
 
+from pubsub_runtime._attributes import CLIENT_PREFIX
 from pubsub_runtime._observe import (
     Attributes,
     Observer,
@@ -34,17 +35,17 @@ from pubsub_runtime._observe import (
     short_name,
     uninstall,
 )
+from pubsub_runtime._version import __version__
 
 if TYPE_CHECKING:
     from opentelemetry.trace import TracerProvider
 
-    from pubsub_runtime._dispatch import Outcome
     from pubsub_runtime._message import Message
+    from pubsub_runtime._outcome import Outcome
 
 __all__ = ["TRACING_ENV", "Tracing", "disable_tracing", "enable_tracing", "tracing_from_env"]
 
 TRACING_ENV: Final = "PUBSUB_RUNTIME_TRACING"
-GOOGLE_PREFIX: Final = "googclient_"  # google-cloud-pubsub's prefix for the context attributes
 _GOOGLE_KEYS: Final = frozenset({"traceparent", "tracestate"})  # what it propagates
 _SYSTEM: Final = "gcp_pubsub"
 _TRUE: Final = frozenset({"1", "true", "yes", "on"})
@@ -61,7 +62,7 @@ class _AttributesSetter:
     def set(self, carrier: MutableMapping[str, str], key: str, value: str) -> None:
         carrier[key] = value
         if key in _GOOGLE_KEYS:
-            carrier[GOOGLE_PREFIX + key] = value
+            carrier[CLIENT_PREFIX + key] = value
 
 
 class _AttributesGetter:
@@ -70,11 +71,11 @@ class _AttributesGetter:
     def get(self, carrier: Mapping[str, str], key: str) -> list[str] | None:
         value = carrier.get(key)
         if value is None:
-            value = carrier.get(GOOGLE_PREFIX + key)
+            value = carrier.get(CLIENT_PREFIX + key)
         return None if value is None else [value]
 
     def keys(self, carrier: Mapping[str, str]) -> list[str]:
-        return [key.removeprefix(GOOGLE_PREFIX) for key in carrier]
+        return [key.removeprefix(CLIENT_PREFIX) for key in carrier]
 
 
 # Duck-typed TextMap setter and getter: subclassing OpenTelemetry's would import it when off.
@@ -87,8 +88,6 @@ class Tracing(Observer):
 
     def __init__(self, tracer_provider: TracerProvider | None = None) -> None:
         from opentelemetry import propagate, trace
-
-        from pubsub_runtime import __version__
 
         self.tracer_provider = tracer_provider
         self._trace = trace
@@ -199,5 +198,5 @@ def context_attribute_keys(attributes: Iterable[str]) -> set[str]:
     return {
         key
         for key in attributes
-        if key.removeprefix(GOOGLE_PREFIX) in {"traceparent", "tracestate", "baggage"}
+        if key.removeprefix(CLIENT_PREFIX) in {"traceparent", "tracestate", "baggage"}
     }

@@ -278,7 +278,7 @@ async def test_the_audience_defaults_to_the_endpoint_url(monkeypatch: pytest.Mon
             "/push/orders", content=order_body(), headers={"Authorization": "Bearer a.b.c"}
         )
 
-    [subscriber] = app_broker._push_registry.subscribers  # type: ignore[attr-defined]
+    [subscriber] = app_broker._push_registry.subscribers
     assert subscriber.endpoint_url == "https://orders.example.com/push/orders"
     assert subscriber._verifier.audience == "https://orders.example.com/push/orders"
     assert missing.status_code == 401

@@ -32,7 +32,6 @@ __all__ = [
     "common_files",
     "json_inputs",
     "json_model_parts",
-    "render_project",
     "topic_files",
     "topic_module",
 ]
@@ -57,19 +56,6 @@ def environment() -> jinja2.Environment:
         keep_trailing_newline=True,
         undefined=jinja2.StrictUndefined,
     )
-
-
-def render_project(project: ir.Project, version: str) -> list[RenderedFile]:
-    """Every file of the generated package, keyed by its path under the output folder.
-
-    The order: topic modules, then ``common_files``, then each topic's ``topic_files``.
-    """
-    json_models = _json_models(project)
-    modules = [topic_module(project, topic, version, json_models) for topic in project.topics]
-    files = [*(module.file for module in modules), *common_files(project, version)]
-    for topic, module in zip(project.topics, modules, strict=True):
-        files += topic_files(project, topic, module.models)
-    return files
 
 
 def _package_dir(project: ir.Project) -> PurePosixPath:
@@ -222,16 +208,6 @@ def json_model_parts(
 ) -> dict[str, tuple[str, str]]:
     """module -> (import lines, model classes), as ``topic_module`` takes them."""
     return {key: split_imports(models.source) for key, models in rendered.items()}
-
-
-def _json_models(project: ir.Project) -> dict[str, tuple[str, str]]:
-    """module -> (import lines, model classes) for every JSON Schema topic, in one batch."""
-    inputs = json_inputs(project)
-    if not inputs:
-        return {}
-    from pubsub_gen.load.jsonschema import render_jsonschema_models
-
-    return json_model_parts(render_jsonschema_models(inputs))
 
 
 def split_imports(source: str) -> tuple[str, str]:

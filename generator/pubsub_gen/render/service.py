@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import textwrap
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -48,24 +48,6 @@ class SampleView:
 
 
 Header = Callable[[str], str]  # the tool's header line for a source path
-
-
-def service_files(
-    project: ir.Project,
-    header: Header,
-    environment: jinja2.Environment,
-    topic_sources: Mapping[str, str],
-) -> list[tuple[PurePosixPath, str, bool]]:
-    """(path under the package, content, owned by the tool) of every service file.
-
-    ``topic_sources``: each topic's module source, or just its model classes.
-    """
-    files = common_service_files(project, header, environment)
-    for topic in project.topics:
-        files += topic_service_files(
-            topic, environment, topic_sources[topic.module], project.service
-        )
-    return files
 
 
 def _file(

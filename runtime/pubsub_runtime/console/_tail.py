@@ -22,6 +22,7 @@ from google.api_core.exceptions import AlreadyExists, GoogleAPICallError, NotFou
 from google.protobuf import duration_pb2
 from google.pubsub_v1 import ExpirationPolicy, Subscription
 
+from pubsub_runtime._attributes import SCHEMA_ENCODING_ATTRIBUTE
 from pubsub_runtime._config import TopicCodec, subscription_path, topic_path
 from pubsub_runtime._transport import close_client, new_subscriber_client
 
@@ -50,7 +51,7 @@ def decoded_message(message: Any, codec: TopicCodec | None) -> dict[str, Any]:
     }
     if codec is not None:
         try:
-            encoding = attributes.get("googclient_schemaencoding")
+            encoding = attributes.get(SCHEMA_ENCODING_ATTRIBUTE)
             payload = codec.decode(message.data, encoding=encoding)
             body["payload"] = payload.model_dump(mode="json", by_alias=True)
             body["model"] = type(payload).__name__

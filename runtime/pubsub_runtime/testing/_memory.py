@@ -43,8 +43,10 @@ from datetime import UTC, datetime
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
+from pubsub_runtime._attributes import SCHEMA_ENCODING_ATTRIBUTE
 from pubsub_runtime._config import subscription_path, topic_path
 from pubsub_runtime._decode import decode as decode_payload
+from pubsub_runtime._push_registry import push_registry
 from pubsub_runtime._retry import Drop, Retry
 from pubsub_runtime.testing._memory_delivery import Pending, SubscriptionQueue
 from pubsub_runtime.testing._memory_records import Delivery, PublishedMessage
@@ -65,7 +67,6 @@ __all__ = ["TestBroker"]
 
 _MISSING: Final = object()
 _PATCHED: Final = ("_publisher", "start", "stop")
-_SCHEMA_ENCODING_ATTRIBUTE: Final = "googclient_schemaencoding"
 
 
 def _short(path: str) -> str:
@@ -74,9 +75,8 @@ def _short(path: str) -> str:
 
 def _all_subscribers(broker: PubSubBroker) -> list[AnySubscriber]:
     """Pull and push subscribers: in memory a push subscriber's handler is called directly,
-    as the app's push route would call it (read without making the broker's push registry)."""
-    registry = vars(broker).get("_push_registry")
-    return [*broker.subscribers, *(registry.subscribers if registry is not None else ())]
+    as the app's push route would call it."""
+    return [*broker.subscribers, *push_registry(broker).subscribers]
 
 
 class TestBroker:
@@ -253,7 +253,7 @@ class TestBroker:
         spec = self.broker.topics.get(_short(path))
         if spec is not None:
             try:
-                encoding = attributes.get(_SCHEMA_ENCODING_ATTRIBUTE) or None
+                encoding = attributes.get(SCHEMA_ENCODING_ATTRIBUTE) or None
                 payload = decode_payload(spec, data, encoding, attributes)
             except Exception as exc:
                 error = exc

@@ -24,10 +24,17 @@ import logging
 from collections import deque
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pubsub_runtime import _observe
 from pubsub_runtime._ack_errors import AckResult
+from pubsub_runtime._attributes import (
+    DEAD_LETTER_SOURCE_DELIVERY_COUNT,
+    DEAD_LETTER_SOURCE_PROJECT,
+    DEAD_LETTER_SOURCE_PUBLISH_TIME,
+    DEAD_LETTER_SOURCE_SUBSCRIPTION,
+    SCHEMA_ENCODING_ATTRIBUTE,
+)
 from pubsub_runtime._config import topic_path
 from pubsub_runtime._decode import decode as decode_payload
 from pubsub_runtime._dispatch import handler_task_name, inspect_handler, run_handler
@@ -48,8 +55,6 @@ if TYPE_CHECKING:
 __all__ = ["Pending", "Router", "SubscriptionQueue"]
 
 logger = logging.getLogger("pubsub_runtime")
-
-_SCHEMA_ENCODING_ATTRIBUTE: Final = "googclient_schemaencoding"
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,7 +204,7 @@ class SubscriptionQueue:
         if spec is not None:
             try:
                 attributes = message.attributes
-                encoding = attributes.get(_SCHEMA_ENCODING_ATTRIBUTE) or None
+                encoding = attributes.get(SCHEMA_ENCODING_ATTRIBUTE) or None
                 message.payload = decode_payload(spec, message.data, encoding, attributes)
             except Exception as exc:
                 if hooks is not None:
@@ -314,10 +319,10 @@ class SubscriptionQueue:
             return
         attributes = {
             **item.attributes,
-            "CloudPubSubDeadLetterSourceDeliveryCount": str(item.attempt),
-            "CloudPubSubDeadLetterSourceSubscription": _short(subscriber.subscription_path),
-            "CloudPubSubDeadLetterSourceSubscriptionProject": project,
-            "CloudPubSubDeadLetterSourceTopicPublishTime": publish_time_text(item.publish_time),
+            DEAD_LETTER_SOURCE_DELIVERY_COUNT: str(item.attempt),
+            DEAD_LETTER_SOURCE_SUBSCRIPTION: _short(subscriber.subscription_path),
+            DEAD_LETTER_SOURCE_PROJECT: project,
+            DEAD_LETTER_SOURCE_PUBLISH_TIME: publish_time_text(item.publish_time),
         }
         self.router._publish_wire(target, item.data, attributes, item.ordering_key)
 

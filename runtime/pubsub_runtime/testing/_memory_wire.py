@@ -8,6 +8,8 @@ from typing import Any, Final
 
 from google.api_core.exceptions import InvalidArgument
 
+from pubsub_runtime._attributes import CLIENT_PREFIX, RESERVED_PREFIX
+
 __all__ = ["MemoryPublisher", "check_message", "publish_time_text", "raw_bytes"]
 
 PublishFunction = Callable[[str, bytes, Mapping[str, str] | None, str | None], str]
@@ -82,7 +84,7 @@ def check_message(
         problems.append(f"at most {_MAX_ATTRIBUTES} attributes, got {len(attributes)}")
     for name, value in attributes.items():
         # Client libraries may set googclient_* (trace context); other goog* keys are Pub/Sub's.
-        if name.startswith("goog") and not name.startswith("googclient_") and not received:
+        if name.startswith(RESERVED_PREFIX) and not name.startswith(CLIENT_PREFIX) and not received:
             problems.append(f"attribute {name!r}: keys starting with 'goog' are reserved")
         if len(name.encode()) > _MAX_KEY_BYTES:
             problems.append(f"attribute key {name[:40]!r}... is over {_MAX_KEY_BYTES} bytes")
