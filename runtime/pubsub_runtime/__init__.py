@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from pubsub_runtime._ack_errors import AckResult
 from pubsub_runtime._attributes import FINGERPRINT_ATTRIBUTE, REVISION_ATTRIBUTE
 from pubsub_runtime._broker import PubSubBroker
+from pubsub_runtime._codecs.topic import TopicSpec
 from pubsub_runtime._deadletter import (
     DeadLetter,
     DeadLetterRoute,
@@ -36,9 +37,8 @@ from pubsub_runtime._errors import (
 from pubsub_runtime._logging import configure_logging
 from pubsub_runtime._message import Message
 from pubsub_runtime._offload import configure_process_pool, run_in_process
-from pubsub_runtime._push_auth import PushAuth
+from pubsub_runtime._push.auth import PushAuth
 from pubsub_runtime._retry import Drop, Retry
-from pubsub_runtime._topic import TopicSpec
 from pubsub_runtime._tracing import disable_tracing, enable_tracing
 from pubsub_runtime._version import __version__
 from pubsub_runtime._watchdog import LoopWatchdog
@@ -99,13 +99,13 @@ if not TYPE_CHECKING:  # for mypy, the names above are the module's whole namesp
 def schema_fingerprint(definition: str) -> str:
     """CRC-64-AVRO fingerprint (16 hex digits) of an Avro schema's Parsing Canonical Form:
     the writer identity in the ``avro-fingerprint`` attribute and in pubsub-gen's lock file."""
-    from pubsub_runtime._avro_resolve import fingerprint
+    from pubsub_runtime._codecs.avro_resolve import fingerprint
 
     return fingerprint(definition)
 
 
 def schema_canonical_form(definition: str) -> str:
     """The Parsing Canonical Form of an Avro schema's JSON text (what is fingerprinted)."""
-    from pubsub_runtime._avro_resolve import canonical_form
+    from pubsub_runtime._codecs.avro_resolve import canonical_form
 
     return canonical_form(definition)

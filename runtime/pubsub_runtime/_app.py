@@ -45,8 +45,8 @@ from pubsub_runtime._broker import PubSubBroker
 from pubsub_runtime._errors import PubSubUnreachable
 from pubsub_runtime._logging import register_alias_topics
 from pubsub_runtime._offload import shutdown_process_pool
-from pubsub_runtime._push import PushResult, PushSubscriber
-from pubsub_runtime._push_registry import provision_push_subscriptions, push_registry
+from pubsub_runtime._push.registry import provision_push_subscriptions, push_registry
+from pubsub_runtime._push.subscriber import PushResult, PushSubscriber
 from pubsub_runtime._subscriber import Subscriber
 from pubsub_runtime._tracing import enable_tracing, tracing_from_env
 from pubsub_runtime._watchdog import LoopWatchdog

@@ -28,7 +28,7 @@ from pubsub_runtime._config import (
 )
 from pubsub_runtime._dispatch import check_payload_annotation, inspect_handler
 from pubsub_runtime._publisher import BatchPublisher
-from pubsub_runtime._push_registry import PushRegistry, push_subscriber
+from pubsub_runtime._push.registry import PushRegistry, push_subscriber
 from pubsub_runtime._subscriber import Subscriber
 from pubsub_runtime._tracing import enable_tracing, tracing_from_env
 from pubsub_runtime._transport import (

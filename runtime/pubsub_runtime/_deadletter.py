@@ -50,14 +50,14 @@ from pubsub_runtime._poison import (
     SOURCE_SUBSCRIPTION_ATTRIBUTE,
     SOURCE_TOPIC_ATTRIBUTE,
 )
-from pubsub_runtime._push_registry import push_registry
+from pubsub_runtime._push.registry import push_registry
 from pubsub_runtime._transport import close_client, new_publisher_client, new_subscriber_client
 
 if TYPE_CHECKING:
     from google.pubsub_v1 import PublisherAsyncClient, ReceivedMessage, SubscriberAsyncClient
 
     from pubsub_runtime._broker import PubSubBroker
-    from pubsub_runtime._push import PushSubscriber
+    from pubsub_runtime._push.subscriber import PushSubscriber
     from pubsub_runtime._subscriber import Subscriber
 
 __all__ = [

@@ -7,8 +7,8 @@ a handler that never suspends costs no trip through the event loop. Returning ac
 message, raising nacks it (``run_handler`` has the details: ``Retry``, ``Drop``, timeouts).
 A payload that does not decode never reaches the handler: it is nacked, or copied to the
 dead-letter topic and acked (``on_decode_error``); a large one is decoded in a worker thread
-(``_decode``), at the start of its handler task. So is one written with a schema revision the
-``TopicSpec`` does not know, once that revision is fetched from the registry (``_revisions``);
+(``_codecs.decode``), at the start of its handler task. So is one written with a schema revision the
+``TopicSpec`` does not know, once that revision is fetched from the registry (``_codecs.revisions``);
 while the registry cannot be reached, it is nacked. ``max_messages``/``max_messages_bytes`` bound
 the messages held at once: when full, the stream is not read until a handler finishes (the
 emulator ignores the server-side bound, so the client-side one is what holds). Every message
@@ -41,8 +41,9 @@ from pubsub_runtime import _observe
 from pubsub_runtime._ack_errors import AckResult
 from pubsub_runtime._acks import AckAnswer, AckBatcher
 from pubsub_runtime._attributes import SCHEMA_ENCODING_ATTRIBUTE
+from pubsub_runtime._codecs.decode import decode, decode_off_loop, decodes_off_loop
+from pubsub_runtime._codecs.revisions import RegistryUnavailable, fetch_revision
 from pubsub_runtime._config import SubscriberOptions, TopicCodec, topic_path
-from pubsub_runtime._decode import decode, decode_off_loop, decodes_off_loop
 from pubsub_runtime._dispatch import (
     Handler,
     HandlerCall,
@@ -58,7 +59,6 @@ from pubsub_runtime._poison import (
     decode_reason,
     log_undecodable,
 )
-from pubsub_runtime._revisions import RegistryUnavailable, fetch_revision
 from pubsub_runtime._stream import PullStream, pull_requests
 from pubsub_runtime._transport import close_client
 

@@ -35,7 +35,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from pubsub_runtime import FastPubSub, _observe, disable_tracing
 from pubsub_runtime._metrics import MULTIPROC_ENV
-from pubsub_runtime._push_registry import push_registry
+from pubsub_runtime._push.registry import push_registry
 from pubsub_runtime._tracing import tracing_from_env
 from pubsub_runtime.cli import main as runtime_cli
 from pubsub_runtime.testing import Emulator, TestBroker

@@ -40,7 +40,8 @@ from pydantic import BaseModel
 
 import pubsub_gen
 from pubsub_gen.commands import push_schemas
-from pubsub_runtime import PubSubBroker, TopicSpec, _broker, _revisions
+from pubsub_runtime import PubSubBroker, TopicSpec, _broker
+from pubsub_runtime._codecs import revisions as _revisions
 from pubsub_runtime.testing import Emulator
 
 pytestmark = pytest.mark.emulator

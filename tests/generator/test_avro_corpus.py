@@ -29,7 +29,7 @@ from shared_corpus import shared_path, shared_path_or_none
 from pubsub_gen import SchemaError, SchemaWarning
 from pubsub_gen.cli import main
 from pubsub_runtime import TopicSpec
-from pubsub_runtime._avro import for_fastavro
+from pubsub_runtime._codecs.avro import for_fastavro
 
 HERE = Path(__file__).parent
 REFUSALS: dict[str, dict[str, str]] = json.loads(

@@ -24,7 +24,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pubsub_runtime import TopicSpec
-from pubsub_runtime._avro import for_fastavro
+from pubsub_runtime._codecs.avro import for_fastavro
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
 DATUMS = 6  # random records per topic

@@ -28,7 +28,7 @@ from pubsub_gen.load.discover import MAX_DEPTH
 from pubsub_gen.naming import constant_name
 from pubsub_gen.render.flat import MAX_NESTING
 from pubsub_runtime import TopicSpec
-from pubsub_runtime._avro import for_fastavro
+from pubsub_runtime._codecs.avro import for_fastavro
 
 SERVICE_PYTEST = '[tool.pytest.ini_options]\nasyncio_mode = "auto"\n'
 PACKAGE = "hardened"

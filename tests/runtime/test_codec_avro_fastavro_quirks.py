@@ -17,7 +17,7 @@ import fastavro
 from pydantic import BaseModel
 
 from pubsub_runtime import TopicSpec
-from pubsub_runtime._avro import for_fastavro
+from pubsub_runtime._codecs.avro import for_fastavro
 
 SCHEMA = {
     "type": "record",

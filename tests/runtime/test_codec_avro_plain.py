@@ -26,7 +26,7 @@ from test_codec_avro import CASES, SAMPLES, Case, fastavro_bytes, record
 from test_codec_avro_hypothesis import RUNS, STRATEGIES
 
 from pubsub_runtime import DecodeError, TopicSpec
-from pubsub_runtime._avro_binary import AvroBinaryCodec
+from pubsub_runtime._codecs.avro_binary import AvroBinaryCodec
 
 
 def codec_of(spec: TopicSpec[Any]) -> AvroBinaryCodec:

@@ -14,7 +14,7 @@ import pytest
 from apps.ops_common import Order, order_spec, serving
 
 from pubsub_runtime import Drop, FastPubSub, Message, PubSubBroker, Retry
-from pubsub_runtime._push_auth import PushAuth
+from pubsub_runtime._push.auth import PushAuth
 
 TOPIC = "orders"
 

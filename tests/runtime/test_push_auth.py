@@ -16,7 +16,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import NameOID
 
-from pubsub_runtime._push_auth import (
+from pubsub_runtime._push.auth import (
     KeyFetchError,
     PushAuth,
     TokenError,

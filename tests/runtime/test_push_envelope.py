@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from pubsub_runtime._push_envelope import MalformedPush, parse_push
+from pubsub_runtime._push.envelope import MalformedPush, parse_push
 
 
 def wrapped(**message: Any) -> bytes:

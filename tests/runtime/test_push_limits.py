@@ -18,7 +18,7 @@ from apps.ops_common import JwksServer, Order, SigningKey, order_spec, push_clai
 
 from pubsub_runtime import FastPubSub, PubSubBroker
 from pubsub_runtime._app import PUSH_MAX_BODY_BYTES
-from pubsub_runtime._push_auth import PushAuth
+from pubsub_runtime._push.auth import PushAuth
 
 TOPIC = "orders"
 AUDIENCE = "https://orders.example.com/push/orders"

@@ -15,7 +15,7 @@ import pytest
 from pydantic import BaseModel, field_validator
 
 from pubsub_runtime import Message, PubSubBroker, TopicSpec
-from pubsub_runtime._decode import OFFLOAD_DECODE_BYTES
+from pubsub_runtime._codecs.decode import OFFLOAD_DECODE_BYTES
 from pubsub_runtime.testing import Emulator
 
 pytestmark = pytest.mark.emulator

@@ -408,7 +408,7 @@ async def test_deliver_refuses_what_the_subscription_filter_would_drop() -> None
 def test_the_pytest_plugin_does_not_load_the_in_memory_broker() -> None:
     code = (
         "import sys, pubsub_runtime.testing.pytest_plugin; "
-        "print('pubsub_runtime.testing._memory' in sys.modules)"
+        "print('pubsub_runtime.testing._memory.broker' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.stdout.strip() == "False", result.stderr

@@ -14,8 +14,7 @@ from pubsub_runtime.testing._emulator import Emulator, EmulatorError, find_emula
 
 if TYPE_CHECKING:
     from pubsub_runtime._filter import FilterError
-    from pubsub_runtime.testing._memory import TestBroker
-    from pubsub_runtime.testing._memory_records import Delivery, Outcome, PublishedMessage
+    from pubsub_runtime.testing._memory import Delivery, Outcome, PublishedMessage, TestBroker
     from pubsub_runtime.testing._samples import SampleMissing, sample_by_hand
 
 __all__ = [
@@ -35,9 +34,9 @@ __all__ = [
 _LAZY = {
     "TestBroker": "pubsub_runtime.testing._memory",
     "FilterError": "pubsub_runtime._filter",
-    "Delivery": "pubsub_runtime.testing._memory_records",
-    "Outcome": "pubsub_runtime.testing._memory_records",
-    "PublishedMessage": "pubsub_runtime.testing._memory_records",
+    "Delivery": "pubsub_runtime.testing._memory",
+    "Outcome": "pubsub_runtime.testing._memory",
+    "PublishedMessage": "pubsub_runtime.testing._memory",
     "SampleMissing": "pubsub_runtime.testing._samples",
     "sample_by_hand": "pubsub_runtime.testing._samples",
 }

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 
 from pubsub_runtime import FastPubSub, Message, PubSubBroker
-from pubsub_runtime._push_auth import PushAuth
+from pubsub_runtime._push.auth import PushAuth
 from tests.runtime.apps.ops_common import Order, order_spec, record
 
 TOPIC = os.environ["APP_TOPIC"]

@@ -13,7 +13,7 @@ from decimal import Context, Decimal
 from typing import Any
 from uuid import UUID
 
-from pubsub_runtime._avro import (
+from pubsub_runtime._codecs.avro import (
     EPOCH,
     EPOCH_ORDINAL,
     INT_RANGE,

@@ -35,21 +35,21 @@ from pubsub_runtime._attributes import (
     DEAD_LETTER_SOURCE_SUBSCRIPTION,
     SCHEMA_ENCODING_ATTRIBUTE,
 )
+from pubsub_runtime._codecs.decode import decode as decode_payload
 from pubsub_runtime._config import topic_path
-from pubsub_runtime._decode import decode as decode_payload
 from pubsub_runtime._dispatch import handler_task_name, inspect_handler, run_handler
 from pubsub_runtime._filter import compile_filter
 from pubsub_runtime._message import Message
 from pubsub_runtime._poison import dead_letter_attributes, decode_reason
 from pubsub_runtime._retry import Drop
-from pubsub_runtime.testing._memory_records import Delivery, Outcome
-from pubsub_runtime.testing._memory_wire import publish_time_text
+from pubsub_runtime.testing._memory.records import Delivery, Outcome
+from pubsub_runtime.testing._memory.wire import publish_time_text
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Mapping
 
     from pubsub_runtime._dispatch import Outcome as HandlerOutcome
-    from pubsub_runtime._push import PushSubscriber
+    from pubsub_runtime._push.subscriber import PushSubscriber
     from pubsub_runtime._subscriber import Subscriber
 
 __all__ = ["Pending", "Router", "SubscriptionQueue"]

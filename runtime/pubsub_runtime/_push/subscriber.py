@@ -10,9 +10,9 @@ not a push delivery (400) or its token is refused (401/403). Handlers are called
 subscribers: typed with the topic's model they get the decoded payload, else the ``Message``.
 
 ``verify_token=True`` (or a ``PushAuth``) checks the OIDC token Pub/Sub signs for each request;
-see ``_push_auth``. With ``autocreate`` the app creates the push subscription at startup, with
+see ``auth``. With ``autocreate`` the app creates the push subscription at startup, with
 its endpoint at ``push_base_url`` (or ``$PUBSUB_PUSH_BASE_URL``) + ``path``. Declaring and
-creating push subscriptions: ``_push_registry``.
+creating push subscriptions: ``registry``.
 """
 
 from __future__ import annotations
@@ -29,13 +29,13 @@ from google.pubsub_v1 import PushConfig
 from pubsub_runtime import _observe
 from pubsub_runtime._admin import subscription_resource
 from pubsub_runtime._attributes import SCHEMA_ENCODING_ATTRIBUTE
+from pubsub_runtime._codecs.decode import decode, decode_off_loop, decodes_off_loop
 from pubsub_runtime._config import SubscriberOptions, TopicCodec, subscription_path, topic_path
-from pubsub_runtime._decode import decode, decode_off_loop, decodes_off_loop
 from pubsub_runtime._dispatch import Handler, HandlerCall, handler_task_name, run_handler
 from pubsub_runtime._message import Message
 from pubsub_runtime._poison import dead_letter_attributes, decode_reason, log_undecodable
-from pubsub_runtime._push_auth import KeyFetchError, PushAuth, TokenError, TokenVerifier
-from pubsub_runtime._push_envelope import MalformedPush, parse_push
+from pubsub_runtime._push.auth import KeyFetchError, PushAuth, TokenError, TokenVerifier
+from pubsub_runtime._push.envelope import MalformedPush, parse_push
 
 if TYPE_CHECKING:
     from pubsub_runtime._broker import PubSubBroker

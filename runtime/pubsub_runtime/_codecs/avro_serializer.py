@@ -20,7 +20,14 @@ from typing import Any, Literal
 from pydantic_core import CoreSchema, SchemaSerializer
 from pydantic_core import core_schema as cs
 
-from pubsub_runtime._avro import AvroSchema, AvroType, Conv, Models, UnionPicker, simple_nullable
+from pubsub_runtime._codecs.avro import (
+    AvroSchema,
+    AvroType,
+    Conv,
+    Models,
+    UnionPicker,
+    simple_nullable,
+)
 
 
 @dataclass(frozen=True, slots=True)

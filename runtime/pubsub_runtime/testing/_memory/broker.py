@@ -13,7 +13,7 @@ Usage::
 While active, the broker's publishes go through its real codec path (``TopicSpec.encode`` and
 the codec's attributes, the bytes Pub/Sub would receive) and are routed in memory to every
 subscription of the topic, pull or push, where the real dispatch rules apply (see
-``_memory_delivery``).
+``delivery``).
 
 How it hooks in: ``PubSubBroker.publish`` hands the encoded message to the broker's publisher
 (``broker._publisher.publish(topic_path, data, attributes, ordering_key)``); the test broker
@@ -44,13 +44,13 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 from pubsub_runtime._attributes import SCHEMA_ENCODING_ATTRIBUTE
+from pubsub_runtime._codecs.decode import decode as decode_payload
 from pubsub_runtime._config import subscription_path, topic_path
-from pubsub_runtime._decode import decode as decode_payload
-from pubsub_runtime._push_registry import push_registry
+from pubsub_runtime._push.registry import push_registry
 from pubsub_runtime._retry import Drop, Retry
-from pubsub_runtime.testing._memory_delivery import Pending, SubscriptionQueue
-from pubsub_runtime.testing._memory_records import Delivery, PublishedMessage
-from pubsub_runtime.testing._memory_wire import (
+from pubsub_runtime.testing._memory.delivery import Pending, SubscriptionQueue
+from pubsub_runtime.testing._memory.records import Delivery, PublishedMessage
+from pubsub_runtime.testing._memory.wire import (
     MemoryPublisher,
     check_message,
     raw_bytes,
@@ -58,7 +58,7 @@ from pubsub_runtime.testing._memory_wire import (
 
 if TYPE_CHECKING:
     from pubsub_runtime._broker import PubSubBroker
-    from pubsub_runtime._push import PushSubscriber
+    from pubsub_runtime._push.subscriber import PushSubscriber
     from pubsub_runtime._subscriber import Subscriber, SubscriberState
 
     AnySubscriber = Subscriber | PushSubscriber

@@ -20,8 +20,8 @@ from fastavro._read_py import reader as _json_reader  # what fastavro.json_reade
 from fastavro.io.json_decoder import AvroJSONDecoder
 from pydantic import BaseModel
 
-from pubsub_runtime._avro import PRIMITIVES, AvroSchema, Models, for_fastavro, identity
-from pubsub_runtime._avro_binary import BinaryDecoder
+from pubsub_runtime._codecs.avro import PRIMITIVES, AvroSchema, Models, for_fastavro, identity
+from pubsub_runtime._codecs.avro_binary import BinaryDecoder
 from pubsub_runtime._errors import DecodeError, one_line
 
 __all__ = ["Resolver", "canonical_form", "fingerprint"]

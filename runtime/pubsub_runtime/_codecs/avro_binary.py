@@ -1,7 +1,7 @@
 """The Avro binary codec: exactly what ``fastavro.schemaless_writer`` writes, read back.
 
 Encoding hands fastavro a datum built by a serializer compiled from the schema
-(``_avro_serializer``); union values go in fastavro's tuple notation ``(branch name, value)``
+(``avro_serializer``); union values go in fastavro's tuple notation ``(branch name, value)``
 so that the branch is never guessed (two records of the same shape, an enum beside a string).
 Decoding reads with ``return_named_type`` so that named union branches come tagged, turns those
 into their generated classes, and validates the rest with ``model_validate`` (measured as fast
@@ -25,7 +25,7 @@ from pydantic import BaseModel
 from pydantic_core import CoreSchema
 from pydantic_core import core_schema as cs
 
-from pubsub_runtime._avro import (
+from pubsub_runtime._codecs.avro import (
     AvroSchema,
     AvroType,
     Conv,
@@ -37,7 +37,7 @@ from pubsub_runtime._avro import (
     needing,
     to_model,
 )
-from pubsub_runtime._avro_serializer import CompiledEncoder, Wire
+from pubsub_runtime._codecs.avro_serializer import CompiledEncoder, Wire
 from pubsub_runtime._duration import Duration
 from pubsub_runtime._errors import DecodeError, EncodeError, one_line
 

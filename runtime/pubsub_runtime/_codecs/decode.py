@@ -13,8 +13,8 @@ import asyncio
 from collections.abc import Mapping
 from typing import Any, Final
 
+from pubsub_runtime._codecs.topic import TopicSpec
 from pubsub_runtime._config import TopicCodec
-from pubsub_runtime._topic import TopicSpec
 
 __all__ = ["OFFLOAD_DECODE_BYTES", "decode", "decode_off_loop", "decodes_off_loop"]
 

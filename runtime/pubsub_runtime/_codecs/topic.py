@@ -178,7 +178,7 @@ class TopicSpec(Generic[ModelT]):
         if not self._fingerprint:
             if self.schema_type != "AVRO":
                 raise ValueError("a JSON_SCHEMA topic has no Avro fingerprint")
-            from pubsub_runtime._avro_resolve import fingerprint
+            from pubsub_runtime._codecs.avro_resolve import fingerprint
 
             try:
                 self._fingerprint.append(fingerprint(self.definition))
@@ -202,7 +202,7 @@ class TopicSpec(Generic[ModelT]):
         revisions its messages name and this spec does not know). For this process only."""
         if self.schema_type != "AVRO":
             return
-        from pubsub_runtime._avro_resolve import fingerprint
+        from pubsub_runtime._codecs.avro_resolve import fingerprint
 
         found = fingerprint(definition)
         if found != self.fingerprint:
@@ -283,8 +283,8 @@ class TopicSpec(Generic[ModelT]):
         resolver = self._resolvers.get((writer, wanted))
         if resolver is None:
             try:
-                from pubsub_runtime._avro import load_schema
-                from pubsub_runtime._avro_resolve import Resolver
+                from pubsub_runtime._codecs.avro import load_schema
+                from pubsub_runtime._codecs.avro_resolve import Resolver
 
                 resolver = Resolver(
                     self.name,
@@ -340,17 +340,17 @@ class TopicSpec(Generic[ModelT]):
 
     def _build(self, encoding: str) -> Codec:
         if self.schema_type == "JSON_SCHEMA":
-            from pubsub_runtime._jsonschema_codec import JsonSchemaCodec
+            from pubsub_runtime._codecs.jsonschema import JsonSchemaCodec
 
             return JsonSchemaCodec(self.name, self.model, self.definition)
-        from pubsub_runtime._avro import load_schema
+        from pubsub_runtime._codecs.avro import load_schema
 
         schema = load_schema(self.definition)
         if encoding == "BINARY":
-            from pubsub_runtime._avro_binary import AvroBinaryCodec
+            from pubsub_runtime._codecs.avro_binary import AvroBinaryCodec
 
             return AvroBinaryCodec(self.name, self.model, schema, self.named_types)
-        from pubsub_runtime._avro_json import AvroJsonCodec
+        from pubsub_runtime._codecs.avro_json import AvroJsonCodec
 
         return AvroJsonCodec(self.name, self.model, schema, self.named_types)
 

@@ -1,7 +1,7 @@
 """Declaring push subscribers and creating their subscriptions.
 
 ``push_subscriber`` is ``PubSubBroker.push_subscriber``: it checks the handler and options at
-once and adds a ``PushSubscriber`` (``_push``) to the broker's ``PushRegistry``, which tells the
+once and adds a ``PushSubscriber`` (``subscriber``) to the broker's ``PushRegistry``, which tells the
 ``FastPubSub`` apps serving the broker so that they mount its route. At app startup
 ``provision_push_subscriptions`` checks each one's configuration and creates (``autocreate``)
 or updates (``autoupdate``) the push subscriptions that ask for it.
@@ -17,8 +17,8 @@ from google.protobuf import field_mask_pb2
 from pubsub_runtime._admin import ADMIN_TIMEOUT, ensure_subscription
 from pubsub_runtime._config import DecodeErrorPolicy, SubscriberOptions
 from pubsub_runtime._dispatch import check_payload_annotation, inspect_handler
-from pubsub_runtime._push import PushSubscriber
-from pubsub_runtime._push_auth import PushAuth
+from pubsub_runtime._push.auth import PushAuth
+from pubsub_runtime._push.subscriber import PushSubscriber
 from pubsub_runtime._transport import close_client, new_subscriber_client
 
 if TYPE_CHECKING:
