@@ -1,4 +1,10 @@
-"""``PubSubBroker``: subscribers declared with a decorator, publishing, start and stop."""
+"""``PubSubBroker``: subscribers declared with a decorator, publishing, start and stop.
+
+A broker talks to Pub/Sub unless it is plugged into a ``Wire`` (``_plug``): then its publishes
+go to the wire, and ``start``/``stop`` open and close nothing but the wire. The in-memory broker
+of ``pubsub_runtime.testing`` is such a wire; its subscriptions deliver through the same
+``deliver`` as the real subscribers.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +12,7 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import pydantic_core
 from google.api_core.exceptions import NotFound
@@ -51,6 +57,29 @@ HandlerT = TypeVar("HandlerT", bound=Callable[..., Any])
 PublishData = bytes | bytearray | memoryview | str | Mapping[str, Any] | BaseModel
 
 
+class Wire(Protocol):
+    """What a broker can be plugged into instead of Pub/Sub (the in-memory broker)."""
+
+    async def publish(
+        self,
+        topic: str,
+        data: bytes,
+        attributes: Mapping[str, str] | None,
+        ordering_key: str | None,
+        /,
+    ) -> str:
+        """Take one encoded message for topic path ``topic``; returns its message id."""
+        ...
+
+    async def start(self) -> None:
+        """``broker.start()`` while plugged: check what the real start checks, open nothing."""
+        ...
+
+    async def stop(self) -> None:
+        """``broker.stop()`` while plugged."""
+        ...
+
+
 class PubSubBroker:
     """Subscribes handlers to Pub/Sub subscriptions and publishes messages, on one event loop.
 
@@ -87,6 +116,7 @@ class PubSubBroker:
             max_bytes=publish_max_bytes,
         )
         self.connect_timeout = connect_timeout
+        self._wire: Wire | None = None  # see _plug
         self._started = False
         self._stopping = False
         if tracing or tracing_from_env():
@@ -212,6 +242,51 @@ class PubSubBroker:
         name = self._registered_name(topic_name)
         return None if name is None else self.topics[name]
 
+    # -- plugged into a wire instead of Pub/Sub (the in-memory broker) -----------------------
+
+    def _plug(self, wire: Wire) -> None:
+        """Publish to ``wire`` and let it stand in for Pub/Sub at start and stop, until
+        ``_unplug``. Only a broker that is not started, nor plugged already."""
+        if self._wire is not None:
+            raise RuntimeError("this broker is already under another TestBroker")
+        if self._started:
+            raise RuntimeError(
+                "TestBroker needs a broker that is not started: enter TestBroker first "
+                "(starting the broker inside it opens no connection)"
+            )
+        self._wire = wire
+
+    def _unplug(self) -> None:
+        """Back to Pub/Sub, not started (what a plugged start opened was only the wire)."""
+        if self._wire is not None and self._started:
+            self._set_running_on_wire(False)
+        self._wire = None
+
+    def _set_running_on_wire(self, running: bool) -> None:
+        # What the health endpoints read: started, and every subscriber "running".
+        self._started = running
+        for subscriber in self._subscribers:
+            subscriber.run_on_wire(running)
+
+    def _publisher_client(self) -> Any:
+        """The Pub/Sub client admin calls share with publishing; none while plugged."""
+        if self._wire is not None:
+            raise RuntimeError("the broker is under a TestBroker: it has no Pub/Sub client")
+        return self._publisher.client()
+
+    async def _publish_encoded(
+        self,
+        path: str,
+        data: bytes,
+        attributes: Mapping[str, str] | None,
+        ordering_key: str | None,
+    ) -> str:
+        """Publish bytes as they are to topic ``path`` (dead-letter copies of poison)."""
+        wire = self._wire
+        if wire is not None:
+            return await wire.publish(path, data, attributes, ordering_key)
+        return await self._publisher.publish(path, data, attributes, ordering_key)
+
     # -- publishing --------------------------------------------------------------------------
 
     async def publish(
@@ -256,6 +331,9 @@ class PubSubBroker:
         ordering_key: str | None,
         autocreate: bool,
     ) -> str:
+        wire = self._wire
+        if wire is not None:
+            return await wire.publish(path, payload, attributes, ordering_key)
         try:
             return await self._publisher.publish(path, payload, attributes, ordering_key)
         except NotFound:
@@ -285,8 +363,8 @@ class PubSubBroker:
         spec = None if name is None else self.topics[name]
         payloads = [self._encode(topic_name, spec, data) for data in items]
         publisher = self._publisher
-        # Metrics and tracing are per message; a TestBroker's publisher takes one at a time.
-        if _observe.hooks is not None or not isinstance(publisher, BatchPublisher):
+        # Metrics and tracing are per message; a TestBroker's wire takes one at a time.
+        if _observe.hooks is not None or self._wire is not None:
             return list(
                 await asyncio.gather(
                     *(
@@ -348,6 +426,11 @@ class PubSubBroker:
         if self._started:
             return
         self._stopping = False
+        wire = self._wire
+        if wire is not None:
+            await wire.start()
+            self._set_running_on_wire(True)
+            return
         started: list[Subscriber] = []
         for subscriber in self._subscribers:
             prepare = getattr(subscriber.spec, "prepare", None)
@@ -361,7 +444,7 @@ class PubSubBroker:
                 started.append(subscriber)
                 await subscriber.start(
                     lambda: new_subscriber_client(self._settings),
-                    publish=self._publisher.publish,
+                    publish=self._publish_encoded,
                     recreate=self._recreator(subscriber) if subscriber.options.autocreate else None,
                     schema_client=lambda: new_schema_client(self._settings),
                 )
@@ -419,6 +502,11 @@ class PubSubBroker:
         are sent before the clients close.
         """
         if self._stopping:
+            return
+        wire = self._wire
+        if wire is not None:
+            self._set_running_on_wire(False)
+            await wire.stop()  # what is queued stays for the test to drain
             return
         self._stopping = True
         self._started = False

@@ -195,9 +195,10 @@ async def run_handler(
             except TimeoutError:
                 if not scope.expired():
                     raise  # the handler's own TimeoutError: an ordinary failure
+                error = TimeoutError(f"handler {call.qualname} did not finish within {timeout} s")
                 hooks = _observe.hooks
                 if hooks is not None:
-                    hooks.handler_failed(TimeoutError(f"handler timed out after {timeout} s"))
+                    hooks.handler_failed(error)
                 logger.warning(
                     "subscriber %s: handler %s did not finish message %s within %.1f s; "
                     "cancelled and nacked",
@@ -207,11 +208,11 @@ async def run_handler(
                     timeout,
                     extra=_context(alias, message),
                 )
-                return NACK
+                return Outcome(ack=False, error=error)
     except Retry as retry:
-        return _retried(retry, alias, call, message)
+        return _retried(retry, alias, call, message, retry)
     except Drop as drop:
-        return _dropped(drop, alias, call, message)
+        return _dropped(drop, alias, call, message, drop)
     except Exception as exc:
         hooks = _observe.hooks
         if hooks is not None:
@@ -225,7 +226,7 @@ async def run_handler(
             exc_info=exc,
             extra=_context(alias, message),
         )
-        return NACK
+        return Outcome(ack=False, error=exc)
     if result is None:
         return ACK
     if isinstance(result, Retry):
@@ -235,7 +236,13 @@ async def run_handler(
     return ACK
 
 
-def _retried(retry: Retry, alias: str, call: HandlerCall, message: Message[Any]) -> Outcome:
+def _retried(
+    retry: Retry,
+    alias: str,
+    call: HandlerCall,
+    message: Message[Any],
+    raised: BaseException | None = None,
+) -> Outcome:
     delay = retry.delay_seconds
     logger.info(
         "subscriber %s: handler %s asked to retry message %s%s; nacked%s",
@@ -246,10 +253,18 @@ def _retried(retry: Retry, alias: str, call: HandlerCall, message: Message[Any])
         f", redelivery in {delay} s" if delay else "",
         extra=_context(alias, message),
     )
-    return Outcome(ack=False, delay=delay) if delay else NACK
+    if raised is None:
+        return Outcome(ack=False, delay=delay) if delay else NACK
+    return Outcome(ack=False, delay=delay, error=raised)
 
 
-def _dropped(drop: Drop, alias: str, call: HandlerCall, message: Message[Any]) -> Outcome:
+def _dropped(
+    drop: Drop,
+    alias: str,
+    call: HandlerCall,
+    message: Message[Any],
+    raised: BaseException | None = None,
+) -> Outcome:
     logger.warning(
         "subscriber %s: handler %s dropped message %s%s; acked without handling",
         alias,
@@ -258,7 +273,7 @@ def _dropped(drop: Drop, alias: str, call: HandlerCall, message: Message[Any]) -
         f" ({drop.reason})" if drop.reason else "",
         extra=_context(alias, message),
     )
-    return ACK
+    return ACK if raised is None else Outcome(ack=True, error=raised)
 
 
 def _context(alias: str, message: Message[Any]) -> dict[str, Any]:

@@ -6,7 +6,7 @@ it without importing the dispatcher, which calls them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Final
 
 __all__ = ["ACK", "NACK", "Outcome"]
@@ -14,10 +14,15 @@ __all__ = ["ACK", "NACK", "Outcome"]
 
 @dataclass(frozen=True, slots=True)
 class Outcome:
-    """What to tell Pub/Sub about one delivery: ack, or nack after ``delay`` seconds (0: now)."""
+    """What to tell Pub/Sub about one delivery: ack, or nack after ``delay`` seconds (0: now).
+
+    ``error`` is what the handler raised (``Retry`` and ``Drop`` too; a ``TimeoutError`` when it
+    ran past its timeout), kept for the in-memory broker's records; it takes no part in equality.
+    """
 
     ack: bool
     delay: int = 0
+    error: BaseException | None = field(default=None, compare=False, repr=False)
 
 
 ACK: Final = Outcome(ack=True)

@@ -1,15 +1,13 @@
 """One subscriber: StreamingPull streams feeding concurrent handler tasks.
 
-Each received message becomes one asyncio task running the handler (named by
-``handler_task_name`` so the loop watchdog can name a handler that blocks). On Python 3.12+ the
-task starts eagerly: the handler runs at once, in its own context, until it first suspends, and
-a handler that never suspends costs no trip through the event loop. Returning acks the
-message, raising nacks it (``run_handler`` has the details: ``Retry``, ``Drop``, timeouts).
-A payload that does not decode never reaches the handler: it is nacked, or copied to the
-dead-letter topic and acked (``on_decode_error``); a large one is decoded in a worker thread
-(``_codecs.decode``), at the start of its handler task. So is one written with a schema revision the
-``TopicSpec`` does not know, once that revision is fetched from the registry (``_codecs.revisions``);
-while the registry cannot be reached, it is nacked. ``max_messages``/``max_messages_bytes`` bound
+Each received message becomes one asyncio task running ``deliver`` (``_delivery``: decode,
+poison policy, observers, the handler, settle), named by ``handler_task_name`` so the loop
+watchdog can name a handler that blocks. On Python 3.12+ the task starts eagerly: it runs at
+once, in its own context, until it first suspends, and a handler that never suspends costs no
+trip through the event loop. The subscriber is the ``Transport`` of its deliveries: acks and
+nacks go to its ``AckBatcher``, poison copies to the broker's publish, unknown schema revisions
+are fetched from the registry (while it cannot be reached, the message is nacked).
+``max_messages``/``max_messages_bytes`` bound
 the messages held at once: when full, the stream is not read until a handler finishes (the
 emulator ignores the server-side bound, so the client-side one is what holds). Every message
 received is leased (its ack deadline extended) until it is settled, including those waiting for
@@ -40,25 +38,13 @@ from google.pubsub_v1 import StreamingPullResponse
 from pubsub_runtime import _observe
 from pubsub_runtime._ack_errors import AckResult
 from pubsub_runtime._acks import AckAnswer, AckBatcher
-from pubsub_runtime._attributes import SCHEMA_ENCODING_ATTRIBUTE
-from pubsub_runtime._codecs.decode import decode, decode_off_loop, decodes_off_loop
-from pubsub_runtime._codecs.revisions import RegistryUnavailable, fetch_revision
-from pubsub_runtime._config import SubscriberOptions, TopicCodec, topic_path
-from pubsub_runtime._dispatch import (
-    Handler,
-    HandlerCall,
-    Outcome,
-    handler_task_name,
-    run_handler,
-)
+from pubsub_runtime._codecs.revisions import fetch_revision
+from pubsub_runtime._config import SubscriberOptions, TopicCodec
+from pubsub_runtime._delivery import deliver
+from pubsub_runtime._dispatch import Handler, HandlerCall, handler_task_name
 from pubsub_runtime._errors import UnknownWriterSchema
 from pubsub_runtime._message import Message
-from pubsub_runtime._poison import (
-    PublishFunction,
-    dead_letter_attributes,
-    decode_reason,
-    log_undecodable,
-)
+from pubsub_runtime._poison import PublishFunction
 from pubsub_runtime._stream import PullStream, pull_requests
 from pubsub_runtime._transport import close_client
 
@@ -104,6 +90,8 @@ class Subscriber:
     "failed"; ``in_flight`` counts the messages received and not yet acked or nacked.
     """
 
+    kind: str = "subscriber"  # what its log lines call it
+
     def __init__(
         self,
         *,
@@ -125,9 +113,10 @@ class Subscriber:
         self.topic_path = topic_path
         self.subscription_path = subscription_path
         self.spec = spec
-        self._call = call
+        self.call = call
         self._task_name_prefix = handler_task_name(alias, call.qualname, "")  # + message id
         self._state: SubscriberState = "idle"
+        self._on_wire = False  # the broker runs on a wire (in memory): no stream of its own
         self._pull_streams: list[PullStream] = []
         self._client: SubscriberAsyncClient | None = None
         self._acks: AckBatcher | None = None
@@ -151,12 +140,13 @@ class Subscriber:
         self._recreate: Callable[[], Awaitable[None]] | None = None
         self._recreating: asyncio.Lock | None = None
         self._schema_client: Callable[[], Any] | None = None
-        self._unknown_revisions: dict[str, UnknownWriterSchema] = {}  # by ack id
 
     # -- what the health endpoints read ------------------------------------------------------
 
     @property
     def state(self) -> SubscriberState:
+        if self._on_wire:
+            return "running"
         if self._state != "running" or not self._pull_streams:
             return self._state
         streams = [stream.state for stream in self._pull_streams]
@@ -177,6 +167,10 @@ class Subscriber:
         )
 
     # -- lifecycle ---------------------------------------------------------------------------
+
+    def run_on_wire(self, running: bool) -> None:
+        """Report "running" while the broker's wire (the in-memory broker) delivers for it."""
+        self._on_wire = running
 
     async def start(
         self,
@@ -373,24 +367,6 @@ class Subscriber:
         message._settler = self
         if self._held_keys and self._holds_back(ack_id, message):
             return
-        hooks = _observe.hooks
-        if hooks is not None:
-            hooks.received(self, message)
-        spec = self.spec
-        if spec is not None and not decodes_off_loop(message.data):  # large: in ``_handle``
-            try:
-                # the protobuf map the message holds: message.attributes would copy it to a dict
-                attributes = message._attributes
-                encoding = attributes.get(SCHEMA_ENCODING_ATTRIBUTE)
-                message.payload = decode(spec, message.data, encoding, attributes)
-            except UnknownWriterSchema as exc:
-                if not (exc.revision_id and exc.schema_name and self._schema_client is not None):
-                    self._on_decode_error(ack_id, message, decode_reason(exc))
-                    return
-                self._unknown_revisions[ack_id] = exc  # fetched, then decoded, in ``_handle``
-            except Exception as exc:
-                self._on_decode_error(ack_id, message, decode_reason(exc))
-                return
         self._in_flight += 1
         self._in_flight_bytes += len(message.data)
         key = message.ordering_key
@@ -407,7 +383,7 @@ class Subscriber:
         ack_id: str,
         message: Message[Any],
         create_task: Callable[
-            [asyncio.AbstractEventLoop, Coroutine[Any, Any, None], str], asyncio.Task[None]
+            [asyncio.AbstractEventLoop, Coroutine[Any, Any, Any], str], asyncio.Task[Any]
         ] = _create_task,
     ) -> None:
         # Eager only from _dispatch: a handler started from _finish (the next message of an
@@ -419,86 +395,64 @@ class Subscriber:
             # Holds the place of the task while an eager one runs its first step: the handler
             # counts as running (message.ack() checks), and stop() can wait on it (it is done).
             running[ack_id] = self._starting
-        task = create_task(asyncio.get_running_loop(), self._handle(ack_id, message), name)
+        task = create_task(asyncio.get_running_loop(), deliver(self, message, self), name)
         if not task.done():  # an eager task that finished has released its message already
             running[ack_id] = task
 
-    async def _handle(self, ack_id: str, message: Message[Any]) -> None:
+    # -- settling: the Transport that ``deliver`` reports to ----------------------------------
+
+    @property
+    def publish(self) -> PublishFunction | None:
+        """The broker's publish, for dead-letter copies of poison messages."""
+        return self._publish
+
+    def acked(self, message: Message[Any]) -> bool:
+        ack_id = message._ack_id
         acks = self._acks
-        assert acks is not None
-        hooks = _observe.hooks
-        spec = self.spec
-        unknown = self._unknown_revisions.pop(ack_id, None) if self._unknown_revisions else None
-        if spec is not None and (unknown is not None or decodes_off_loop(message.data)):
-            # In its handler task, so messages of an ordering key stay in order.
-            attributes = message._attributes
-            encoding = attributes.get(SCHEMA_ENCODING_ATTRIBUTE)
-            try:
-                if unknown is not None:
-                    await self._learn_revision(spec, unknown)
-                if decodes_off_loop(message.data):
-                    message.payload = await decode_off_loop(
-                        spec, message.data, encoding, attributes
-                    )
-                else:
-                    message.payload = decode(spec, message.data, encoding, attributes)
-            except RegistryUnavailable:  # not poison: it decodes once the registry answers
-                acks.nack(ack_id)
-                if hooks is not None:
-                    hooks.settled(self, message, "nack")
-                self._finish(ack_id, message, True)
-                return
-            except Exception as exc:
-                nacked = True
-                try:
-                    nacked = await self._settle_undecodable(ack_id, message, decode_reason(exc))
-                finally:
-                    self._finish(ack_id, message, nacked)
-                return
-            except BaseException:  # cancelled by stop()
-                acks.nack(ack_id)
-                if hooks is not None:
-                    hooks.settled(self, message, "nack")
-                self._finish(ack_id, message, True)
-                raise
-        try:
-            if hooks is None:
-                outcome = await run_handler(
-                    self.handler,
-                    self._call,
-                    message,
-                    alias=self.alias,
-                    timeout=self.options.timeout,
-                )
-            else:
-                outcome = await hooks.handle(self, message, lambda: self._run(message))
-        except BaseException:  # cancelled by stop(), or the process is going down
-            if self._acked_early.pop(ack_id, None) is None:
-                acks.nack(ack_id)
-                if hooks is not None:
-                    hooks.settled(self, message, "nack")
-            self._finish(ack_id, message, True)
-            raise
-        answer = self._acked_early.pop(ack_id, None) if self._acked_early else None
-        if answer is not None:  # the handler acked it (await message.ack()): settled there
-            self._finish(ack_id, message, False, not answer.done())
-        elif outcome.ack:
-            if acks.exactly_once:
-                self._confirm(ack_id, message, acks.ack_confirmed(ack_id))
-                self._finish(ack_id, message, False, True)
-                return
-            acks.ack(ack_id)
-            if hooks is not None:
-                hooks.settled(self, message, "ack")
-            self._finish(ack_id, message, False)
+        assert ack_id is not None and acks is not None
+        if acks.exactly_once:
+            self._confirm(ack_id, message, acks.ack_confirmed(ack_id))
+            self._finish(ack_id, message, False, True)
+            return True
+        acks.ack(ack_id)
+        self._finish(ack_id, message, False)
+        return False
+
+    def nacked(self, message: Message[Any], delay: int) -> None:
+        ack_id = message._ack_id
+        acks = self._acks
+        assert ack_id is not None and acks is not None
+        if delay:
+            acks.nack_later(ack_id, delay)
         else:
-            if outcome.delay:
-                acks.nack_later(ack_id, outcome.delay)
-            else:
-                acks.nack(ack_id)
-            if hooks is not None:
-                hooks.settled(self, message, "nack")
-            self._finish(ack_id, message, True, False, outcome.delay)
+            acks.nack(ack_id)
+        self._finish(ack_id, message, True, False, delay)
+
+    def dead_lettered(self, message: Message[Any]) -> None:
+        ack_id = message._ack_id
+        assert ack_id is not None and self._acks is not None
+        self._acks.ack(ack_id)
+        self._finish(ack_id, message, False)
+
+    def acked_by_handler(self, message: Message[Any]) -> bool:
+        if not self._acked_early:
+            return False
+        ack_id = message._ack_id
+        assert ack_id is not None
+        answer = self._acked_early.pop(ack_id, None)
+        if answer is None:
+            return False
+        self._finish(ack_id, message, False, not answer.done())  # the lease lasts until answered
+        return True
+
+    def interrupted(self, message: Message[Any]) -> bool:
+        ack_id = message._ack_id
+        assert ack_id is not None
+        nacked = self._acked_early.pop(ack_id, None) is None
+        if nacked and self._acks is not None:
+            self._acks.nack(ack_id)
+        self._finish(ack_id, message, True)
+        return nacked
 
     # -- confirmed acks ----------------------------------------------------------------------
 
@@ -552,105 +506,24 @@ class Subscriber:
 
         answer.add_done_callback(answered)
 
-    def _run(self, message: Message[Any]) -> Awaitable[Outcome]:
-        return run_handler(
-            self.handler, self._call, message, alias=self.alias, timeout=self.options.timeout
-        )
-
     # -- schema revisions fetched from the registry ------------------------------------------
 
-    async def _learn_revision(self, spec: Any, unknown: UnknownWriterSchema) -> None:
+    async def learn_revision(self, spec: Any, unknown: UnknownWriterSchema) -> bool:
         """Fetch the revision the message names (once per process) and give it to the spec.
 
-        Raises ``RegistryUnavailable`` when the registry cannot be asked, ``RevisionMissing``
-        when it has no such revision.
+        False when there is nothing to ask (no registry client, or the message does not name a
+        registry revision). Raises ``RegistryUnavailable`` when the registry cannot be asked,
+        ``RevisionMissing`` when it has no such revision.
         """
-        assert self._schema_client is not None
-        assert unknown.schema_name is not None and unknown.revision_id is not None
+        if not (unknown.revision_id and unknown.schema_name and self._schema_client is not None):
+            return False
         definition = await fetch_revision(
             unknown.schema_name, unknown.revision_id, self._schema_client
         )
         add_revision = getattr(spec, "add_revision", None)
         if add_revision is not None:
             add_revision(unknown.revision_id, definition)
-
-    # -- poison messages ---------------------------------------------------------------------
-
-    def _on_decode_error(self, ack_id: str, message: Message[Any], reason: str) -> None:
-        hooks = _observe.hooks
-        if hooks is not None:
-            hooks.decode_failed(self, message, reason)
-        if self.options.on_decode_error == "dead_letter" and self._publish is not None:
-            # Counted in flight while the copy is published: bounded, and awaited by stop().
-            self._in_flight += 1
-            self._in_flight_bytes += len(message.data)
-            self._running[ack_id] = asyncio.get_running_loop().create_task(
-                self._dead_letter(ack_id, message, reason),
-                name=f"pubsub-dead-letter|{self.alias}|{message.id}",
-            )
-            return
-        self._leased.pop(ack_id, None)
-        self._log_poison(message, reason, "nacked")
-        assert self._acks is not None
-        self._acks.nack(ack_id)
-        key = message.ordering_key
-        if key is not None and self._ordered and self._redelivered_before_the_rest(message):
-            self._hold_key(key, message)
-        if hooks is not None:
-            hooks.settled(self, message, "nack")
-
-    async def _settle_undecodable(self, ack_id: str, message: Message[Any], reason: str) -> bool:
-        """A payload decoded in its handler task failed: as ``_on_decode_error``, in that task.
-        Whether it was nacked (else dead-lettered and acked)."""
-        hooks = _observe.hooks
-        if hooks is not None:
-            hooks.decode_failed(self, message, reason)
-        if self.options.on_decode_error == "dead_letter" and self._publish is not None:
-            return await self._publish_dead_letter(ack_id, message, reason) == "nack"
-        self._log_poison(message, reason, "nacked")
-        assert self._acks is not None
-        self._acks.nack(ack_id)
-        if hooks is not None:
-            hooks.settled(self, message, "nack")
         return True
-
-    async def _dead_letter(self, ack_id: str, message: Message[Any], reason: str) -> None:
-        try:
-            await self._publish_dead_letter(ack_id, message, reason)
-        finally:
-            self._release(ack_id, message)
-
-    async def _publish_dead_letter(
-        self, ack_id: str, message: Message[Any], reason: str
-    ) -> _observe.Settlement:
-        acks, publish = self._acks, self._publish
-        assert acks is not None and publish is not None and self.options.dead_letter_topic
-        project = self.subscription_path.partition("/subscriptions/")[0].removeprefix("projects/")
-        target = topic_path(project, self.options.dead_letter_topic)
-        attributes = dead_letter_attributes(
-            message, reason, subscription=self.subscription_path, topic=self.topic_path
-        )
-        settlement: _observe.Settlement = "nack"
-        try:
-            await publish(target, message.data, attributes, None)
-        except asyncio.CancelledError:
-            acks.nack(ack_id)
-            raise
-        except Exception as exc:
-            acks.nack(ack_id)
-            self._log_poison(message, reason, f"publishing it to {target} failed ({exc!r}), nacked")
-        else:
-            acks.ack(ack_id)
-            settlement = "dead_letter"
-            self._log_poison(message, reason, f"published to dead-letter topic {target} and acked")
-        finally:
-            hooks = _observe.hooks
-            if hooks is not None:
-                hooks.settled(self, message, settlement)
-        return settlement
-
-    def _log_poison(self, message: Message[Any], reason: str, outcome: str) -> None:
-        log_undecodable("subscriber", self.alias, self.subscription_path, message, reason, outcome)
 
     # -- bookkeeping -------------------------------------------------------------------------
 

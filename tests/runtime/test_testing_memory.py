@@ -389,12 +389,13 @@ async def test_broker_is_restored_on_exit_even_after_an_error() -> None:
     state_before = dict(vars(broker))
     with pytest.raises(LookupError):
         async with TestBroker(broker):
-            assert broker._publisher is not publisher
-            assert "start" in vars(broker)
+            assert broker._wire is not None  # plugged into the in-memory wire
+            assert "start" not in vars(broker)  # not patched: the broker's own start runs
             raise LookupError("test body failed")
 
     assert vars(broker) == state_before
     assert broker._publisher is publisher
+    assert broker._wire is None
     assert "start" not in vars(broker)
     assert type(broker).start is PubSubBroker.start
     async with TestBroker(broker):  # and it can be used again

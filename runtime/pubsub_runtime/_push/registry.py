@@ -1,8 +1,8 @@
 """Declaring push subscribers and creating their subscriptions.
 
 ``push_subscriber`` is ``PubSubBroker.push_subscriber``: it checks the handler and options at
-once and adds a ``PushSubscriber`` (``subscriber``) to the broker's ``PushRegistry``, which tells the
-``FastPubSub`` apps serving the broker so that they mount its route. At app startup
+once and adds a ``PushSubscriber`` (``subscriber``) to the broker's ``PushRegistry``, which
+tells the ``FastPubSub`` apps serving the broker so that they mount its route. At app startup
 ``provision_push_subscriptions`` checks each one's configuration and creates (``autocreate``)
 or updates (``autoupdate``) the push subscriptions that ask for it.
 """
@@ -152,7 +152,7 @@ async def provision_push_subscriptions(broker: PubSubBroker) -> None:
             resource = subscriber.resource()
             created = False
             if subscriber.options.autocreate:
-                created = await ensure_subscription(broker._publisher.client(), client, resource)
+                created = await ensure_subscription(broker._publisher_client(), client, resource)
             if subscriber.options.autoupdate and not created and subscriber.endpoint_url:
                 paths = ["ack_deadline_seconds", "retry_policy", "dead_letter_policy"]
                 await client.update_subscription(

@@ -8,6 +8,8 @@ it raises (500), asks to ``Retry`` (503), the app is not serving (503), the payl
 decode (422, or dead-lettered and 204 with ``on_decode_error="dead_letter"``), the request is
 not a push delivery (400) or its token is refused (401/403). Handlers are called as for pull
 subscribers: typed with the topic's model they get the decoded payload, else the ``Message``.
+Each request's message goes through the runtime's one ``deliver`` (``_delivery``), with the push
+subscriber as its ``Transport``: the HTTP answer is what settles it.
 
 ``verify_token=True`` (or a ``PushAuth``) checks the OIDC token Pub/Sub signs for each request;
 see ``auth``. With ``autocreate`` the app creates the push subscription at startup, with
@@ -26,14 +28,13 @@ from typing import TYPE_CHECKING, Any, Final
 
 from google.pubsub_v1 import PushConfig
 
-from pubsub_runtime import _observe
 from pubsub_runtime._admin import subscription_resource
-from pubsub_runtime._attributes import SCHEMA_ENCODING_ATTRIBUTE
-from pubsub_runtime._codecs.decode import decode, decode_off_loop, decodes_off_loop
 from pubsub_runtime._config import SubscriberOptions, TopicCodec, subscription_path, topic_path
-from pubsub_runtime._dispatch import Handler, HandlerCall, handler_task_name, run_handler
+from pubsub_runtime._delivery import deliver as deliver_message
+from pubsub_runtime._dispatch import Handler, HandlerCall, handler_task_name
+from pubsub_runtime._errors import UnknownWriterSchema
 from pubsub_runtime._message import Message
-from pubsub_runtime._poison import dead_letter_attributes, decode_reason, log_undecodable
+from pubsub_runtime._poison import PublishFunction
 from pubsub_runtime._push.auth import KeyFetchError, PushAuth, TokenError, TokenVerifier
 from pubsub_runtime._push.envelope import MalformedPush, parse_push
 
@@ -67,6 +68,8 @@ _FORBIDDEN: Final = PushResult(403, "forbidden")
 class PushSubscriber:
     """A handler bound to a push subscription and an HTTP path. Made by ``push_subscriber``."""
 
+    kind: str = "push subscriber"  # what its log lines call it
+
     def __init__(
         self,
         *,
@@ -96,7 +99,7 @@ class PushSubscriber:
         self.payload_unwrapping = payload_unwrapping
         self.auth = auth
         self._push_base_url = push_base_url
-        self._call = call
+        self.call = call
         self._verifier: TokenVerifier | None = None
         self._in_flight = 0
 
@@ -200,82 +203,50 @@ class PushSubscriber:
                 extra={"alias": self.alias},
             )
             return PushResult(400, str(exc))
-        hooks = _observe.hooks
-        if hooks is not None:
-            hooks.received(self, message)
-        spec = self.spec
-        if spec is not None:
-            try:
-                attributes = message.attributes
-                encoding = attributes.get(SCHEMA_ENCODING_ATTRIBUTE)
-                if decodes_off_loop(message.data):
-                    message.payload = await decode_off_loop(
-                        spec, message.data, encoding, attributes
-                    )
-                else:
-                    message.payload = decode(spec, message.data, encoding, attributes)
-            except Exception as exc:
-                return await self._on_decode_error(message, decode_reason(exc))
-        self._in_flight += 1
-        try:
-            if hooks is not None:
-                outcome = await hooks.handle(self, message, lambda: self._run(message))
-            else:
-                outcome = await self._run(message)
-        except BaseException:
-            if hooks is not None:
-                hooks.settled(self, message, "nack")
-            raise
-        finally:
-            self._in_flight -= 1
-        if hooks is not None:
-            hooks.settled(self, message, "ack" if outcome.ack else "nack")
-        if outcome.ack:
-            return _ACKED
-        if outcome.delay:
-            return PushResult(503, f"retry in {outcome.delay} s")
-        return PushResult(500, "the handler failed")
-
-    async def _run(self, message: Message[Any]) -> Any:
         # Named like a pull handler's task while it runs, so the loop watchdog can name it.
         task = asyncio.current_task()
         previous = task.get_name() if task is not None else ""
         if task is not None:
-            task.set_name(handler_task_name(self.alias, self._call.qualname, message.id))
+            task.set_name(handler_task_name(self.alias, self.call.qualname, message.id))
+        self._in_flight += 1
         try:
-            return await run_handler(
-                self.handler, self._call, message, alias=self.alias, timeout=self.options.timeout
-            )
+            delivered = await deliver_message(self, message, self)
         finally:
+            self._in_flight -= 1
             if task is not None:
                 task.set_name(previous)
+        if delivered.ack:
+            return _ACKED
+        if not delivered.handled:
+            if delivered.copy_failed:
+                return PushResult(503, "dead-letter publish failed")
+            return PushResult(422, f"payload does not decode: {delivered.reason}")
+        if delivered.delay:
+            return PushResult(503, f"retry in {delivered.delay} s")
+        return PushResult(500, "the handler failed")
 
-    async def _on_decode_error(self, message: Message[Any], reason: str) -> PushResult:
-        hooks = _observe.hooks
-        if hooks is not None:
-            hooks.decode_failed(self, message, reason)
-        if self.options.on_decode_error != "dead_letter" or not self.options.dead_letter_topic:
-            self._log_poison(message, reason, "nacked")
-            if hooks is not None:
-                hooks.settled(self, message, "nack")
-            return PushResult(422, f"payload does not decode: {reason}")
-        target = topic_path(self.broker.project_id, self.options.dead_letter_topic)
-        attributes = dead_letter_attributes(
-            message, reason, subscription=self.subscription_path, topic=self.topic_path
-        )
-        try:
-            await self.broker._publisher.publish(target, message.data, attributes, None)
-        except Exception as exc:
-            self._log_poison(message, reason, f"publishing it to {target} failed ({exc!r}), nacked")
-            if hooks is not None:
-                hooks.settled(self, message, "nack")
-            return PushResult(503, "dead-letter publish failed")
-        self._log_poison(message, reason, f"published to dead-letter topic {target} and acked")
-        if hooks is not None:
-            hooks.settled(self, message, "dead_letter")
-        return _ACKED
+    # -- settling: the Transport that ``deliver`` reports to ----------------------------------
+    # The HTTP answer settles the message (``deliver`` above turns the result into it).
 
-    def _log_poison(self, message: Message[Any], reason: str, outcome: str) -> None:
-        log_undecodable(
-            "push subscriber", self.alias, self.subscription_path, message, reason, outcome
-        )
+    @property
+    def publish(self) -> PublishFunction | None:
+        """The broker's publish, for dead-letter copies of poison messages."""
+        return self.broker._publish_encoded
+
+    def acked(self, message: Message[Any]) -> bool:
+        return False
+
+    def nacked(self, message: Message[Any], delay: int) -> None:
+        return None
+
+    def dead_lettered(self, message: Message[Any]) -> None:
+        return None
+
+    def acked_by_handler(self, message: Message[Any]) -> bool:
+        return False  # message.ack() is for pull subscribers
+
+    def interrupted(self, message: Message[Any]) -> bool:
+        return True  # the request ends without an answer: Pub/Sub redelivers
+
+    async def learn_revision(self, spec: TopicCodec, unknown: UnknownWriterSchema) -> bool:
+        return False  # an unknown writer schema is poison here

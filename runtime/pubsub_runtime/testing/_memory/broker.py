@@ -15,13 +15,12 @@ the codec's attributes, the bytes Pub/Sub would receive) and are routed in memor
 subscription of the topic, pull or push, where the real dispatch rules apply (see
 ``delivery``).
 
-How it hooks in: ``PubSubBroker.publish`` hands the encoded message to the broker's publisher
-(``broker._publisher.publish(topic_path, data, attributes, ordering_key)``); the test broker
-puts an in-memory one in its place, and shadows ``broker.start`` with one that only prepares
-the codecs (so ``async with broker:`` inside a test opens no stream), and ``broker.stop``.
-Started in memory, the broker and its subscribers report "started" and "running", so an app's
-health endpoints answer 200 as they would in production. Everything is put back exactly as it
-was on exit.
+How it plugs in: the test broker is a ``Wire`` (``pubsub_runtime._broker``) that the broker is
+plugged into while it is active: ``PubSubBroker.publish`` hands it the encoded message instead
+of sending it to Pub/Sub, and ``broker.start()`` only prepares the codecs (so ``async with
+broker:`` inside a test opens no stream). Started in memory, the broker and its subscribers
+report "started" and "running", so an app's health endpoints answer 200 as they would in
+production. On exit the broker is unplugged, as it was before.
 Handlers run on the loop that publishes: drive an app with ``httpx.AsyncClient`` over
 ``ASGITransport`` in the test's loop, not with a client that runs its own loop in a thread.
 
@@ -41,7 +40,7 @@ import warnings
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any
 
 from pubsub_runtime._attributes import SCHEMA_ENCODING_ATTRIBUTE
 from pubsub_runtime._codecs.decode import decode as decode_payload
@@ -50,23 +49,16 @@ from pubsub_runtime._push.registry import push_registry
 from pubsub_runtime._retry import Drop, Retry
 from pubsub_runtime.testing._memory.delivery import Pending, SubscriptionQueue
 from pubsub_runtime.testing._memory.records import Delivery, PublishedMessage
-from pubsub_runtime.testing._memory.wire import (
-    MemoryPublisher,
-    check_message,
-    raw_bytes,
-)
+from pubsub_runtime.testing._memory.wire import MemoryWire, check_message, raw_bytes
 
 if TYPE_CHECKING:
     from pubsub_runtime._broker import PubSubBroker
     from pubsub_runtime._push.subscriber import PushSubscriber
-    from pubsub_runtime._subscriber import Subscriber, SubscriberState
+    from pubsub_runtime._subscriber import Subscriber
 
     AnySubscriber = Subscriber | PushSubscriber
 
 __all__ = ["TestBroker"]
-
-_MISSING: Final = object()
-_PATCHED: Final = ("_publisher", "start", "stop")
 
 
 def _short(path: str) -> str:
@@ -102,7 +94,6 @@ class TestBroker:
         self.max_redeliveries = max_redeliveries
         self.raise_errors = raise_errors
         self._active = False
-        self._saved: dict[str, Any] = {}
         self._queues: dict[int, SubscriptionQueue] = {}
         self._round_robin: dict[str, int] = {}
         self._ids = itertools.count(1)
@@ -111,7 +102,6 @@ class TestBroker:
         self._reported = 0  # deliveries already checked by drain(raise_errors=True)
         self._work = 0  # messages queued or being handled, on every subscription
         self._idle = asyncio.Event()  # made anew on entry: an Event binds to one loop
-        self._subscriber_states: dict[int, SubscriberState] = {}
 
     # -- entering and leaving ----------------------------------------------------------------
 
@@ -119,24 +109,16 @@ class TestBroker:
         broker = self.broker
         if self._active:
             raise RuntimeError("this TestBroker is already active")
-        if isinstance(vars(broker).get("_publisher"), MemoryPublisher):
-            raise RuntimeError("this broker is already under another TestBroker")
-        if broker.started:
-            raise RuntimeError(
-                "TestBroker needs a broker that is not started: enter TestBroker first "
-                "(starting the broker inside it opens no connection)"
-            )
-        for subscriber in _all_subscribers(broker):
-            self._queue(subscriber)  # a filter Pub/Sub would refuse fails here
+        broker._plug(MemoryWire(self._publish_wire, self._start_in_memory, self._stop_in_memory))
+        try:
+            for subscriber in _all_subscribers(broker):
+                self._queue(subscriber)  # a filter Pub/Sub would refuse fails here
+        except BaseException:
+            broker._unplug()
+            raise
         self._work = 0
         self._idle = asyncio.Event()
         self._idle.set()
-        state = vars(broker)
-        self._saved = {name: state.get(name, _MISSING) for name in _PATCHED}
-        state["_publisher"] = MemoryPublisher(self._publish_wire)
-        state["start"] = self._start_in_memory
-        state["stop"] = self._stop_in_memory
-        self._subscriber_states = {id(s): s._state for s in broker.subscribers}
         self._active = True
         return self
 
@@ -165,15 +147,10 @@ class TestBroker:
         return [q.describe() for q in self._queues.values() if q.running or q.waiting]
 
     def _restore(self) -> None:
-        self._report_running(False)
-        state = vars(self.broker)
-        for name, value in self._saved.items():
-            if value is _MISSING:
-                state.pop(name, None)
-            else:
-                state[name] = value
-        self._saved = {}
+        self.broker._unplug()
         self._active = False
+
+    # -- what the wire the broker is plugged into calls --------------------------------------
 
     async def _start_in_memory(self) -> None:
         """``broker.start()`` while in memory: check the codecs as the real start does."""
@@ -182,20 +159,10 @@ class TestBroker:
             if prepare is not None:
                 prepare()
             self._queue(subscriber)
-        self._report_running(True)
 
-    async def _stop_in_memory(self, timeout: float = 30.0) -> None:  # noqa: ASYNC109
-        """``broker.stop()`` while in memory: reports stopped; what is queued stays for
-        ``drain()`` (there is no connection to close)."""
-        self._report_running(False)
-
-    def _report_running(self, running: bool) -> None:
-        """What the health endpoints read: ``broker.started`` and each subscriber's state."""
-        broker = self.broker
-        broker._started = running
-        for subscriber in broker.subscribers:
-            saved = self._subscriber_states.get(id(subscriber), "idle")
-            subscriber._state = "running" if running else saved
+    async def _stop_in_memory(self) -> None:
+        """``broker.stop()`` while in memory: what is queued stays for ``drain()`` (there is
+        no connection to close)."""
 
     def _require_active(self) -> None:
         if not self._active:

@@ -1,20 +1,20 @@
 """One subscription of the in-memory broker: its queue, its running handlers, its nack policy.
 
-It follows the real subscriber (``_subscriber.py``): the payload is decoded with the topic's
-``TopicSpec`` before the handler runs, and a payload that does not decode never reaches the
-handler (logged, then nacked, or copied to the dead-letter topic per ``on_decode_error``); the
-handler runs through ``run_handler`` as on the real subscriber (``Message`` or model per its
-annotation, return acks, an exception or ``Retry`` nacks, ``Drop`` acks, ``timeout`` cancels);
-at most ``max_messages`` (and ``max_messages_bytes``) handlers run at once; on an ordered
-subscription the messages of a key run one at a time in publish order, and a nacked one is
-redelivered before the next of its key (as Pub/Sub's ordering contract, and the real subscriber,
-hold the rest of the key back). ``await message.ack()`` in a handler acks at once and returns
+Each attempt goes through the runtime's one ``deliver`` (``_delivery``), as on the real
+subscriber, with the queue as its ``Transport``: the payload is decoded with the topic's
+``TopicSpec`` before the handler runs, a payload that does not decode never reaches the handler
+(logged, then nacked, or copied to the dead-letter topic per ``on_decode_error``), the handler
+gets the ``Message`` or the model per its annotation (return acks, an exception or ``Retry``
+nacks, ``Drop`` acks, ``timeout`` cancels), and installed observers (metrics, tracing) see
+each delivery as they do there. What Pub/Sub then does is played here (``_settle``): at most
+``max_messages`` (and ``max_messages_bytes``) handlers run at once; on an ordered subscription
+the messages of a key run one at a time in publish order, and a nacked one is redelivered
+before the next of its key (as Pub/Sub's ordering contract, and the real subscriber, hold the
+rest of the key back). ``await message.ack()`` in a handler acks at once and returns
 ``AckResult.SUCCESS``; the handler's result then no longer settles the message. Redelivery is
-immediate (no retry backoff, no ack
-deadline, a ``Retry`` delay is recorded but not waited); after ``max_delivery_attempts`` the
-message goes to the dead-letter topic, or without one it is abandoned after the test broker's
-``max_redeliveries``. Installed observers (metrics, tracing) see each delivery as they do on
-the real subscriber: received, decode failed or handled, then settled.
+immediate (no retry backoff, no ack deadline, a ``Retry`` delay is recorded but not waited);
+after ``max_delivery_attempts`` the message goes to the dead-letter topic, or without one it is
+abandoned after the test broker's ``max_redeliveries``.
 """
 
 from __future__ import annotations
@@ -33,22 +33,21 @@ from pubsub_runtime._attributes import (
     DEAD_LETTER_SOURCE_PROJECT,
     DEAD_LETTER_SOURCE_PUBLISH_TIME,
     DEAD_LETTER_SOURCE_SUBSCRIPTION,
-    SCHEMA_ENCODING_ATTRIBUTE,
 )
-from pubsub_runtime._codecs.decode import decode as decode_payload
-from pubsub_runtime._config import topic_path
-from pubsub_runtime._dispatch import handler_task_name, inspect_handler, run_handler
+from pubsub_runtime._config import TopicCodec, topic_path
+from pubsub_runtime._delivery import Delivered, deliver
+from pubsub_runtime._dispatch import handler_task_name
+from pubsub_runtime._errors import UnknownWriterSchema
 from pubsub_runtime._filter import compile_filter
 from pubsub_runtime._message import Message
-from pubsub_runtime._poison import dead_letter_attributes, decode_reason
+from pubsub_runtime._poison import PublishFunction
 from pubsub_runtime._retry import Drop
 from pubsub_runtime.testing._memory.records import Delivery, Outcome
 from pubsub_runtime.testing._memory.wire import publish_time_text
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Mapping
+    from collections.abc import Mapping
 
-    from pubsub_runtime._dispatch import Outcome as HandlerOutcome
     from pubsub_runtime._push.subscriber import PushSubscriber
     from pubsub_runtime._subscriber import Subscriber
 
@@ -84,17 +83,6 @@ class Router(Protocol):
     ) -> str: ...
 
 
-@dataclass(slots=True)
-class _Result:
-    """How one delivery attempt ended, before the subscription's policy is applied."""
-
-    message: Message[Any]
-    ack: bool
-    exception: BaseException | None = None
-    handled: bool = True
-    retry_delay: int = 0
-
-
 class SubscriptionQueue:
     """Delivers the messages of one subscriber, as the real subscriber would."""
 
@@ -102,7 +90,7 @@ class SubscriptionQueue:
         self, subscriber: Subscriber | PushSubscriber, router: Router, max_redeliveries: int
     ) -> None:
         self.subscriber = subscriber
-        self.call = inspect_handler(subscriber.handler, subscriber.alias)
+        self.call = subscriber.call
         self.accepts = compile_filter(subscriber.options.filter_expression or "")
         self.router = router
         self.max_redeliveries = max_redeliveries
@@ -171,7 +159,7 @@ class SubscriptionQueue:
         task = asyncio.current_task()
         cancelled = False
         try:
-            self._settle(item, await self._attempt(item))
+            self._settle(item, *await self._attempt(item))
         except asyncio.CancelledError:
             cancelled = True  # the test broker is closing
             raise
@@ -185,59 +173,53 @@ class SubscriptionQueue:
             if not cancelled:
                 self._pump()
 
-    async def _attempt(self, item: Pending) -> _Result:
+    async def _attempt(self, item: Pending) -> tuple[Message[Any], Delivered]:
         subscriber = self.subscriber
-        options = subscriber.options
         message: Message[Any] = Message(
             item.id,
             item.data,
             dict(item.attributes),
             item.ordering_key,
             item.publish_time,
-            delivery_attempt=item.attempt if options.dead_letter_topic else None,
+            delivery_attempt=item.attempt if subscriber.options.dead_letter_topic else None,
         )
         message._settler = self
-        hooks = _observe.hooks
-        if hooks is not None:
-            hooks.received(subscriber, message)
-        spec = subscriber.spec
-        if spec is not None:
-            try:
-                attributes = message.attributes
-                encoding = attributes.get(SCHEMA_ENCODING_ATTRIBUTE) or None
-                message.payload = decode_payload(spec, message.data, encoding, attributes)
-            except Exception as exc:
-                if hooks is not None:
-                    hooks.decode_failed(subscriber, message, decode_reason(exc))
-                return _Result(message, ack=False, exception=exc, handled=False)
-        raised: list[BaseException] = []
-
-        async def handler(argument: Any) -> Any:
-            try:
-                return await subscriber.handler(argument)
-            except BaseException as exc:  # kept for the record; run_handler decides
-                raised.append(exc)
-                raise
-
-        def run() -> Awaitable[HandlerOutcome]:
-            return run_handler(
-                handler, self.call, message, alias=subscriber.alias, timeout=options.timeout
-            )
-
         self.handling.add(message)
         try:
-            outcome = await (run() if hooks is None else hooks.handle(subscriber, message, run))
+            return message, await deliver(subscriber, message, self)
         finally:
             self.handling.discard(message)
-        exception = raised[-1] if raised else None
-        if message in self.acked_early:  # the handler acked it; its result settles nothing
             self.acked_early.discard(message)
-            return _Result(message, True, exception)
-        if isinstance(exception, asyncio.CancelledError):  # run_handler's timeout cancelled it
-            exception = TimeoutError(
-                f"handler {self.call.qualname} did not finish within {options.timeout} s"
-            )
-        return _Result(message, outcome.ack, exception, retry_delay=outcome.delay)
+
+    # -- the Transport that ``deliver`` reports to; ``_settle`` then plays Pub/Sub ------------
+
+    @property
+    def publish(self) -> PublishFunction:
+        """Dead-letter copies of poison messages go on the in-memory wire."""
+        return self._publish_copy
+
+    async def _publish_copy(
+        self, path: str, data: bytes, attributes: Mapping[str, str] | None, key: str | None
+    ) -> str:
+        return self.router._publish_wire(path, data, attributes, key)
+
+    def acked(self, message: Message[Any]) -> bool:
+        return False
+
+    def nacked(self, message: Message[Any], delay: int) -> None:
+        return None
+
+    def dead_lettered(self, message: Message[Any]) -> None:
+        return None
+
+    def acked_by_handler(self, message: Message[Any]) -> bool:
+        return message in self.acked_early
+
+    def interrupted(self, message: Message[Any]) -> bool:
+        return False  # the test broker is closing: nothing is told about the message
+
+    async def learn_revision(self, spec: TopicCodec, unknown: UnknownWriterSchema) -> bool:
+        return False  # no registry in memory: an unknown writer schema is poison
 
     async def ack_now(self, message: Message[Any]) -> AckResult:
         """``await message.ack()`` in a handler: acked at once, as Pub/Sub would confirm."""
@@ -246,49 +228,42 @@ class SubscriptionQueue:
                 f"message {message.id} can be acked with message.ack() only while its handler "
                 "runs; afterwards the subscriber settles it from the handler's result"
             )
-        self.acked_early.add(message)
+        if message not in self.acked_early:
+            self.acked_early.add(message)
+            hooks = _observe.hooks
+            if hooks is not None:
+                hooks.settled(self.subscriber, message, "ack")
         return AckResult.SUCCESS
 
-    def _settle(self, item: Pending, result: _Result) -> None:
+    def _settle(self, item: Pending, message: Message[Any], result: Delivered) -> None:
+        """What Pub/Sub does after the subscriber's answer: redeliver, or dead-letter at last."""
         options = self.subscriber.options
         outcome: Outcome
-        poison_copy = False
-        if result.ack:
-            outcome = "dropped" if isinstance(result.exception, Drop) else "acked"
-        elif not result.handled and options.on_decode_error == "dead_letter":
-            outcome, poison_copy = "dead_lettered", True  # the runtime copies it, then acks
+        if result.settlement == "dead_letter":
+            outcome = "dead_lettered"  # the runtime copied the poison message there, and acked
+        elif result.ack:
+            outcome = "dropped" if isinstance(result.error, Drop) else "acked"
         elif options.dead_letter_topic:
             last = item.attempt >= options.max_delivery_attempts
             outcome = "dead_lettered" if last else "nacked"
         else:
             outcome = "abandoned" if item.attempt > self.max_redeliveries else "nacked"
-        hooks = _observe.hooks
-        if hooks is not None:  # what the real subscriber tells Pub/Sub (which dead-letters)
-            told: _observe.Settlement = (
-                "ack" if result.ack else "dead_letter" if poison_copy else "nack"
-            )
-            hooks.settled(self.subscriber, result.message, told)
-        if not result.handled:
-            what = "published to the dead-letter topic and acked" if poison_copy else "nacked"
-            if outcome == "abandoned":
-                what += " (the TestBroker's max_redeliveries reached)"
-            _log_poison(self.subscriber, result.message, result.exception, what)
         self.router._record(
             Delivery(
                 subscription=_short(self.subscriber.subscription_path),
                 alias=self.subscriber.alias,
                 topic=item.topic,
-                message=result.message,
+                message=message,
                 attempt=item.attempt,
                 outcome=outcome,
-                exception=result.exception,
+                exception=result.error,
                 handled=result.handled,
                 dead_letter_topic=(
                     _short(options.dead_letter_topic)
                     if outcome == "dead_lettered" and options.dead_letter_topic
                     else None
                 ),
-                retry_delay=result.retry_delay,
+                retry_delay=result.delay,
                 subscription_path=self.subscriber.subscription_path,
             )
         )
@@ -297,26 +272,17 @@ class SubscriptionQueue:
             self.router._work_added()
             self.ready.append(replace(item, attempt=item.attempt + 1))
             return
-        if outcome == "dead_lettered":
-            self._dead_letter(item, result, poison_copy)
+        if outcome == "dead_lettered" and result.settlement != "dead_letter":
+            self._dead_letter(item)
         self._release_key(item.ordering_key)
 
-    def _dead_letter(self, item: Pending, result: _Result, poison_copy: bool) -> None:
-        """Publish to the dead-letter topic what Pub/Sub (or the runtime, for poison) would."""
+    def _dead_letter(self, item: Pending) -> None:
+        """Forward to the dead-letter topic what Pub/Sub would, after the last attempt."""
         subscriber = self.subscriber
         assert subscriber.options.dead_letter_topic is not None
         project = subscriber.subscription_path.partition("/subscriptions/")[0]
         project = project.removeprefix("projects/")
         target = topic_path(project, subscriber.options.dead_letter_topic)
-        if poison_copy:
-            attributes = dead_letter_attributes(
-                result.message,
-                decode_reason(result.exception) if result.exception else "",
-                subscription=subscriber.subscription_path,
-                topic=subscriber.topic_path,
-            )
-            self.router._publish_wire(target, item.data, attributes, None)
-            return
         attributes = {
             **item.attributes,
             DEAD_LETTER_SOURCE_DELIVERY_COUNT: str(item.attempt),
@@ -346,25 +312,3 @@ class SubscriptionQueue:
 
 def _short(path: str) -> str:
     return path.rsplit("/", 1)[-1]
-
-
-def _log_poison(
-    subscriber: Subscriber | PushSubscriber,
-    message: Message[Any],
-    exc: BaseException | None,
-    what: str,
-) -> None:
-    logger.error(
-        "subscriber %s: message %s on %s does not decode (%s); %s",
-        subscriber.alias,
-        message.id,
-        subscriber.subscription_path,
-        decode_reason(exc) if exc is not None else "",
-        what,
-        extra={
-            "alias": subscriber.alias,
-            "message_id": message.id,
-            "subscription": subscriber.subscription_path,
-            "delivery_attempt": message.delivery_attempt,
-        },
-    )

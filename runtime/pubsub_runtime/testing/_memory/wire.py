@@ -1,16 +1,16 @@
-"""The in-memory wire: what stands in for the broker's publisher, and Pub/Sub's checks."""
+"""The in-memory wire: what the broker is plugged into instead of Pub/Sub, and Pub/Sub's checks."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
-from typing import Any, Final
+from typing import Final
 
 from google.api_core.exceptions import InvalidArgument
 
 from pubsub_runtime._attributes import CLIENT_PREFIX, RESERVED_PREFIX
 
-__all__ = ["MemoryPublisher", "check_message", "publish_time_text", "raw_bytes"]
+__all__ = ["MemoryWire", "check_message", "publish_time_text", "raw_bytes"]
 
 PublishFunction = Callable[[str, bytes, Mapping[str, str] | None, str | None], str]
 
@@ -27,11 +27,25 @@ def publish_time_text(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.") + f"{when.microsecond // 1000:03d}Z"
 
 
-class MemoryPublisher:
-    """Stands in for the broker's ``BatchPublisher``: publishes land in the test broker."""
+class MemoryWire:
+    """The broker's ``Wire`` while a ``TestBroker`` is active: publishes land in the test broker,
+    and the broker's start and stop are the test broker's."""
 
-    def __init__(self, publish: PublishFunction) -> None:
+    def __init__(
+        self,
+        publish: PublishFunction,
+        start: Callable[[], Awaitable[None]],
+        stop: Callable[[], Awaitable[None]],
+    ) -> None:
         self._publish = publish
+        self._start = start
+        self._stop = stop
+
+    async def start(self) -> None:
+        await self._start()
+
+    async def stop(self) -> None:
+        await self._stop()
 
     async def publish(
         self,
@@ -39,17 +53,9 @@ class MemoryPublisher:
         data: bytes,
         attributes: Mapping[str, str] | None,
         ordering_key: str | None,
+        /,
     ) -> str:
         return self._publish(topic, data, attributes, ordering_key)
-
-    def client(self) -> Any:
-        raise RuntimeError("the broker is under a TestBroker: it has no Pub/Sub client")
-
-    async def flush(self) -> None:
-        return None
-
-    async def close(self) -> None:
-        return None
 
 
 def raw_bytes(data: bytes | str, method: str) -> bytes:

@@ -1,0 +1,313 @@
+"""``deliver``: what happens to one received message, whatever brought it.
+
+decode -> poison policy -> observe -> run the handler -> settle, written once. The pull
+subscriber (``_subscriber``, one call per handler task), the push endpoint (``_push``, one call
+per request) and the in-memory broker (``testing._memory``, one call per attempt) each pass
+the message with a ``Transport``: how an outcome reaches Pub/Sub (the ack batcher of a stream,
+an HTTP status, a record and a redelivery in memory). So the three agree on what every result
+means, and the observers (metrics, tracing) see the same calls from each.
+
+- **decode**: with the topic's codec, when the endpoint has one (in a worker thread for a large
+  payload, ``_codecs.decode``). A message written with a schema revision the ``TopicSpec``
+  does not know is decoded once the transport has fetched it (``Transport.learn_revision``);
+  while the registry cannot be reached the message is nacked, not treated as poison.
+- **poison policy**: a payload that does not decode never reaches the handler; it is logged
+  and nacked, or with ``on_decode_error="dead_letter"`` copied to the dead-letter topic (same
+  bytes and attributes, plus why) and acked; nacked when that copy cannot be published.
+- **observe**: ``received``, then ``decode_failed`` or ``handle`` around the handler, then
+  ``settled`` once (see ``_observe``).
+- **run**: ``run_handler`` (``_dispatch``) turns the handler's return, exception, ``Retry``,
+  ``Drop`` or timeout into an ``Outcome``.
+- **settle**: the transport acks or nacks; a handler that acked with ``await message.ack()``
+  has settled the message itself. Cancelled (the subscriber stopping), the message is nacked
+  unless the handler acked it, and the cancellation goes on.
+
+``deliver`` returns a ``Delivered`` for the transports that answer or record per message (push,
+memory); the pull subscriber ignores it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from pubsub_runtime import _observe
+from pubsub_runtime._attributes import SCHEMA_ENCODING_ATTRIBUTE
+from pubsub_runtime._codecs.decode import decode, decode_off_loop, decodes_off_loop
+from pubsub_runtime._codecs.revisions import RegistryUnavailable
+from pubsub_runtime._config import SubscriberOptions, TopicCodec, topic_path
+from pubsub_runtime._dispatch import Handler, HandlerCall, run_handler
+from pubsub_runtime._errors import UnknownWriterSchema
+from pubsub_runtime._poison import (
+    PublishFunction,
+    dead_letter_attributes,
+    decode_reason,
+    log_undecodable,
+)
+
+if TYPE_CHECKING:
+    from pubsub_runtime._message import Message
+    from pubsub_runtime._outcome import Outcome
+
+__all__ = ["Delivered", "Endpoint", "Transport", "deliver"]
+
+
+class Endpoint(Protocol):
+    """What ``deliver`` reads of a subscriber (pull or push): also what observers label by."""
+
+    @property
+    def kind(self) -> str: ...  # "subscriber" or "push subscriber", for the log lines
+
+    @property
+    def alias(self) -> str: ...
+
+    @property
+    def topic_name(self) -> str: ...
+
+    @property
+    def subscription_name(self) -> str: ...
+
+    @property
+    def topic_path(self) -> str: ...
+
+    @property
+    def subscription_path(self) -> str: ...
+
+    @property
+    def options(self) -> SubscriberOptions: ...
+
+    @property
+    def spec(self) -> TopicCodec | None: ...
+
+    @property
+    def handler(self) -> Handler: ...
+
+    @property
+    def call(self) -> HandlerCall: ...
+
+
+class Transport(Protocol):
+    """How the outcome of one delivery reaches Pub/Sub (or stands in for it)."""
+
+    @property
+    def publish(self) -> PublishFunction | None:
+        """Publishes dead-letter copies of poison messages; ``None``: nack them instead."""
+        ...
+
+    def acked(self, message: Message[Any], /) -> bool:
+        """The handler succeeded: ack. True when the ack is reported to the observers later,
+        once Pub/Sub confirms it (exactly-once subscriptions)."""
+        ...
+
+    def nacked(self, message: Message[Any], delay: int, /) -> None:
+        """Nack, for redelivery after ``delay`` seconds (0: at once)."""
+        ...
+
+    def dead_lettered(self, message: Message[Any], /) -> None:
+        """Ack a poison message whose copy is in the dead-letter topic."""
+        ...
+
+    def acked_by_handler(self, message: Message[Any], /) -> bool:
+        """True when the handler acked the message itself (``await message.ack()``): it is
+        settled and reported already, only the transport's bookkeeping is left."""
+        ...
+
+    def interrupted(self, message: Message[Any], /) -> bool:
+        """The delivery was cancelled: nack unless the handler acked it; True when nacked."""
+        ...
+
+    async def learn_revision(self, spec: TopicCodec, unknown: UnknownWriterSchema, /) -> bool:
+        """Fetch the writer schema ``unknown`` names and give it to ``spec``; False when this
+        transport cannot (the message is then poison). Raises ``RegistryUnavailable``."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    """How one delivery ended: what Pub/Sub was told, and why.
+
+    ``settlement``: "ack", "nack" or "dead_letter" (a poison message copied and acked).
+    ``error``: what the handler raised, or why the payload did not decode. ``handled``: False
+    when the handler was not called (the payload did not decode, or the registry that knows its
+    schema could not be reached: ``retry_later``). ``copy_failed``: a poison message whose
+    dead-letter copy could not be published (so it was nacked).
+    """
+
+    settlement: _observe.Settlement
+    delay: int = 0
+    error: BaseException | None = None
+    handled: bool = True
+    reason: str = ""
+    copy_failed: bool = False
+    retry_later: bool = False
+
+    @property
+    def ack(self) -> bool:
+        return self.settlement != "nack"
+
+
+_ACKED: Final = Delivered("ack")
+_NACKED: Final = Delivered("nack")
+
+
+async def deliver(endpoint: Endpoint, message: Message[Any], via: Transport) -> Delivered:
+    """Decode, apply the poison policy, run the handler, settle: one message, start to end."""
+    hooks = _observe.hooks
+    if hooks is not None:
+        hooks.received(endpoint, message)
+    spec = endpoint.spec
+    if spec is not None:
+        try:
+            attributes = message._attributes  # a protobuf map stays one: no copy to a dict
+            encoding = attributes.get(SCHEMA_ENCODING_ATTRIBUTE) or None
+            if decodes_off_loop(message.data):
+                message.payload = await decode_off_loop(spec, message.data, encoding, attributes)
+            else:
+                message.payload = decode(spec, message.data, encoding, attributes)
+        except UnknownWriterSchema as unknown:
+            try:
+                learnt = await via.learn_revision(spec, unknown)
+                if learnt:
+                    message.payload = await _decode_again(spec, message)
+            except RegistryUnavailable as exc:  # not poison: it decodes once the registry answers
+                return _settle_nack(endpoint, message, via, hooks, exc)
+            except Exception as exc:
+                return await _undecodable(endpoint, message, via, hooks, exc)
+            except BaseException:
+                _interrupted(endpoint, message, via, hooks)
+                raise
+            if not learnt:
+                return await _undecodable(endpoint, message, via, hooks, unknown)
+        except Exception as exc:
+            return await _undecodable(endpoint, message, via, hooks, exc)
+        except BaseException:  # cancelled (a large payload's decode in its thread)
+            _interrupted(endpoint, message, via, hooks)
+            raise
+    try:
+        if hooks is None:
+            outcome = await run_handler(
+                endpoint.handler,
+                endpoint.call,
+                message,
+                alias=endpoint.alias,
+                timeout=endpoint.options.timeout,
+            )
+        else:
+            outcome = await hooks.handle(endpoint, message, _runner(endpoint, message))
+    except BaseException:  # cancelled by stop(), or the process is going down
+        _interrupted(endpoint, message, via, hooks)
+        raise
+    return _settle(endpoint, message, via, hooks, outcome)
+
+
+def _settle(
+    endpoint: Endpoint,
+    message: Message[Any],
+    via: Transport,
+    hooks: _observe.Observer | None,
+    outcome: Outcome,
+) -> Delivered:
+    if via.acked_by_handler(message):  # its result settles nothing
+        return _ACKED if outcome.error is None else Delivered("ack", error=outcome.error)
+    if outcome.ack:
+        confirming = via.acked(message)
+        if hooks is not None and not confirming:
+            hooks.settled(endpoint, message, "ack")
+        return _ACKED if outcome.error is None else Delivered("ack", error=outcome.error)
+    via.nacked(message, outcome.delay)
+    if hooks is not None:
+        hooks.settled(endpoint, message, "nack")
+    if outcome.error is None and not outcome.delay:
+        return _NACKED
+    return Delivered("nack", delay=outcome.delay, error=outcome.error)
+
+
+def _runner(endpoint: Endpoint, message: Message[Any]) -> Callable[[], Awaitable[Outcome]]:
+    return lambda: run_handler(
+        endpoint.handler,
+        endpoint.call,
+        message,
+        alias=endpoint.alias,
+        timeout=endpoint.options.timeout,
+    )
+
+
+async def _decode_again(spec: TopicCodec, message: Message[Any]) -> Any:
+    """After the writer's revision was learnt."""
+    attributes = message._attributes
+    encoding = attributes.get(SCHEMA_ENCODING_ATTRIBUTE) or None
+    if decodes_off_loop(message.data):
+        return await decode_off_loop(spec, message.data, encoding, attributes)
+    return decode(spec, message.data, encoding, attributes)
+
+
+def _interrupted(
+    endpoint: Endpoint, message: Message[Any], via: Transport, hooks: _observe.Observer | None
+) -> None:
+    if via.interrupted(message) and hooks is not None:
+        hooks.settled(endpoint, message, "nack")
+
+
+def _settle_nack(
+    endpoint: Endpoint,
+    message: Message[Any],
+    via: Transport,
+    hooks: _observe.Observer | None,
+    error: BaseException,
+) -> Delivered:
+    """Nack a message that did not reach its handler but is no poison (the registry is away)."""
+    via.nacked(message, 0)
+    if hooks is not None:
+        hooks.settled(endpoint, message, "nack")
+    return Delivered("nack", error=error, handled=False, retry_later=True)
+
+
+async def _undecodable(
+    endpoint: Endpoint,
+    message: Message[Any],
+    via: Transport,
+    hooks: _observe.Observer | None,
+    error: BaseException,
+) -> Delivered:
+    """The poison policy: nack, or copy to the dead-letter topic and ack."""
+    reason = decode_reason(error)
+    if hooks is not None:
+        hooks.decode_failed(endpoint, message, reason)
+    options = endpoint.options
+    publish = via.publish
+    if options.on_decode_error != "dead_letter" or not options.dead_letter_topic or not publish:
+        _log_poison(endpoint, message, reason, "nacked")
+        via.nacked(message, 0)
+        if hooks is not None:
+            hooks.settled(endpoint, message, "nack")
+        return Delivered("nack", error=error, handled=False, reason=reason)
+    project = endpoint.subscription_path.partition("/subscriptions/")[0].removeprefix("projects/")
+    target = topic_path(project, options.dead_letter_topic)
+    attributes = dead_letter_attributes(
+        message, reason, subscription=endpoint.subscription_path, topic=endpoint.topic_path
+    )
+    try:
+        await publish(target, message.data, attributes, None)
+    except BaseException as exc:
+        via.nacked(message, 0)
+        if hooks is not None:
+            hooks.settled(endpoint, message, "nack")
+        if isinstance(exc, asyncio.CancelledError) or not isinstance(exc, Exception):
+            raise
+        _log_poison(
+            endpoint, message, reason, f"publishing it to {target} failed ({exc!r}), nacked"
+        )
+        return Delivered("nack", error=error, handled=False, reason=reason, copy_failed=True)
+    via.dead_lettered(message)
+    _log_poison(endpoint, message, reason, f"published to dead-letter topic {target} and acked")
+    if hooks is not None:
+        hooks.settled(endpoint, message, "dead_letter")
+    return Delivered("dead_letter", error=error, handled=False, reason=reason)
+
+
+def _log_poison(endpoint: Endpoint, message: Message[Any], reason: str, outcome: str) -> None:
+    log_undecodable(
+        endpoint.kind, endpoint.alias, endpoint.subscription_path, message, reason, outcome
+    )
