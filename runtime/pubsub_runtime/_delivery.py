@@ -35,11 +35,17 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from pubsub_runtime import _observe
 from pubsub_runtime._attributes import SCHEMA_ENCODING_ATTRIBUTE
-from pubsub_runtime._codecs.decode import decode, decode_off_loop, decodes_off_loop
+from pubsub_runtime._codecs.decode import (
+    OFFLOAD_DECODE_BYTES,
+    decode,
+    decode_off_loop,
+    decodes_off_loop,
+)
 from pubsub_runtime._codecs.revisions import RegistryUnavailable
 from pubsub_runtime._config import SubscriberOptions, TopicCodec, topic_path
-from pubsub_runtime._dispatch import Handler, HandlerCall, run_handler
+from pubsub_runtime._dispatch import Handler, HandlerCall, raised, returned, run_handler
 from pubsub_runtime._errors import UnknownWriterSchema
+from pubsub_runtime._outcome import ACK
 from pubsub_runtime._poison import (
     PublishFunction,
     dead_letter_attributes,
@@ -96,22 +102,15 @@ class Transport(Protocol):
         """Publishes dead-letter copies of poison messages; ``None``: nack them instead."""
         ...
 
-    def acked(self, message: Message[Any], /) -> bool:
-        """The handler succeeded: ack. True when the ack is reported to the observers later,
-        once Pub/Sub confirms it (exactly-once subscriptions)."""
-        ...
-
-    def nacked(self, message: Message[Any], delay: int, /) -> None:
-        """Nack, for redelivery after ``delay`` seconds (0: at once)."""
+    def settle(self, message: Message[Any], ack: bool, delay: int, /) -> _observe.Settlement | None:
+        """Ack, or nack for redelivery after ``delay`` seconds (0: at once). Returns what to
+        report to the observers now: None when the handler acked the message itself (``await
+        message.ack()``, reported then) or when the ack is reported once Pub/Sub confirms it
+        (exactly-once subscriptions)."""
         ...
 
     def dead_lettered(self, message: Message[Any], /) -> None:
         """Ack a poison message whose copy is in the dead-letter topic."""
-        ...
-
-    def acked_by_handler(self, message: Message[Any], /) -> bool:
-        """True when the handler acked the message itself (``await message.ack()``): it is
-        settled and reported already, only the transport's bookkeeping is left."""
         ...
 
     def interrupted(self, message: Message[Any], /) -> bool:
@@ -159,13 +158,14 @@ async def deliver(endpoint: Endpoint, message: Message[Any], via: Transport) -> 
         hooks.received(endpoint, message)
     spec = endpoint.spec
     if spec is not None:
+        data = message.data
         try:
-            attributes = message._attributes  # a protobuf map stays one: no copy to a dict
+            attributes = message._raw_attributes()  # a protobuf map stays one: no copy
             encoding = attributes.get(SCHEMA_ENCODING_ATTRIBUTE) or None
-            if decodes_off_loop(message.data):
-                message.payload = await decode_off_loop(spec, message.data, encoding, attributes)
+            if len(data) > OFFLOAD_DECODE_BYTES:
+                message.payload = await decode_off_loop(spec, data, encoding, attributes)
             else:
-                message.payload = decode(spec, message.data, encoding, attributes)
+                message.payload = decode(spec, data, encoding, attributes)
         except UnknownWriterSchema as unknown:
             try:
                 learnt = await via.learn_revision(spec, unknown)
@@ -185,43 +185,39 @@ async def deliver(endpoint: Endpoint, message: Message[Any], via: Transport) -> 
         except BaseException:  # cancelled (a large payload's decode in its thread)
             _interrupted(endpoint, message, via, hooks)
             raise
+    options = endpoint.options
     try:
-        if hooks is None:
+        if hooks is None and options.timeout is None:
+            # run_handler's work without its coroutine (the hot path): same decisions
+            call = endpoint.call
+            try:
+                result = await endpoint.handler(message.payload if call.wants_payload else message)
+            except Exception as exc:
+                outcome = raised(exc, call, message, endpoint.alias)
+            else:
+                outcome = ACK if result is None else returned(result, call, message, endpoint.alias)
+        elif hooks is None:
             outcome = await run_handler(
                 endpoint.handler,
                 endpoint.call,
                 message,
                 alias=endpoint.alias,
-                timeout=endpoint.options.timeout,
+                timeout=options.timeout,
             )
         else:
             outcome = await hooks.handle(endpoint, message, _runner(endpoint, message))
     except BaseException:  # cancelled by stop(), or the process is going down
         _interrupted(endpoint, message, via, hooks)
         raise
-    return _settle(endpoint, message, via, hooks, outcome)
-
-
-def _settle(
-    endpoint: Endpoint,
-    message: Message[Any],
-    via: Transport,
-    hooks: _observe.Observer | None,
-    outcome: Outcome,
-) -> Delivered:
-    if via.acked_by_handler(message):  # its result settles nothing
-        return _ACKED if outcome.error is None else Delivered("ack", error=outcome.error)
-    if outcome.ack:
-        confirming = via.acked(message)
-        if hooks is not None and not confirming:
-            hooks.settled(endpoint, message, "ack")
-        return _ACKED if outcome.error is None else Delivered("ack", error=outcome.error)
-    via.nacked(message, outcome.delay)
-    if hooks is not None:
-        hooks.settled(endpoint, message, "nack")
-    if outcome.error is None and not outcome.delay:
-        return _NACKED
-    return Delivered("nack", delay=outcome.delay, error=outcome.error)
+    if outcome is ACK:
+        report = via.settle(message, True, 0)
+        if hooks is not None and report is not None:
+            hooks.settled(endpoint, message, report)
+        return _ACKED
+    report = via.settle(message, outcome.ack, outcome.delay)
+    if hooks is not None and report is not None:
+        hooks.settled(endpoint, message, report)
+    return Delivered("ack" if outcome.ack else "nack", delay=outcome.delay, error=outcome.error)
 
 
 def _runner(endpoint: Endpoint, message: Message[Any]) -> Callable[[], Awaitable[Outcome]]:
@@ -236,7 +232,7 @@ def _runner(endpoint: Endpoint, message: Message[Any]) -> Callable[[], Awaitable
 
 async def _decode_again(spec: TopicCodec, message: Message[Any]) -> Any:
     """After the writer's revision was learnt."""
-    attributes = message._attributes
+    attributes = message._raw_attributes()
     encoding = attributes.get(SCHEMA_ENCODING_ATTRIBUTE) or None
     if decodes_off_loop(message.data):
         return await decode_off_loop(spec, message.data, encoding, attributes)
@@ -258,9 +254,7 @@ def _settle_nack(
     error: BaseException,
 ) -> Delivered:
     """Nack a message that did not reach its handler but is no poison (the registry is away)."""
-    via.nacked(message, 0)
-    if hooks is not None:
-        hooks.settled(endpoint, message, "nack")
+    _nack(endpoint, message, via, hooks)
     return Delivered("nack", error=error, handled=False, retry_later=True)
 
 
@@ -279,9 +273,7 @@ async def _undecodable(
     publish = via.publish
     if options.on_decode_error != "dead_letter" or not options.dead_letter_topic or not publish:
         _log_poison(endpoint, message, reason, "nacked")
-        via.nacked(message, 0)
-        if hooks is not None:
-            hooks.settled(endpoint, message, "nack")
+        _nack(endpoint, message, via, hooks)
         return Delivered("nack", error=error, handled=False, reason=reason)
     project = endpoint.subscription_path.partition("/subscriptions/")[0].removeprefix("projects/")
     target = topic_path(project, options.dead_letter_topic)
@@ -291,9 +283,7 @@ async def _undecodable(
     try:
         await publish(target, message.data, attributes, None)
     except BaseException as exc:
-        via.nacked(message, 0)
-        if hooks is not None:
-            hooks.settled(endpoint, message, "nack")
+        _nack(endpoint, message, via, hooks)
         if isinstance(exc, asyncio.CancelledError) or not isinstance(exc, Exception):
             raise
         _log_poison(
@@ -305,6 +295,14 @@ async def _undecodable(
     if hooks is not None:
         hooks.settled(endpoint, message, "dead_letter")
     return Delivered("dead_letter", error=error, handled=False, reason=reason)
+
+
+def _nack(
+    endpoint: Endpoint, message: Message[Any], via: Transport, hooks: _observe.Observer | None
+) -> None:
+    report = via.settle(message, False, 0)
+    if hooks is not None and report is not None:
+        hooks.settled(endpoint, message, report)
 
 
 def _log_poison(endpoint: Endpoint, message: Message[Any], reason: str, outcome: str) -> None:

@@ -36,6 +36,8 @@ __all__ = [
     "handler_task_name",
     "inspect_handler",
     "parse_handler_task_name",
+    "raised",
+    "returned",
     "run_handler",
 ]
 
@@ -181,7 +183,8 @@ async def run_handler(
     Returning acks; ``Drop`` acks without handling; ``Retry`` nacks (with its delay); another
     exception nacks; running past ``timeout`` seconds cancels the handler and nacks. A handler
     may also return a ``Retry`` or ``Drop`` instead of raising it. ``CancelledError`` (the
-    subscriber stopping) propagates: the caller nacks.
+    subscriber stopping) propagates: the caller nacks. ``deliver`` runs a handler without
+    observers or timeout itself, deciding with the same ``returned``/``raised``.
     """
     argument = message.payload if call.wants_payload else message
     try:
@@ -195,45 +198,56 @@ async def run_handler(
             except TimeoutError:
                 if not scope.expired():
                     raise  # the handler's own TimeoutError: an ordinary failure
-                error = TimeoutError(f"handler {call.qualname} did not finish within {timeout} s")
-                hooks = _observe.hooks
-                if hooks is not None:
-                    hooks.handler_failed(error)
-                logger.warning(
-                    "subscriber %s: handler %s did not finish message %s within %.1f s; "
-                    "cancelled and nacked",
-                    alias,
-                    call.qualname,
-                    message.id,
-                    timeout,
-                    extra=_context(alias, message),
-                )
-                return Outcome(ack=False, error=error)
-    except Retry as retry:
-        return _retried(retry, alias, call, message, retry)
-    except Drop as drop:
-        return _dropped(drop, alias, call, message, drop)
+                return _timed_out(call, message, alias, timeout)
     except Exception as exc:
-        hooks = _observe.hooks
-        if hooks is not None:
-            hooks.handler_failed(exc)
-        logger.error(
-            "subscriber %s: handler %s failed on message %s, nacked: %r",
-            alias,
-            call.qualname,
-            message.id,
-            exc,
-            exc_info=exc,
-            extra=_context(alias, message),
-        )
-        return Outcome(ack=False, error=exc)
-    if result is None:
-        return ACK
+        return raised(exc, call, message, alias)
+    return ACK if result is None else returned(result, call, message, alias)
+
+
+def returned(result: Any, call: HandlerCall, message: Message[Any], alias: str) -> Outcome:
+    """The outcome of a handler that returned ``result`` (not None: ``Retry``, ``Drop``...)."""
     if isinstance(result, Retry):
         return _retried(result, alias, call, message)
     if isinstance(result, Drop):
         return _dropped(result, alias, call, message)
     return ACK
+
+
+def raised(exc: Exception, call: HandlerCall, message: Message[Any], alias: str) -> Outcome:
+    """The outcome of a handler that raised ``exc``; logged, and told to the observers."""
+    if isinstance(exc, Retry):
+        return _retried(exc, alias, call, message, exc)
+    if isinstance(exc, Drop):
+        return _dropped(exc, alias, call, message, exc)
+    hooks = _observe.hooks
+    if hooks is not None:
+        hooks.handler_failed(exc)
+    logger.error(
+        "subscriber %s: handler %s failed on message %s, nacked: %r",
+        alias,
+        call.qualname,
+        message.id,
+        exc,
+        exc_info=exc,
+        extra=_context(alias, message),
+    )
+    return Outcome(ack=False, error=exc)
+
+
+def _timed_out(call: HandlerCall, message: Message[Any], alias: str, timeout: float) -> Outcome:
+    error = TimeoutError(f"handler {call.qualname} did not finish within {timeout} s")
+    hooks = _observe.hooks
+    if hooks is not None:
+        hooks.handler_failed(error)
+    logger.warning(
+        "subscriber %s: handler %s did not finish message %s within %.1f s; cancelled and nacked",
+        alias,
+        call.qualname,
+        message.id,
+        timeout,
+        extra=_context(alias, message),
+    )
+    return Outcome(ack=False, error=error)
 
 
 def _retried(

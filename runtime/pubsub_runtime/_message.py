@@ -1,12 +1,14 @@
 """``Message``: what a handler receives for one delivery of a Pub/Sub message.
 
-Built once per received message, so it is a plain slotted class: the protobuf timestamp is
-converted to a ``datetime`` only when ``publish_time`` is read, the protobuf attributes map to a
-``dict`` only when ``attributes`` is read (most handlers never do; measured -8% CPU per message).
+Built once per received message, so it is a plain slotted class that keeps the protobuf it came
+from: the timestamp is read and converted to a ``datetime`` only when ``publish_time`` is read,
+the attributes map copied to a ``dict`` only when ``attributes`` is read (most handlers never
+do; measured -8% CPU per message).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
@@ -37,6 +39,7 @@ class Message(Generic[PayloadT]):
     __slots__ = (
         "_ack_id",
         "_attributes",
+        "_pb",
         "_publish_time",
         "_settler",
         "data",
@@ -51,8 +54,9 @@ class Message(Generic[PayloadT]):
     ordering_key: str | None
     delivery_attempt: int | None
     payload: PayloadT
-    _publish_time: Any
-    _attributes: Any  # a dict, or the protobuf map it is copied from on first access
+    _publish_time: Any  # a datetime, or None: read from _pb (if any) on first access
+    _attributes: Any  # a dict, or None: copied from _pb's map on first access
+    _pb: Any  # the raw PubsubMessage protobuf of a received message, else None
     _ack_id: str | None
     _settler: _Settler | None
 
@@ -75,22 +79,36 @@ class Message(Generic[PayloadT]):
         self.payload = payload
         self._ack_id = None
         self._settler = None
+        self._pb = None
 
     @classmethod
-    def _from_pb(cls, received: Any, payload: Any = None) -> Message[Any]:
-        """Build from a raw ``google.pubsub.v1.ReceivedMessage`` protobuf (the hot path)."""
+    def _from_pb(
+        cls, received: Any, ack_id: str | None = None, settler: _Settler | None = None
+    ) -> Message[Any]:
+        """Build from a raw ``google.pubsub.v1.ReceivedMessage`` protobuf (the hot path).
+
+        ``ack_id``: the received message's, when the caller has read it already.
+        """
         pb = received.message
         message: Message[Any] = cls.__new__(cls)
         message.id = pb.message_id
         message.data = pb.data
-        message._attributes = pb.attributes  # copied into a dict when first read
+        message._pb = pb  # attributes and publish time are read from it when asked for
+        message._attributes = None
         message.ordering_key = pb.ordering_key or None
-        message._publish_time = pb.publish_time  # a protobuf Timestamp, converted on access
+        message._publish_time = None
         message.delivery_attempt = received.delivery_attempt or None
-        message.payload = payload
-        message._ack_id = received.ack_id
-        message._settler = None
+        message.payload = None
+        message._ack_id = received.ack_id if ack_id is None else ack_id
+        message._settler = settler
         return message
+
+    def _raw_attributes(self) -> Mapping[str, str]:
+        """The attributes without copying them: the protobuf map of a received message."""
+        value = self._attributes
+        if value is None:
+            return self._pb.attributes  # type: ignore[no-any-return]
+        return value  # type: ignore[no-any-return]
 
     async def ack(self) -> AckResult:
         """Ack now, while the handler runs, and return Pub/Sub's answer (an ``AckResult``).
@@ -113,9 +131,9 @@ class Message(Generic[PayloadT]):
     def attributes(self) -> dict[str, str]:
         """The message's attributes (a dict of the message's own: changes stay local)."""
         value = self._attributes
-        if not isinstance(value, dict):
-            value = self._attributes = dict(value)
-        return value
+        if value is None:
+            value = self._attributes = dict(self._pb.attributes)
+        return value  # type: ignore[no-any-return]
 
     @attributes.setter
     def attributes(self, value: dict[str, str]) -> None:
@@ -125,11 +143,12 @@ class Message(Generic[PayloadT]):
     def publish_time(self) -> datetime:
         """When Pub/Sub accepted the message (UTC); the epoch when unknown."""
         value = self._publish_time
-        if value is None:
+        if value is not None:
+            return value  # type: ignore[no-any-return]
+        pb = self._pb
+        if pb is None:
             return _EPOCH
-        if isinstance(value, datetime):
-            return value
-        converted: datetime = value.ToDatetime(tzinfo=UTC)
+        converted: datetime = pb.publish_time.ToDatetime(tzinfo=UTC)
         self._publish_time = converted
         return converted
 

@@ -27,6 +27,7 @@ deleted subscription) is created again first when ``autocreate`` is on, else the
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sys
 import uuid
@@ -65,22 +66,22 @@ _StreamingPullResponsePb: Any = StreamingPullResponse.pb
 
 
 def _create_task(
-    loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None], name: str
-) -> asyncio.Task[None]:
+    loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, Any], name: str
+) -> asyncio.Task[Any]:
     return loop.create_task(coro, name=name)
 
 
 if sys.version_info >= (3, 12):
 
-    def _create_eager_task(
-        loop: asyncio.AbstractEventLoop, coro: Coroutine[Any, Any, None], name: str
-    ) -> asyncio.Task[None]:
-        # Runs the coroutine until its first suspension before returning (in a copy of the
-        # context, as the current task): the task may be done already.
-        return asyncio.Task(coro, loop=loop, name=name, eager_start=True)
+    def _eager_task_factory(loop: asyncio.AbstractEventLoop) -> Callable[..., asyncio.Task[Any]]:
+        # ``factory(coro, name=...)`` runs the coroutine until its first suspension before
+        # returning (in a copy of the context, as the current task): the task may be done.
+        return functools.partial(asyncio.Task, loop=loop, eager_start=True)
 
 else:
-    _create_eager_task = _create_task
+
+    def _eager_task_factory(loop: asyncio.AbstractEventLoop) -> Callable[..., asyncio.Task[Any]]:
+        return loop.create_task
 
 
 class Subscriber:
@@ -124,6 +125,7 @@ class Subscriber:
         self._lease_task: asyncio.Task[None] | None = None
         self._running: dict[str, asyncio.Future[None]] = {}  # handler (dead-letter) tasks
         self._starting: asyncio.Future[None] | None = None  # see _start_handler
+        self._new_eager_task: Callable[..., asyncio.Task[Any]] = asyncio.Task
         self._leased: dict[str, None] = {}  # ack ids received and not yet finished
         self._key_queues: dict[str, deque[tuple[str, Message[Any]]]] = {}
         # ordering key -> (id of its failed message, loop time the hold ends at the latest)
@@ -132,6 +134,7 @@ class Subscriber:
         self._in_flight = 0
         self._in_flight_bytes = 0
         self._room = asyncio.Event()
+        self._room_wanted = False  # a stream waits for room: set _room when a slot frees
         self._end_requests = asyncio.Event()
         self._closing = False
         self._ordered = options.enable_message_ordering
@@ -200,6 +203,8 @@ class Subscriber:
         self._closing = False
         self._room = asyncio.Event()
         self._room.set()
+        self._room_wanted = False
+        self._new_eager_task = _eager_task_factory(loop)
         self._end_requests = asyncio.Event()
         self._client = client_factory()
         options = self.options
@@ -334,6 +339,13 @@ class Subscriber:
         max_messages = self.options.max_messages
         max_bytes = self.options.max_messages_bytes
         room = self._room
+        # What _dispatch does, inlined for the common case (every message passes here).
+        from_pb = Message._from_pb
+        new_task = self._new_eager_task
+        running = self._running
+        starting = self._starting
+        assert starting is not None  # made by start()
+        prefix = self._task_name_prefix
         index = 0
         try:
             for index, item in enumerate(received):
@@ -342,12 +354,25 @@ class Subscriber:
                     and (self._in_flight >= max_messages or self._in_flight_bytes >= max_bytes)
                     and not self._closing
                 ):
+                    self._room_wanted = True
                     room.clear()
                     await room.wait()
                 if self._closing:
                     self._hand_back(received[index:])
                     return
-                self._dispatch(item, ack_ids[index])
+                ack_id = ack_ids[index]
+                message = from_pb(item, ack_id, self)
+                if self._held_keys or (self._ordered and message.ordering_key is not None):
+                    self._dispatch(ack_id, message)
+                    continue
+                self._in_flight += 1
+                self._in_flight_bytes += len(message.data)
+                # The place of the task while an eager one runs its first step: the handler
+                # counts as running (message.ack() checks), and stop() can wait on it.
+                running[ack_id] = starting
+                task = new_task(deliver(self, message, self), name=prefix + message.id)
+                if not task.done():  # an eager task that finished has released its message
+                    running[ack_id] = task
         except asyncio.CancelledError:
             self._hand_back(received[index:])
             raise
@@ -362,9 +387,8 @@ class Subscriber:
 
     # -- dispatch ----------------------------------------------------------------------------
 
-    def _dispatch(self, item: Any, ack_id: str) -> None:
-        message = Message._from_pb(item)
-        message._settler = self
+    def _dispatch(self, ack_id: str, message: Message[Any]) -> None:
+        """A message of an ordering key, or any while some key is held back."""
         if self._held_keys and self._holds_back(ack_id, message):
             return
         self._in_flight += 1
@@ -376,16 +400,9 @@ class Subscriber:
                 queue.append((ack_id, message))  # runs when the previous one of its key ends
                 return
             self._key_queues[key] = deque()
-        self._start_handler(ack_id, message, _create_eager_task)
+        self._start_handler(ack_id, message, eager=True)
 
-    def _start_handler(
-        self,
-        ack_id: str,
-        message: Message[Any],
-        create_task: Callable[
-            [asyncio.AbstractEventLoop, Coroutine[Any, Any, Any], str], asyncio.Task[Any]
-        ] = _create_task,
-    ) -> None:
+    def _start_handler(self, ack_id: str, message: Message[Any], *, eager: bool = False) -> None:
         # Eager only from _dispatch: a handler started from _finish (the next message of an
         # ordering key) would otherwise start the one after it inside itself, one stack frame
         # deeper per queued message.
@@ -395,7 +412,11 @@ class Subscriber:
             # Holds the place of the task while an eager one runs its first step: the handler
             # counts as running (message.ack() checks), and stop() can wait on it (it is done).
             running[ack_id] = self._starting
-        task = create_task(asyncio.get_running_loop(), deliver(self, message, self), name)
+        coro = deliver(self, message, self)
+        if eager:
+            task = self._new_eager_task(coro, name=name)
+        else:
+            task = _create_task(asyncio.get_running_loop(), coro, name)
         if not task.done():  # an eager task that finished has released its message already
             running[ack_id] = task
 
@@ -406,44 +427,49 @@ class Subscriber:
         """The broker's publish, for dead-letter copies of poison messages."""
         return self._publish
 
-    def acked(self, message: Message[Any]) -> bool:
+    def settle(self, message: Message[Any], ack: bool, delay: int) -> _observe.Settlement | None:
         ack_id = message._ack_id
         acks = self._acks
         assert ack_id is not None and acks is not None
+        if self._acked_early:
+            answer = self._acked_early.pop(ack_id, None)
+            if answer is not None:  # the handler acked it (await message.ack()): settled there
+                self._finish(ack_id, message, False, not answer.done())  # leased until answered
+                return None
+        if not ack:
+            if delay:
+                acks.nack_later(ack_id, delay)
+            else:
+                acks.nack(ack_id)
+            self._finish(ack_id, message, True, False, delay)
+            return "nack"
         if acks.exactly_once:
             self._confirm(ack_id, message, acks.ack_confirmed(ack_id))
             self._finish(ack_id, message, False, True)
-            return True
+            return None  # reported when Pub/Sub answers
         acks.ack(ack_id)
-        self._finish(ack_id, message, False)
-        return False
-
-    def nacked(self, message: Message[Any], delay: int) -> None:
-        ack_id = message._ack_id
-        acks = self._acks
-        assert ack_id is not None and acks is not None
-        if delay:
-            acks.nack_later(ack_id, delay)
-        else:
-            acks.nack(ack_id)
-        self._finish(ack_id, message, True, False, delay)
+        # _finish inlined (every message passes here): free the slot, start the key's next
+        self._running.pop(ack_id, None)  # not there yet when an eager task ends at once
+        self._leased.pop(ack_id, None)
+        self._in_flight -= 1
+        self._in_flight_bytes -= len(message.data)
+        if self._room_wanted:
+            self._room_wanted = False
+            self._room.set()
+        key = message.ordering_key
+        if key is not None and key in self._key_queues:
+            queue = self._key_queues[key]
+            if queue and not self._closing:
+                self._start_handler(*queue.popleft())
+            elif not queue:
+                del self._key_queues[key]
+        return "ack"
 
     def dead_lettered(self, message: Message[Any]) -> None:
         ack_id = message._ack_id
         assert ack_id is not None and self._acks is not None
         self._acks.ack(ack_id)
         self._finish(ack_id, message, False)
-
-    def acked_by_handler(self, message: Message[Any]) -> bool:
-        if not self._acked_early:
-            return False
-        ack_id = message._ack_id
-        assert ack_id is not None
-        answer = self._acked_early.pop(ack_id, None)
-        if answer is None:
-            return False
-        self._finish(ack_id, message, False, not answer.done())  # the lease lasts until answered
-        return True
 
     def interrupted(self, message: Message[Any]) -> bool:
         ack_id = message._ack_id
@@ -533,7 +559,8 @@ class Subscriber:
             self._leased.pop(ack_id, None)
         self._in_flight -= 1
         self._in_flight_bytes -= len(message.data)
-        if not self._room.is_set():
+        if self._room_wanted:
+            self._room_wanted = False
             self._room.set()
 
     def _finish(
@@ -584,7 +611,8 @@ class Subscriber:
         assert self._acks is not None
         for ack_id in ack_ids:  # one batch with the failed one's nack, in the key's order
             self._acks.nack(ack_id)
-        if not self._room.is_set():
+        if self._room_wanted:
+            self._room_wanted = False
             self._room.set()
         self._hold_key(key, failed, delay)
 

@@ -34,6 +34,7 @@ from pubsub_runtime._delivery import deliver as deliver_message
 from pubsub_runtime._dispatch import Handler, HandlerCall, handler_task_name
 from pubsub_runtime._errors import UnknownWriterSchema
 from pubsub_runtime._message import Message
+from pubsub_runtime._observe import Settlement
 from pubsub_runtime._poison import PublishFunction
 from pubsub_runtime._push.auth import KeyFetchError, PushAuth, TokenError, TokenVerifier
 from pubsub_runtime._push.envelope import MalformedPush, parse_push
@@ -233,17 +234,11 @@ class PushSubscriber:
         """The broker's publish, for dead-letter copies of poison messages."""
         return self.broker._publish_encoded
 
-    def acked(self, message: Message[Any]) -> bool:
-        return False
-
-    def nacked(self, message: Message[Any], delay: int) -> None:
-        return None
+    def settle(self, message: Message[Any], ack: bool, delay: int) -> Settlement:
+        return "ack" if ack else "nack"  # message.ack() is for pull subscribers
 
     def dead_lettered(self, message: Message[Any]) -> None:
         return None
-
-    def acked_by_handler(self, message: Message[Any]) -> bool:
-        return False  # message.ack() is for pull subscribers
 
     def interrupted(self, message: Message[Any]) -> bool:
         return True  # the request ends without an answer: Pub/Sub redelivers

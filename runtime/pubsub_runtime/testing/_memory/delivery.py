@@ -203,17 +203,13 @@ class SubscriptionQueue:
     ) -> str:
         return self.router._publish_wire(path, data, attributes, key)
 
-    def acked(self, message: Message[Any]) -> bool:
-        return False
-
-    def nacked(self, message: Message[Any], delay: int) -> None:
-        return None
+    def settle(self, message: Message[Any], ack: bool, delay: int) -> _observe.Settlement | None:
+        if message in self.acked_early:
+            return None  # by await message.ack(), reported then
+        return "ack" if ack else "nack"
 
     def dead_lettered(self, message: Message[Any]) -> None:
         return None
-
-    def acked_by_handler(self, message: Message[Any]) -> bool:
-        return message in self.acked_early
 
     def interrupted(self, message: Message[Any]) -> bool:
         return False  # the test broker is closing: nothing is told about the message
