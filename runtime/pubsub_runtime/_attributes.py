@@ -16,6 +16,7 @@ __all__ = [
     "DEAD_LETTER_SOURCE_PUBLISH_TIME",
     "DEAD_LETTER_SOURCE_SUBSCRIPTION",
     "FINGERPRINT_ATTRIBUTE",
+    "MAX_VALUE_BYTES",
     "RESERVED_PREFIX",
     "REVISION_ATTRIBUTE",
     "SCHEMA_ENCODING_ATTRIBUTE",
@@ -29,6 +30,8 @@ FINGERPRINT_ATTRIBUTE: Final = "avro-fingerprint"
 REVISION_ATTRIBUTE: Final = "googclient_schemarevisionid"  # the revision that validated it
 SCHEMA_NAME_ATTRIBUTE: Final = "googclient_schemaname"
 SCHEMA_ENCODING_ATTRIBUTE: Final = "googclient_schemaencoding"  # JSON or BINARY
+
+MAX_VALUE_BYTES: Final = 1024  # Pub/Sub's limit for one attribute value, in UTF-8
 
 # Keys starting with ``goog`` are Pub/Sub's: a publisher may not set them, except the
 # ``googclient_*`` keys of the client libraries (trace context).

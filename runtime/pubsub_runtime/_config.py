@@ -10,6 +10,8 @@ __all__ = [
     "DecodeErrorPolicy",
     "SubscriberOptions",
     "TopicCodec",
+    "project_of",
+    "short_name",
     "subscription_path",
     "topic_path",
 ]
@@ -28,6 +30,16 @@ def subscription_path(project_id: str, subscription: str) -> str:
     if subscription.startswith("projects/"):
         return subscription
     return f"projects/{project_id}/subscriptions/{subscription}"
+
+
+def short_name(resource: str) -> str:
+    """``orders`` for ``orders`` or ``projects/p/topics/orders``."""
+    return resource.rsplit("/", 1)[-1]
+
+
+def project_of(resource: str) -> str:
+    """``p`` for ``projects/p/subscriptions/s`` (or ``projects/p/topics/t``)."""
+    return resource.removeprefix("projects/").partition("/")[0]
 
 
 @dataclass(frozen=True, slots=True)

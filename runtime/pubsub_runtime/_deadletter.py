@@ -40,7 +40,7 @@ from pubsub_runtime._attributes import (
     RESERVED_PREFIX,
     SCHEMA_ENCODING_ATTRIBUTE,
 )
-from pubsub_runtime._config import TopicCodec, subscription_path, topic_path
+from pubsub_runtime._config import TopicCodec, short_name, subscription_path, topic_path
 from pubsub_runtime._filter import compile_filter
 from pubsub_runtime._poison import (
     DECODE_ERROR_ATTRIBUTE,
@@ -197,18 +197,14 @@ def dead_letter_routes(broker: PubSubBroker) -> list[DeadLetterRoute]:
         routes.append(
             DeadLetterRoute(
                 alias=s.alias,
-                subscription=_short(s.subscription_name),
-                topic=_short(s.topic_name),
-                dead_letter_topic=_short(dead_letter_topic),
-                dead_letter_subscription=_short(dead_letter_topic),
+                subscription=short_name(s.subscription_name),
+                topic=short_name(s.topic_name),
+                dead_letter_topic=short_name(dead_letter_topic),
+                dead_letter_subscription=short_name(dead_letter_topic),
                 max_delivery_attempts=s.options.max_delivery_attempts,
             )
         )
     return routes
-
-
-def _short(name: str) -> str:
-    return name.rsplit("/", 1)[-1]
 
 
 def parse_rate(text: str) -> float:
@@ -326,7 +322,7 @@ def _reason(attributes: Mapping[str, str], source: str | None) -> str:
         return f"does not decode: {decode_error}"
     count = attributes.get(DEAD_LETTER_SOURCE_DELIVERY_COUNT)
     if count:
-        where = _short(source) if source else "its subscription"
+        where = short_name(source) if source else "its subscription"
         return f"not acknowledged after {count} delivery attempts on {where}"
     return "unknown (published to the dead-letter topic directly)"
 
@@ -377,7 +373,7 @@ class _Sources:
     def codec(self, topic: str | None) -> TopicCodec | None:
         if topic is None:
             return None
-        return self.broker.topics.get(_short(topic))
+        return self.broker.topics.get(short_name(topic))
 
 
 async def _dead_letter(received: ReceivedMessage, sources: _Sources) -> DeadLetter:
@@ -404,8 +400,8 @@ async def _dead_letter(received: ReceivedMessage, sources: _Sources) -> DeadLett
         ordering_key=pb.ordering_key or None,
         publish_time=publish_time if isinstance(publish_time, datetime) else None,
         reason=_reason(attributes, source_subscription),
-        source_subscription=source_subscription and _short(source_subscription),
-        source_topic=source_topic and _short(source_topic),
+        source_subscription=source_subscription and short_name(source_subscription),
+        source_topic=source_topic and short_name(source_topic),
         delivery_attempts=_delivery_attempts(attributes),
         replay_count=_replay_count(attributes),
         payload=payload,

@@ -42,7 +42,7 @@ from pubsub_runtime._codecs.decode import (
     decodes_off_loop,
 )
 from pubsub_runtime._codecs.revisions import RegistryUnavailable
-from pubsub_runtime._config import SubscriberOptions, TopicCodec, topic_path
+from pubsub_runtime._config import SubscriberOptions, TopicCodec, project_of, topic_path
 from pubsub_runtime._dispatch import Handler, HandlerCall, raised, returned, run_handler
 from pubsub_runtime._errors import UnknownWriterSchema
 from pubsub_runtime._outcome import ACK
@@ -148,7 +148,6 @@ class Delivered:
 
 
 _ACKED: Final = Delivered("ack")
-_NACKED: Final = Delivered("nack")
 
 
 async def deliver(endpoint: Endpoint, message: Message[Any], via: Transport) -> Delivered:
@@ -275,8 +274,7 @@ async def _undecodable(
         _log_poison(endpoint, message, reason, "nacked")
         _nack(endpoint, message, via, hooks)
         return Delivered("nack", error=error, handled=False, reason=reason)
-    project = endpoint.subscription_path.partition("/subscriptions/")[0].removeprefix("projects/")
-    target = topic_path(project, options.dead_letter_topic)
+    target = topic_path(project_of(endpoint.subscription_path), options.dead_letter_topic)
     attributes = dead_letter_attributes(
         message, reason, subscription=endpoint.subscription_path, topic=endpoint.topic_path
     )

@@ -21,6 +21,8 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import TYPE_CHECKING, Literal, Protocol
 
+from pubsub_runtime._config import short_name  # re-exported: the observers label with it
+
 if TYPE_CHECKING:
     from pubsub_runtime._config import SubscriberOptions
     from pubsub_runtime._message import Message
@@ -57,11 +59,6 @@ class Source(Protocol):
 
     @property
     def options(self) -> SubscriberOptions: ...
-
-
-def short_name(resource: str) -> str:
-    """``orders`` for ``orders`` or ``projects/p/topics/orders``."""
-    return resource.rsplit("/", 1)[-1]
 
 
 class Observer:

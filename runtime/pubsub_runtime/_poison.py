@@ -14,7 +14,7 @@ import logging
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, Final
 
-from pubsub_runtime._attributes import RESERVED_PREFIX
+from pubsub_runtime._attributes import MAX_VALUE_BYTES, RESERVED_PREFIX
 from pubsub_runtime._message import Message
 
 __all__ = [
@@ -34,7 +34,6 @@ SOURCE_TOPIC_ATTRIBUTE: Final = "pubsub-source-topic"
 SOURCE_MESSAGE_ID_ATTRIBUTE: Final = "pubsub-source-message-id"
 DELIVERY_ATTEMPT_ATTRIBUTE: Final = "pubsub-delivery-attempt"
 SOURCE_PREFIX: Final = "pubsub-source-"  # what the keys Pub/Sub reserves are kept under
-_MAX_VALUE_BYTES: Final = 1024  # Pub/Sub's limit for an attribute value
 
 # (topic path, data, attributes, ordering key) -> message id: the broker's batched publish.
 PublishFunction = Callable[[str, bytes, Mapping[str, str] | None, str | None], Awaitable[str]]
@@ -65,9 +64,9 @@ def dead_letter_attributes(
 
 def _truncate(text: str) -> str:
     encoded = text.encode()
-    if len(encoded) <= _MAX_VALUE_BYTES:
+    if len(encoded) <= MAX_VALUE_BYTES:
         return text
-    return encoded[: _MAX_VALUE_BYTES - 3].decode(errors="ignore") + "..."
+    return encoded[: MAX_VALUE_BYTES - 3].decode(errors="ignore") + "..."
 
 
 def log_undecodable(

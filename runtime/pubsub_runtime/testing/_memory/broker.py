@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Any
 
 from pubsub_runtime._attributes import SCHEMA_ENCODING_ATTRIBUTE
 from pubsub_runtime._codecs.decode import decode as decode_payload
-from pubsub_runtime._config import subscription_path, topic_path
+from pubsub_runtime._config import short_name, subscription_path, topic_path
 from pubsub_runtime._push.registry import push_registry
 from pubsub_runtime._retry import Drop, Retry
 from pubsub_runtime.testing._memory.delivery import Pending, SubscriptionQueue
@@ -59,10 +59,6 @@ if TYPE_CHECKING:
     AnySubscriber = Subscriber | PushSubscriber
 
 __all__ = ["TestBroker"]
-
-
-def _short(path: str) -> str:
-    return path.rsplit("/", 1)[-1]
 
 
 def _all_subscribers(broker: PubSubBroker) -> list[AnySubscriber]:
@@ -193,7 +189,7 @@ class TestBroker:
         self._published.append(
             self._published_record(message_id, path, data, attrs, ordering_key, now)
         )
-        item = Pending(message_id, bytes(data), attrs, ordering_key or None, now, _short(path))
+        item = Pending(message_id, bytes(data), attrs, ordering_key or None, now, short_name(path))
         by_subscription: dict[str, list[SubscriptionQueue]] = {}
         for subscriber in _all_subscribers(self.broker):
             if subscriber.topic_path == path:
@@ -217,7 +213,7 @@ class TestBroker:
     ) -> PublishedMessage:
         payload: Any = None
         error: Exception | None = None
-        spec = self.broker.topics.get(_short(path))
+        spec = self.broker.topics.get(short_name(path))
         if spec is not None:
             try:
                 encoding = attributes.get(SCHEMA_ENCODING_ATTRIBUTE) or None
@@ -226,7 +222,7 @@ class TestBroker:
                 error = exc
         return PublishedMessage(
             id=message_id,
-            topic=_short(path),
+            topic=short_name(path),
             data=bytes(data),
             attributes=dict(attributes),
             ordering_key=ordering_key or None,
@@ -301,7 +297,7 @@ class TestBroker:
             attrs,
             ordering_key or None,
             datetime.now(UTC),
-            _short(subscriber.topic_path),
+            short_name(subscriber.topic_path),
         )
         queue.offer(item)
         return message_id
@@ -397,7 +393,7 @@ class TestBroker:
         }
         wanted = topic_path(self.broker.project_id, name)
         if wanted in dead_letter_paths:
-            return [d for d in records if d.dead_letter_topic == _short(wanted)]
+            return [d for d in records if d.dead_letter_topic == short_name(wanted)]
         paths = {s.subscription_path for s in self._subscribers(name)}
         return [d for d in records if d.subscription_path in paths]
 
@@ -415,7 +411,7 @@ class TestBroker:
         path = subscription_path(self.broker.project_id, name)
         found = [s for s in subscribers if s.subscription_path == path]
         if not found:
-            known = sorted({_short(s.subscription_path) for s in subscribers})
+            known = sorted({short_name(s.subscription_path) for s in subscribers})
             raise KeyError(
                 f"no subscriber on subscription {name!r}; the broker's subscriptions: "
                 f"{', '.join(known) or 'none'} (a subscription name, path or alias is accepted)"

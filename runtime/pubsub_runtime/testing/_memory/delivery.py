@@ -34,7 +34,7 @@ from pubsub_runtime._attributes import (
     DEAD_LETTER_SOURCE_PUBLISH_TIME,
     DEAD_LETTER_SOURCE_SUBSCRIPTION,
 )
-from pubsub_runtime._config import TopicCodec, topic_path
+from pubsub_runtime._config import TopicCodec, project_of, short_name, topic_path
 from pubsub_runtime._delivery import Delivered, deliver
 from pubsub_runtime._dispatch import handler_task_name
 from pubsub_runtime._errors import UnknownWriterSchema
@@ -246,7 +246,7 @@ class SubscriptionQueue:
             outcome = "abandoned" if item.attempt > self.max_redeliveries else "nacked"
         self.router._record(
             Delivery(
-                subscription=_short(self.subscriber.subscription_path),
+                subscription=short_name(self.subscriber.subscription_path),
                 alias=self.subscriber.alias,
                 topic=item.topic,
                 message=message,
@@ -255,7 +255,7 @@ class SubscriptionQueue:
                 exception=result.error,
                 handled=result.handled,
                 dead_letter_topic=(
-                    _short(options.dead_letter_topic)
+                    short_name(options.dead_letter_topic)
                     if outcome == "dead_lettered" and options.dead_letter_topic
                     else None
                 ),
@@ -276,13 +276,12 @@ class SubscriptionQueue:
         """Forward to the dead-letter topic what Pub/Sub would, after the last attempt."""
         subscriber = self.subscriber
         assert subscriber.options.dead_letter_topic is not None
-        project = subscriber.subscription_path.partition("/subscriptions/")[0]
-        project = project.removeprefix("projects/")
+        project = project_of(subscriber.subscription_path)
         target = topic_path(project, subscriber.options.dead_letter_topic)
         attributes = {
             **item.attributes,
             DEAD_LETTER_SOURCE_DELIVERY_COUNT: str(item.attempt),
-            DEAD_LETTER_SOURCE_SUBSCRIPTION: _short(subscriber.subscription_path),
+            DEAD_LETTER_SOURCE_SUBSCRIPTION: short_name(subscriber.subscription_path),
             DEAD_LETTER_SOURCE_PROJECT: project,
             DEAD_LETTER_SOURCE_PUBLISH_TIME: publish_time_text(item.publish_time),
         }
@@ -304,7 +303,3 @@ class SubscriptionQueue:
             f"(handler {self.call.qualname}): {len(self.running)} running, "
             f"{self.waiting} waiting"
         )
-
-
-def _short(path: str) -> str:
-    return path.rsplit("/", 1)[-1]

@@ -8,7 +8,7 @@ from typing import Final
 
 from google.api_core.exceptions import InvalidArgument
 
-from pubsub_runtime._attributes import CLIENT_PREFIX, RESERVED_PREFIX
+from pubsub_runtime._attributes import CLIENT_PREFIX, MAX_VALUE_BYTES, RESERVED_PREFIX
 
 __all__ = ["MemoryWire", "check_message", "publish_time_text", "raw_bytes"]
 
@@ -18,7 +18,6 @@ PublishFunction = Callable[[str, bytes, Mapping[str, str] | None, str | None], s
 _MAX_MESSAGE_BYTES: Final = 10 * 1000 * 1000
 _MAX_ATTRIBUTES: Final = 100
 _MAX_KEY_BYTES: Final = 256
-_MAX_VALUE_BYTES: Final = 1024
 _MAX_ORDERING_KEY_BYTES: Final = 1024
 
 
@@ -94,8 +93,8 @@ def check_message(
             problems.append(f"attribute {name!r}: keys starting with 'goog' are reserved")
         if len(name.encode()) > _MAX_KEY_BYTES:
             problems.append(f"attribute key {name[:40]!r}... is over {_MAX_KEY_BYTES} bytes")
-        if len(value.encode()) > _MAX_VALUE_BYTES:
-            problems.append(f"attribute {name!r}: value over {_MAX_VALUE_BYTES} bytes")
+        if len(value.encode()) > MAX_VALUE_BYTES:
+            problems.append(f"attribute {name!r}: value over {MAX_VALUE_BYTES} bytes")
     if len(key.encode()) > _MAX_ORDERING_KEY_BYTES:
         problems.append(f"ordering key over {_MAX_ORDERING_KEY_BYTES} bytes")
     size = len(data) + sum(len(k.encode()) + len(v.encode()) for k, v in attributes.items())
