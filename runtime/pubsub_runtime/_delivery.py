@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Final, Protocol
+from typing import TYPE_CHECKING, Any, Final, Literal, Protocol
 
 from pubsub_runtime import _observe
 from pubsub_runtime._attributes import SCHEMA_ENCODING_ATTRIBUTE
@@ -57,7 +57,12 @@ if TYPE_CHECKING:
     from pubsub_runtime._message import Message
     from pubsub_runtime._outcome import Outcome
 
-__all__ = ["Delivered", "Endpoint", "Transport", "deliver"]
+__all__ = ["Delivered", "Endpoint", "Settled", "Transport", "deliver"]
+
+Settled = Literal["ack", "nack", "ack_confirming", "acked_by_handler"]
+"""What ``Transport.settle`` did: "ack" and "nack" are reported to the observers at once;
+"ack_confirming" (exactly-once) once Pub/Sub answers; "acked_by_handler" was reported when the
+handler called ``await message.ack()``."""
 
 
 class Endpoint(Protocol):
@@ -102,11 +107,9 @@ class Transport(Protocol):
         """Publishes dead-letter copies of poison messages; ``None``: nack them instead."""
         ...
 
-    def settle(self, message: Message[Any], ack: bool, delay: int, /) -> _observe.Settlement | None:
-        """Ack, or nack for redelivery after ``delay`` seconds (0: at once). Returns what to
-        report to the observers now: None when the handler acked the message itself (``await
-        message.ack()``, reported then) or when the ack is reported once Pub/Sub confirms it
-        (exactly-once subscriptions)."""
+    def settle(self, message: Message[Any], ack: bool, delay: int, /) -> Settled:
+        """Ack, or nack for redelivery after ``delay`` seconds (0: at once), unless the handler
+        acked the message itself (``await message.ack()``). Returns what happened."""
         ...
 
     def dead_lettered(self, message: Message[Any], /) -> None:
@@ -209,14 +212,18 @@ async def deliver(endpoint: Endpoint, message: Message[Any], via: Transport) -> 
         _interrupted(endpoint, message, via, hooks)
         raise
     if outcome is ACK:
-        report = via.settle(message, True, 0)
-        if hooks is not None and report is not None:
-            hooks.settled(endpoint, message, report)
+        settled = via.settle(message, True, 0)
+        if hooks is not None and settled == "ack":
+            hooks.settled(endpoint, message, settled)
         return _ACKED
-    report = via.settle(message, outcome.ack, outcome.delay)
-    if hooks is not None and report is not None:
-        hooks.settled(endpoint, message, report)
-    return Delivered("ack" if outcome.ack else "nack", delay=outcome.delay, error=outcome.error)
+    settled = via.settle(message, outcome.ack, outcome.delay)
+    if settled == "nack":
+        if hooks is not None:
+            hooks.settled(endpoint, message, settled)
+        return Delivered("nack", delay=outcome.delay, error=outcome.error)
+    if hooks is not None and settled == "ack":
+        hooks.settled(endpoint, message, settled)
+    return Delivered("ack", error=outcome.error)
 
 
 def _runner(endpoint: Endpoint, message: Message[Any]) -> Callable[[], Awaitable[Outcome]]:
@@ -298,9 +305,9 @@ async def _undecodable(
 def _nack(
     endpoint: Endpoint, message: Message[Any], via: Transport, hooks: _observe.Observer | None
 ) -> None:
-    report = via.settle(message, False, 0)
-    if hooks is not None and report is not None:
-        hooks.settled(endpoint, message, report)
+    settled = via.settle(message, False, 0)
+    if hooks is not None and settled == "nack":
+        hooks.settled(endpoint, message, settled)
 
 
 def _log_poison(endpoint: Endpoint, message: Message[Any], reason: str, outcome: str) -> None:

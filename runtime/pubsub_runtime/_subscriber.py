@@ -41,7 +41,7 @@ from pubsub_runtime._ack_errors import AckResult
 from pubsub_runtime._acks import AckAnswer, AckBatcher
 from pubsub_runtime._codecs.revisions import fetch_revision
 from pubsub_runtime._config import SubscriberOptions, TopicCodec
-from pubsub_runtime._delivery import deliver
+from pubsub_runtime._delivery import Settled, deliver
 from pubsub_runtime._dispatch import Handler, HandlerCall, handler_task_name
 from pubsub_runtime._errors import UnknownWriterSchema
 from pubsub_runtime._message import Message
@@ -427,7 +427,7 @@ class Subscriber:
         """The broker's publish, for dead-letter copies of poison messages."""
         return self._publish
 
-    def settle(self, message: Message[Any], ack: bool, delay: int) -> _observe.Settlement | None:
+    def settle(self, message: Message[Any], ack: bool, delay: int) -> Settled:
         ack_id = message._ack_id
         acks = self._acks
         assert ack_id is not None and acks is not None
@@ -435,7 +435,7 @@ class Subscriber:
             answer = self._acked_early.pop(ack_id, None)
             if answer is not None:  # the handler acked it (await message.ack()): settled there
                 self._finish(ack_id, message, False, not answer.done())  # leased until answered
-                return None
+                return "acked_by_handler"
         if not ack:
             if delay:
                 acks.nack_later(ack_id, delay)
@@ -446,7 +446,7 @@ class Subscriber:
         if acks.exactly_once:
             self._confirm(ack_id, message, acks.ack_confirmed(ack_id))
             self._finish(ack_id, message, False, True)
-            return None  # reported when Pub/Sub answers
+            return "ack_confirming"  # reported when Pub/Sub answers
         acks.ack(ack_id)
         # _finish inlined (every message passes here): free the slot, start the key's next
         self._running.pop(ack_id, None)  # not there yet when an eager task ends at once

@@ -30,11 +30,11 @@ from google.pubsub_v1 import PushConfig
 
 from pubsub_runtime._admin import subscription_resource
 from pubsub_runtime._config import SubscriberOptions, TopicCodec, subscription_path, topic_path
+from pubsub_runtime._delivery import Settled
 from pubsub_runtime._delivery import deliver as deliver_message
 from pubsub_runtime._dispatch import Handler, HandlerCall, handler_task_name
 from pubsub_runtime._errors import UnknownWriterSchema
 from pubsub_runtime._message import Message
-from pubsub_runtime._observe import Settlement
 from pubsub_runtime._poison import PublishFunction
 from pubsub_runtime._push.auth import KeyFetchError, PushAuth, TokenError, TokenVerifier
 from pubsub_runtime._push.envelope import MalformedPush, parse_push
@@ -234,7 +234,7 @@ class PushSubscriber:
         """The broker's publish, for dead-letter copies of poison messages."""
         return self.broker._publish_encoded
 
-    def settle(self, message: Message[Any], ack: bool, delay: int) -> Settlement:
+    def settle(self, message: Message[Any], ack: bool, delay: int) -> Settled:
         return "ack" if ack else "nack"  # message.ack() is for pull subscribers
 
     def dead_lettered(self, message: Message[Any]) -> None:

@@ -35,7 +35,7 @@ from pubsub_runtime._attributes import (
     DEAD_LETTER_SOURCE_SUBSCRIPTION,
 )
 from pubsub_runtime._config import TopicCodec, project_of, short_name, topic_path
-from pubsub_runtime._delivery import Delivered, deliver
+from pubsub_runtime._delivery import Delivered, Settled, deliver
 from pubsub_runtime._dispatch import handler_task_name
 from pubsub_runtime._errors import UnknownWriterSchema
 from pubsub_runtime._filter import compile_filter
@@ -203,9 +203,9 @@ class SubscriptionQueue:
     ) -> str:
         return self.router._publish_wire(path, data, attributes, key)
 
-    def settle(self, message: Message[Any], ack: bool, delay: int) -> _observe.Settlement | None:
+    def settle(self, message: Message[Any], ack: bool, delay: int) -> Settled:
         if message in self.acked_early:
-            return None  # by await message.ack(), reported then
+            return "acked_by_handler"  # by await message.ack(), reported then
         return "ack" if ack else "nack"
 
     def dead_lettered(self, message: Message[Any]) -> None:
