@@ -3,8 +3,9 @@
 The loop watchdog finds the handler that blocks the loop through the name of the running task,
 so the name format here is a contract between the two: ``pubsub-handler|alias|qualname|id``.
 ``run_handler`` turns a handler's return, exception, ``Retry``/``Drop`` or timeout into an
-``Outcome`` (ack, nack, or nack with a redelivery delay) and logs it once; the real and the
-in-memory subscribers share it so that they agree on what each result means.
+``Outcome`` (ack, nack, or nack with a redelivery delay) and logs it once; ``returned`` and
+``raised`` are those decisions, which ``deliver`` (``_delivery``, the one delivery path of pull,
+push and in-memory subscribers) also applies when it calls a plain handler itself.
 """
 
 from __future__ import annotations
