@@ -1,4 +1,8 @@
-"""The golden record and the write step: deterministic output, nothing rewritten needlessly."""
+"""The golden record and the write step: deterministic output, nothing rewritten needlessly.
+
+Every golden case (``golden_cases``: ``generated_example/`` and ``golden/<case>/``) is generated
+again and compared with its checked-in output, file by file.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +10,35 @@ import os
 import shutil
 from pathlib import Path
 
+import golden_cases
 import pytest
 from gen_support import GOLDEN, SCHEMAS, generate, record, tree, write_schemas
 
 import pubsub_gen
 
+CASES = {case.name: case for case in golden_cases.cases()}
+
+
+def _assert_reproduced(case: golden_cases.Case, scratch: Path) -> None:
+    golden_cases.generate(case, scratch)
+    changed = golden_cases.changed_files(case, scratch)
+    assert not changed, "\n".join(
+        [
+            f"{case.expected} is out of date: run `make generate` and commit the result",
+            *changed,
+            *golden_cases.first_diff(case, scratch),
+        ]
+    )
+
 
 def test_regenerating_schemas_reproduces_the_golden_record(tmp_path: Path) -> None:
     # Settings (package, per-topic encodings) come from the repository's pyproject.toml.
-    pubsub_gen.generate(SCHEMAS, tmp_path)
-    expected, produced = tree(GOLDEN), tree(tmp_path)
-    stale = sorted(
-        p for p in expected.keys() | produced.keys() if expected.get(p) != produced.get(p)
-    )
-    assert not stale, (
-        f"generated_example/ is out of date ({', '.join(stale)}): run `make generate` "
-        "and commit the result"
-    )
+    _assert_reproduced(CASES[golden_cases.EXAMPLE], tmp_path)
+
+
+@pytest.mark.parametrize("name", [name for name in CASES if name != golden_cases.EXAMPLE])
+def test_each_golden_case_reproduces_its_expected_folder(name: str, tmp_path: Path) -> None:
+    _assert_reproduced(CASES[name], tmp_path)
 
 
 def test_two_runs_write_the_same_bytes(tmp_path: Path) -> None:
