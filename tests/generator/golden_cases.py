@@ -21,12 +21,12 @@ import difflib
 import shutil
 import sys
 import tempfile
+import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pubsub_gen
-from pubsub_gen.config import Config, load_config
 
 REPO = Path(__file__).resolve().parents[2]
 GOLDEN_DIR = Path(__file__).resolve().parent / "golden"
@@ -40,19 +40,33 @@ class Case:
     name: str
     root: Path  # the folder of the case's pyproject.toml
 
-    def config(self) -> Config:
-        config = load_config(pyproject=self.root / "pyproject.toml", cwd=self.root)
-        out = config.out
-        # The command replaces ``out`` as a whole: it must hold nothing but output.
-        if not out.is_relative_to(self.root) or out == self.root:
-            raise ValueError(f"{self.root}: out must be a folder inside the case, not {out}")
-        if config.schemas.is_relative_to(out):
-            raise ValueError(f"{self.root}: the schemas folder is inside out ({out})")
-        return config
+    def setting(self, key: str) -> str:
+        """``[tool.pubsub-gen].<key>`` of the case, which it must set (read here, so that only
+        pubsub-gen's public API is used)."""
+        data = tomllib.loads((self.root / "pyproject.toml").read_text(encoding="utf-8"))
+        value = data["tool"]["pubsub-gen"][key]
+        if not isinstance(value, str):
+            raise TypeError(f"{self.root}: [tool.pubsub-gen].{key} must be a string")
+        return value
+
+    @property
+    def schemas(self) -> Path:
+        return (self.root / self.setting("schemas")).resolve()
+
+    @property
+    def package(self) -> str:
+        return self.setting("package")
 
     @property
     def expected(self) -> Path:
-        return self.config().out
+        """The case's ``out`` folder, which the command replaces as a whole: it must hold nothing
+        but output."""
+        out = (self.root / self.setting("out")).resolve()
+        if not out.is_relative_to(self.root) or out == self.root:
+            raise ValueError(f"{self.root}: out must be a folder inside the case, not {out}")
+        if self.schemas.is_relative_to(out):
+            raise ValueError(f"{self.root}: the schemas folder is inside out ({out})")
+        return out
 
 
 def cases() -> list[Case]:
@@ -66,9 +80,8 @@ def cases() -> list[Case]:
 
 def generate(case: Case, scratch: Path) -> None:
     """Generate ``case`` from a copy of its inputs in the empty folder ``scratch``."""
-    config = case.config()
     shutil.copy2(case.root / "pyproject.toml", scratch / "pyproject.toml")
-    shutil.copytree(config.schemas, scratch / config.schemas.relative_to(case.root))
+    shutil.copytree(case.schemas, scratch / case.schemas.relative_to(case.root))
     if (case.root / LOCK).is_file():
         shutil.copy2(case.root / LOCK, scratch / LOCK)
     pubsub_gen.generate(pyproject=scratch / "pyproject.toml", cache=False)
@@ -77,7 +90,7 @@ def generate(case: Case, scratch: Path) -> None:
 def outputs(case: Case, root: Path) -> dict[str, bytes]:
     """The case's output files under ``root`` (the case's folder or a scratch copy), by path
     relative to it: the ``out`` folder (caches and hidden files left out) and the lock file."""
-    out = root / case.config().out.relative_to(case.root)
+    out = root / case.expected.relative_to(case.root)
     found: dict[str, bytes] = {}
     for path in sorted(out.rglob("*")):
         parts = path.relative_to(root).parts

@@ -22,7 +22,7 @@ CASES = {case.name: case for case in golden_cases.cases()}
 def _topics(name: str) -> dict[str, Any]:
     """The case's generated ``TOPICS``, imported from its checked-in output."""
     case = CASES[name]
-    with imported(case.expected, case.config().package) as package:
+    with imported(case.expected, case.package) as package:
         return dict(package.TOPICS)
 
 
@@ -30,7 +30,7 @@ def test_there_are_the_repositorys_case_and_four_to_six_folders() -> None:
     assert golden_cases.EXAMPLE in CASES
     assert CASES[golden_cases.EXAMPLE].expected == golden_cases.REPO / "generated_example"
     assert 4 <= len(CASES) - 1 <= 6
-    packages = [case.config().package for case in CASES.values()]
+    packages = [case.package for case in CASES.values()]
     assert len(set(packages)) == len(packages), "one mypy run over all needs distinct packages"
 
 
@@ -56,7 +56,7 @@ def test_binary_encoding_by_default_and_json_where_a_topic_says_so() -> None:
 
 def test_name_collisions_are_renamed_by_configuration_and_rules() -> None:
     case = CASES["name_collisions"]
-    with imported(case.expected, case.config().package) as package:
+    with imported(case.expected, case.package) as package:
         shop, supplier = package.TOPICS["shop-order"], package.TOPICS["supplier_order"]
         assert (shop.model.__name__, supplier.model.__name__) == ("Order", "SupplierOrder")
         assert package.ShopOrderPublisher.__name__ == "ShopOrderPublisher"
@@ -77,7 +77,7 @@ def test_name_collisions_are_renamed_by_configuration_and_rules() -> None:
 
 def test_several_subscriptions_on_one_topic() -> None:
     case = CASES["subscriptions"]
-    package_name = case.config().package
+    package_name = case.package
     with imported(case.expected, package_name):
         importlib.import_module(f"{package_name}.handlers")
         broker = importlib.import_module(f"{package_name}.broker").broker
