@@ -65,7 +65,8 @@ def run(
     """Generate the package of ``config``; with ``check`` or ``diff`` nothing is written.
 
     Raises ``SchemaError`` when any schema is invalid (nothing written then either). With
-    ``cache=False`` the cache folder is neither read nor written.
+    ``cache=False`` the cache folder is neither read nor written. ``version`` (the generator's)
+    is part of the cache key only: another release renders afresh, and writes what differs.
     """
     if not cache:
         generation = _Generation(config)
