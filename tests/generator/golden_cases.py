@@ -172,7 +172,8 @@ def main(argv: Sequence[str]) -> int:
             print(f"{case.name}: {where}: not regenerated: {exc}", file=sys.stderr)
             failed = True
             continue
-        print(f"{case.name}: {where}: {len(changed) or 'no'} files changed")
+        count = f"{len(changed) or 'no'} file{'' if len(changed) == 1 else 's'}"
+        print(f"{case.name}: {where}: {count} changed")
         for line in changed:
             print(f"  {line}")
     return 1 if failed else 0
