@@ -1,9 +1,9 @@
 """The whole run: load -> intermediate model -> render -> format -> write.
 
-A run first hashes its inputs and the files it owns (``pubsub_gen.cache``): when nothing
+A run first hashes its inputs and the files it owns (``pubsub_gen.commands.cache``): when nothing
 changed it stops there, before importing the renderer. Otherwise the work overlaps on two
 cores: the JSON Schema models (one datamodel-code-generator batch, the longest step) render in
-a worker process (``load.jsonworker``) while this process checks the schemas against their
+a worker process (``pubsub_gen.worker``) while this process checks the schemas against their
 metaschemas, renders everything that does not need those models and formats it with ruff in
 a background thread; the files that need the models follow. Files whose rendered source was
 formatted by an earlier run come from the cache, as do the JSON Schema models when no ``*.json``
@@ -20,14 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from pubsub_gen import cache as caching
+from pubsub_gen.commands import cache as caching
 from pubsub_gen.config import Config
 from pubsub_gen.output import RenderedFile
 
 if TYPE_CHECKING:
     from pubsub_gen import ir
     from pubsub_gen.load.jsonschema import JsonSchemaInput, JsonSchemaModels
-    from pubsub_gen.load.jsonworker import Worker
+    from pubsub_gen.worker import Worker
 
 # After formatting: generated imports are sorted by the generator's own pinned settings, which a
 # project's isort configuration (e.g. pubsub_runtime as first-party) must not fight over.
@@ -106,7 +106,7 @@ class _Generation:
         self.config = config
         self.version = version
         self.known = known or {}  # source_key -> formatted source, from earlier runs
-        self.cached = cached_json_models  # encoded (``jsonworker.encode``), from the last run
+        self.cached = cached_json_models  # encoded (``worker.encode``), from the last run
         self.formatted: dict[str, str] = {}  # source_key -> formatted source, of this run
         self.json_models: dict[str, Any] | None = None  # encoded, when this run rendered them
         self.lock_text: str | None = None  # the revision lock file, when the project has one
@@ -181,7 +181,7 @@ class _Generation:
         """Record each Avro topic's schema in the lock file; the topics carry their revisions."""
         from dataclasses import replace
 
-        from pubsub_gen import lock
+        from pubsub_gen.commands import lock
 
         recorded = lock.record(lock.read(self.config.lock), project.topics)
         if recorded.topics or self.config.lock.exists():
@@ -192,7 +192,7 @@ class _Generation:
     def _json_models(
         self, inputs: Sequence[JsonSchemaInput], worker: Worker | None
     ) -> Mapping[str, JsonSchemaModels]:
-        from pubsub_gen.load import jsonworker
+        from pubsub_gen import worker as jsonworker
 
         if not inputs:
             return {}
@@ -221,7 +221,7 @@ def _start_worker(config: Config) -> Worker | None:
     """A worker for the JSON Schema models, when the run has enough of them to gain from it."""
     if not worker_pays_off(config):
         return None
-    from pubsub_gen.load.jsonworker import Worker
+    from pubsub_gen.worker import Worker
 
     return Worker()
 
@@ -294,7 +294,8 @@ def _write(
     check: bool,
     diff: bool,
 ) -> GenerateResult:
-    from pubsub_gen import lock, write
+    from pubsub_gen import write
+    from pubsub_gen.commands import lock
 
     package = Path(*config.package.split("."))
     plan = write.plan(config.out, formatted, [package])

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pubsub_gen.commands import check_compat
+from pubsub_gen.cli import check_compat
 
 CASES = Path(__file__).parent / "compat_cases"
 PYPROJECT = """\

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pubsub_gen import ir
-from pubsub_gen import lock as lockfile
+from pubsub_gen.commands import lock as lockfile
 
 
 class PushError(Exception):
