@@ -29,9 +29,6 @@ if TYPE_CHECKING:
     from pubsub_gen.load.jsonschema import JsonSchemaInput, JsonSchemaModels
     from pubsub_gen.worker import Worker
 
-# After formatting: generated imports are sorted by the generator's own pinned settings, which a
-# project's isort configuration (e.g. pubsub_runtime as first-party) must not fight over.
-_SKIP_ISORT = "# isort: skip_file\n"
 # With fewer JSON Schema topics, a second interpreter (and its imports) costs more than it saves.
 WORKER_MIN_TOPICS = 8
 
@@ -154,7 +151,9 @@ class _Generation:
             *common,
             *_flat(services[t.module] for t in project.topics),
         ]
-        return [_mark(f, formatted.get(f.path, f.content)) for f in ordered]
+        return [
+            RenderedFile(f.path, formatted.get(f.path, f.content), f.owned_by_tool) for f in ordered
+        ]
 
     def _load(self, worker: Worker | None) -> tuple[ir.Project, list[JsonSchemaInput]]:
         """The project and its JSON Schema inputs; the slower metaschema check runs once the
@@ -348,11 +347,3 @@ def _remember(
                 return
         entries.append(caching.Entry(rendered.path, rendered.owned_by_tool, found))
     store.save(key, config.package, entries)
-
-
-def _mark(rendered: RenderedFile, content: str) -> RenderedFile:
-    """Generated Python files opt out of the project's import sorting; the user's do not."""
-    if rendered.path.suffix != ".py" or not rendered.owned_by_tool:
-        return RenderedFile(rendered.path, content, rendered.owned_by_tool)
-    first, _, rest = content.partition("\n")
-    return RenderedFile(rendered.path, f"{first}\n{_SKIP_ISORT}{rest}", rendered.owned_by_tool)
