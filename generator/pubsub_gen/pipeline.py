@@ -64,46 +64,73 @@ def run(
     Raises ``SchemaError`` when any schema is invalid (nothing written then either). With
     ``cache=False`` the cache folder is neither read nor written.
     """
-    if not cache:
-        generation = _Generation(config, version)
-        files = generation.files()
-        return _write(config, files, generation.lock_text, check=check, diff=diff)
-    store = caching.Store(config.out)
-    keys = caching.inputs_keys(config, version)
-    entries = store.up_to_date(keys.output, config.package)
-    if entries is not None:
-        tool = tuple(config.out / e.path for e in entries if e.owned_by_tool)
-        user = tuple(config.out / e.path for e in entries if not e.owned_by_tool)
-        return GenerateResult(unchanged=(*tool, *user), files=tool, user_files=user)
-    known = store.formatted()
-    cached = store.json_models(keys.json_models)
-    generation = _Generation(config, version, known, cached)
-    formatted = generation.files()
-    result = _write(config, formatted, generation.lock_text, check=check, diff=diff)
-    if not (check or diff):
-        # the key covers the lock file as this run left it
-        _remember(store, config, caching.inputs_keys(config, version).output, formatted)
-        if generation.formatted.keys() != known.keys():  # this run's files only: never stale
-            store.save_formatted(generation.formatted)
-        if generation.json_models is not None:
-            store.save_json_models(keys.json_models, generation.json_models)
+    reuse = _Reuse(config, version) if cache else None
+    if reuse is not None and (unchanged := reuse.unchanged()) is not None:
+        return unchanged  # nothing changed: the run stops before loading anything
+    generation = _Generation(config, version, reuse)
+    files = generation.files()  # load -> model -> render -> format
+    result = _write(config, files, generation.lock_text, check=check, diff=diff)
+    if reuse is not None and not (check or diff):
+        reuse.save(files, generation)
     return result
+
+
+class _Reuse:
+    """The cache around a run (``commands.cache``): the no-op check before it, the formatted
+    sources and JSON Schema models it may take from earlier runs, and what it leaves for the
+    next one."""
+
+    def __init__(self, config: Config, version: str) -> None:
+        self.config = config
+        self.version = version
+        self.store = caching.Store(config.out)
+        self.keys = caching.inputs_keys(config, version)
+        self.known: dict[str, str] = {}  # source_key -> formatted source, from earlier runs
+        self.json_models: dict[str, Any] | None = None  # encoded (``worker.encode``)
+
+    def unchanged(self) -> GenerateResult | None:
+        """The result of a run with nothing to do, else None (and the caches are read)."""
+        entries = self.store.up_to_date(self.keys.output, self.config.package)
+        if entries is not None:
+            tool = tuple(self.config.out / e.path for e in entries if e.owned_by_tool)
+            user = tuple(self.config.out / e.path for e in entries if not e.owned_by_tool)
+            return GenerateResult(unchanged=(*tool, *user), files=tool, user_files=user)
+        self.known = self.store.formatted()
+        self.json_models = self.store.json_models(self.keys.json_models)
+        return None
+
+    def save(self, files: list[RenderedFile], generation: _Generation) -> None:
+        # the key covers the lock file as this run left it
+        key = caching.inputs_keys(self.config, self.version).output
+        self._remember(key, files)
+        if generation.formatted.keys() != self.known.keys():  # this run's files: never stale
+            self.store.save_formatted(generation.formatted)
+        if generation.json_models is not None:
+            self.store.save_json_models(self.keys.json_models, generation.json_models)
+
+    def _remember(self, key: str, files: list[RenderedFile]) -> None:
+        """Record the run: the hash of each tool-owned file as it is on disk now."""
+        entries = []
+        for rendered in files:
+            found: str | None = None
+            if rendered.owned_by_tool:
+                try:
+                    found = caching.digest((self.config.out / rendered.path).read_bytes())
+                except OSError:
+                    self.store.forget(self.config.package)
+                    return
+            entries.append(caching.Entry(rendered.path, rendered.owned_by_tool, found))
+        self.store.save(key, self.config.package, entries)
 
 
 class _Generation:
     """One run's rendering and formatting, overlapped as the module docstring says."""
 
-    def __init__(
-        self,
-        config: Config,
-        version: str,
-        known: dict[str, str] | None = None,
-        cached_json_models: dict[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, config: Config, version: str, reuse: _Reuse | None = None) -> None:
         self.config = config
         self.version = version
-        self.known = known or {}  # source_key -> formatted source, from earlier runs
-        self.cached = cached_json_models  # encoded (``worker.encode``), from the last run
+        self.known = reuse.known if reuse else {}  # source_key -> formatted, earlier runs
+        self.cached = reuse.json_models if reuse else None  # encoded, from the last run
         self.formatted: dict[str, str] = {}  # source_key -> formatted source, of this run
         self.json_models: dict[str, Any] | None = None  # encoded, when this run rendered them
         self.lock_text: str | None = None  # the revision lock file, when the project has one
@@ -330,20 +357,3 @@ def _read_text(path: Path) -> str | None:
         return path.read_text(encoding="utf-8")
     except OSError:
         return None
-
-
-def _remember(
-    store: caching.Store, config: Config, key: str, formatted: list[RenderedFile]
-) -> None:
-    """Record the run: the hash of each tool-owned file as it is on disk now."""
-    entries = []
-    for rendered in formatted:
-        found: str | None = None
-        if rendered.owned_by_tool:
-            try:
-                found = caching.digest((config.out / rendered.path).read_bytes())
-            except OSError:
-                store.forget(config.package)
-                return
-        entries.append(caching.Entry(rendered.path, rendered.owned_by_tool, found))
-    store.save(key, config.package, entries)
