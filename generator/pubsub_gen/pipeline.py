@@ -1,13 +1,16 @@
 """The whole run: load -> intermediate model -> render -> format -> write.
 
-A run first hashes its inputs and the files it owns (``pubsub_gen.commands.cache``): when nothing
-changed it stops there, before importing the renderer. Otherwise the work overlaps on two
-cores: the JSON Schema models (one datamodel-code-generator batch, the longest step) render in
-a worker process (``pubsub_gen.worker``) while this process checks the schemas against their
-metaschemas, renders everything that does not need those models and formats it with ruff in
-a background thread; the files that need the models follow. Files whose rendered source was
-formatted by an earlier run come from the cache, as do the JSON Schema models when no ``*.json``
-schema changed; user files that already exist (never rewritten) are not formatted at all.
+``run`` is those steps in order (``_Generation``: load, model, render, format; then ``_write``),
+inside one optional wrapper, ``_Speedups``, which only makes them faster:
+- the cache (``pubsub_gen.commands.cache``): a run first hashes its inputs and the files it
+  owns, and when nothing changed it stops there, before importing the renderer; files whose
+  rendered source was formatted by an earlier run, and the JSON Schema models when no ``*.json``
+  schema changed, come from it;
+- the worker process (``pubsub_gen.worker``): the JSON Schema models (one datamodel-code-generator
+  batch, the longest step) are made there while this process checks the schemas against their
+  metaschemas, renders everything that does not need those models and formats it with ruff in
+  a background thread; the files that need the models follow.
+User files that already exist (never rewritten) are not formatted at all.
 """
 
 from __future__ import annotations
@@ -64,32 +67,35 @@ def run(
     Raises ``SchemaError`` when any schema is invalid (nothing written then either). With
     ``cache=False`` the cache folder is neither read nor written.
     """
-    reuse = _Reuse(config, version) if cache else None
-    if reuse is not None and (unchanged := reuse.unchanged()) is not None:
+    speedups = _Speedups(config, version, cache=cache)
+    if (unchanged := speedups.unchanged()) is not None:
         return unchanged  # nothing changed: the run stops before loading anything
-    generation = _Generation(config, version, reuse)
+    generation = _Generation(config, version, speedups)
     files = generation.files()  # load -> model -> render -> format
     result = _write(config, files, generation.lock_text, check=check, diff=diff)
-    if reuse is not None and not (check or diff):
-        reuse.save(files, generation)
+    if not (check or diff):
+        speedups.save(files, generation)
     return result
 
 
-class _Reuse:
-    """The cache around a run (``commands.cache``): the no-op check before it, the formatted
-    sources and JSON Schema models it may take from earlier runs, and what it leaves for the
-    next one."""
+class _Speedups:
+    """The one optional wrapper around a run: the cache (``commands.cache``: the no-op check
+    before the run, the formatted sources and JSON Schema models it may take from earlier runs,
+    what it leaves for the next one) and the worker process (``pubsub_gen.worker``). A
+    ``_Generation`` without it does every step itself, in this process."""
 
-    def __init__(self, config: Config, version: str) -> None:
+    def __init__(self, config: Config, version: str, *, cache: bool) -> None:
         self.config = config
         self.version = version
-        self.store = caching.Store(config.out)
-        self.keys = caching.inputs_keys(config, version)
+        self.store = caching.Store(config.out) if cache else None
+        self.keys = caching.inputs_keys(config, version) if cache else None
         self.known: dict[str, str] = {}  # source_key -> formatted source, from earlier runs
         self.json_models: dict[str, Any] | None = None  # encoded (``worker.encode``)
 
     def unchanged(self) -> GenerateResult | None:
         """The result of a run with nothing to do, else None (and the caches are read)."""
+        if self.store is None or self.keys is None:
+            return None
         entries = self.store.up_to_date(self.keys.output, self.config.package)
         if entries is not None:
             tool = tuple(self.config.out / e.path for e in entries if e.owned_by_tool)
@@ -99,7 +105,14 @@ class _Reuse:
         self.json_models = self.store.json_models(self.keys.json_models)
         return None
 
+    def worker(self) -> Worker | None:
+        """A worker for the JSON Schema models, unless the cache has them or it does not pay."""
+        return _start_worker(self.config) if self.json_models is None else None
+
     def save(self, files: list[RenderedFile], generation: _Generation) -> None:
+        """Record a run that wrote its files, for the next one."""
+        if self.store is None or self.keys is None:
+            return
         # the key covers the lock file as this run left it
         key = caching.inputs_keys(self.config, self.version).output
         self._remember(key, files)
@@ -110,6 +123,7 @@ class _Reuse:
 
     def _remember(self, key: str, files: list[RenderedFile]) -> None:
         """Record the run: the hash of each tool-owned file as it is on disk now."""
+        assert self.store is not None
         entries = []
         for rendered in files:
             found: str | None = None
@@ -126,11 +140,12 @@ class _Reuse:
 class _Generation:
     """One run's rendering and formatting, overlapped as the module docstring says."""
 
-    def __init__(self, config: Config, version: str, reuse: _Reuse | None = None) -> None:
+    def __init__(self, config: Config, version: str, speedups: _Speedups | None = None) -> None:
         self.config = config
         self.version = version
-        self.known = reuse.known if reuse else {}  # source_key -> formatted, earlier runs
-        self.cached = reuse.json_models if reuse else None  # encoded, from the last run
+        self.speedups = speedups
+        self.known = speedups.known if speedups else {}  # source_key -> formatted, earlier runs
+        self.cached = speedups.json_models if speedups else None  # encoded, from the last run
         self.formatted: dict[str, str] = {}  # source_key -> formatted source, of this run
         self.json_models: dict[str, Any] | None = None  # encoded, when this run rendered them
         self.lock_text: str | None = None  # the revision lock file, when the project has one
@@ -139,7 +154,7 @@ class _Generation:
         """Every file of the package, formatted and marked: the topic modules, then
         ``render.common_files``, then each topic's ``render.topic_files``."""
         # First: the worker imports its library while this process loads and renders.
-        worker = _start_worker(self.config) if self.cached is None else None
+        worker = self.speedups.worker() if self.speedups is not None else None
         early: _Formatting | None = None
         try:
             from pubsub_gen import render
