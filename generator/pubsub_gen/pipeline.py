@@ -65,12 +65,13 @@ def run(
     """Generate the package of ``config``; with ``check`` or ``diff`` nothing is written.
 
     Raises ``SchemaError`` when any schema is invalid (nothing written then either). With
-    ``cache=False`` the cache folder is neither read nor written.
+    ``cache=False`` the cache folder is neither read nor written. ``version`` (the generator's)
+    is part of the cache key only: another release renders afresh, and writes what differs.
     """
     speedups = _Speedups(config, version, cache=cache)
     if (unchanged := speedups.unchanged()) is not None:
         return unchanged  # nothing changed: the run stops before loading anything
-    generation = _Generation(config, version, speedups)
+    generation = _Generation(config, speedups)
     files = generation.files()  # load -> model -> render -> format
     result = _write(config, files, generation.lock_text, check=check, diff=diff)
     if not (check or diff):
@@ -140,9 +141,8 @@ class _Speedups:
 class _Generation:
     """One run's rendering and formatting, overlapped as the module docstring says."""
 
-    def __init__(self, config: Config, version: str, speedups: _Speedups | None = None) -> None:
+    def __init__(self, config: Config, speedups: _Speedups | None = None) -> None:
         self.config = config
-        self.version = version
         self.speedups = speedups
         self.known = speedups.known if speedups else {}  # source_key -> formatted, earlier runs
         self.cached = speedups.json_models if speedups else None  # encoded, from the last run
@@ -165,14 +165,14 @@ class _Generation:
             services: dict[str, list[RenderedFile]] = {}
 
             def add(topic: ir.Topic, json_models: Mapping[str, tuple[str, str]]) -> None:
-                module = render.topic_module(project, topic, self.version, json_models)
+                module = render.topic_module(project, topic, json_models)
                 modules[topic.module] = module
                 services[topic.module] = render.topic_files(project, topic, module.models)
 
             for topic in project.topics:
                 if topic.module not in keys:
                     add(topic, {})
-            common = render.common_files(project, self.version)
+            common = render.common_files(project)
             first = [m.file for m in modules.values()] + common + _flat(services.values())
             early = _Formatting(self.config, first, self.known)
             parts = render.json_model_parts(self._json_models(inputs, worker))
