@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, create_model
 
-from pubsub_gen.compat import Direction, Kind, Mode, compare_documents
+from pubsub_gen.commands.check_compat import Direction, Kind, Mode, compare_documents
 from pubsub_runtime import DecodeError, TopicSpec, schema_fingerprint
 
 _PRIMITIVES = ["int", "long", "float", "double", "string", "bytes", "boolean"]

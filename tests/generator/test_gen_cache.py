@@ -13,9 +13,9 @@ from click.testing import CliRunner
 from gen_support import generate, record, tree, write_schemas
 
 import pubsub_gen
-from pubsub_gen import cache as caching
 from pubsub_gen import pipeline
 from pubsub_gen.cli import main
+from pubsub_gen.commands import cache as caching
 from pubsub_gen.config import load_config
 
 CACHE = caching.CACHE_DIR

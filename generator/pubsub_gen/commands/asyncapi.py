@@ -28,7 +28,7 @@ import yaml
 
 from pubsub_gen import ir
 from pubsub_gen.config import Config
-from pubsub_gen.registry import schema_id
+from pubsub_gen.naming import schema_id
 
 ASYNCAPI_VERSION = "3.0.0"
 AVRO_FORMAT = "application/vnd.apache.avro+json;version=1.9.0"

@@ -143,7 +143,7 @@ class Store:
 
     def json_models(self, key: str) -> dict[str, Any] | None:
         """The JSON Schema models an earlier run rendered from the same inputs (as encoded by
-        ``jsonworker.encode``), or None."""
+        ``worker.encode``), or None."""
         if not self.usable:
             return None
         try:
@@ -223,7 +223,7 @@ def inputs_keys(config: Config, version: str) -> Keys:
 def generator_key() -> str:
     """The generator's own sources and templates, and the libraries it renders with."""
     h = hashlib.sha256()
-    root = Path(__file__).resolve().parent
+    root = Path(__file__).resolve().parents[1]  # the whole pubsub_gen package
     for path in sorted(_own_files(root)):
         h.update(path.relative_to(root).as_posix().encode())
         h.update(b"\0")

@@ -47,10 +47,10 @@ class Worker:
         self.answered = False  # whether the worker process answered (else: in-process)
         self._submitted = False
         self._process: subprocess.Popen[bytes] | None = None
-        package_parent = str(Path(__file__).resolve().parents[2])
+        package_parent = str(Path(__file__).resolve().parents[1])
         code = (
             f"import sys; sys.path.insert(0, {package_parent!r}); "
-            "from pubsub_gen.load.jsonworker import main; main()"
+            "from pubsub_gen.worker import main; main()"
         )
         try:
             # Quiet: whatever goes wrong there, the in-process call redoes it and reports it.
