@@ -26,7 +26,7 @@ from pubsub_gen.output import RenderedFile
 
 if TYPE_CHECKING:
     from pubsub_gen import ir
-    from pubsub_gen.load.jsonschema import JsonSchemaInput, JsonSchemaModels
+    from pubsub_gen.load.jsonschema import JsonSchemaInput
     from pubsub_gen.worker import Worker
 
 # After formatting: generated imports are sorted by the generator's own pinned settings, which a
@@ -125,7 +125,7 @@ class _Generation:
             modules: dict[str, render.TopicModule] = {}
             services: dict[str, list[RenderedFile]] = {}
 
-            def add(topic: ir.Topic, json_models: Mapping[str, tuple[str, str]]) -> None:
+            def add(topic: ir.Topic, json_models: Mapping[str, ir.JsonModels]) -> None:
                 module = render.topic_module(project, topic, self.version, json_models)
                 modules[topic.module] = module
                 services[topic.module] = render.topic_files(project, topic, module.models)
@@ -136,7 +136,7 @@ class _Generation:
             common = render.common_files(project, self.version)
             first = [m.file for m in modules.values()] + common + _flat(services.values())
             early = _Formatting(self.config, first, self.known)
-            parts = render.json_model_parts(self._json_models(inputs, worker))
+            parts = self._json_models(inputs, worker)
             for topic in project.topics:
                 if topic.module in keys:
                     add(topic, parts)
@@ -191,7 +191,7 @@ class _Generation:
 
     def _json_models(
         self, inputs: Sequence[JsonSchemaInput], worker: Worker | None
-    ) -> Mapping[str, JsonSchemaModels]:
+    ) -> Mapping[str, ir.JsonModels]:
         from pubsub_gen import worker as jsonworker
 
         if not inputs:
@@ -206,9 +206,9 @@ class _Generation:
         if worker is not None:
             rendered = worker.result()
         else:
-            from pubsub_gen.load.jsonschema import render_jsonschema_models
+            from pubsub_gen.load.jsonschema import jsonschema_models
 
-            rendered = render_jsonschema_models(inputs)
+            rendered = jsonschema_models(inputs)
         self.json_models = jsonworker.encode(rendered)
         return rendered
 

@@ -1,20 +1,23 @@
-"""JSON Schema topics: checking the documents and rendering their Pydantic v2 models.
+"""JSON Schema topics: checking the documents and building the IR of their Pydantic v2 models.
 
-Models come from datamodel-code-generator used in-process. Its start-up and per-run set-up cost far
-more than one more schema, so every topic of a run goes through ONE call in its directory mode.
-Before the call each document is copied and normalised (root title, enums, defaults) so that the
-library's output already has the shape we want; after it, only the library's header is removed.
+datamodel-code-generator interprets the schemas, used in-process: its parser decides the
+classes, fields, types and references (``ir.JsonModels``); its text is never kept, nor parsed
+back: each model is read from the context its template would have rendered. Its start-up and
+per-run set-up cost far more than one more schema, so every topic of a run goes through ONE call
+in its directory mode. Before the call each document is copied and normalised (root title,
+enums, defaults) so that the library decides the shape we want.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
+import dataclasses
 import functools
 import io
 import json
 import re
 import tempfile
-import textwrap
 import tokenize
 import warnings
 from collections.abc import Iterator, Mapping, Sequence
@@ -23,7 +26,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
 
-from pubsub_gen import naming
+from pubsub_gen import ir, naming
 from pubsub_gen.errors import SchemaError, SchemaProblem, json_pointer
 from pubsub_gen.load.jsonwiden import widen
 
@@ -37,15 +40,6 @@ class JsonSchemaInput:
     display_path: str  # the path as shown in errors and headers
     document: Mapping[str, Any]  # parsed JSON
     root_class: str  # class name the payload model must get
-
-
-@dataclass(frozen=True)
-class JsonSchemaModels:
-    """The rendered models of one topic: source without header, ready to sit under ours."""
-
-    source: str
-    root_class: str
-    class_names: tuple[str, ...]
 
 
 # `$schema` values we accept, without scheme and trailing '#'. Absent means the latest draft.
@@ -96,8 +90,6 @@ _COUNTS = (
 )
 _NUMBERS = ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "multipleOf")
 _STRINGS = ("title", "description", "format", "pattern", "$comment")
-# The first line of every module the library writes; removed again (GEN writes our header).
-_MARKER = "# pubsub-gen: jsonschema models"
 # Longest piece of a string literal taken from a schema (line length 100 leaves room for code).
 _PIECE = 60
 
@@ -538,9 +530,116 @@ def _class_name(name: str, roots: set[str]) -> str:
     return name if name in roots else naming.class_name(name)
 
 
-def _generate(folder: Path, items: Sequence[JsonSchemaInput]) -> tuple[dict[str, str], set[str]]:
-    """One datamodel-codegen run over ``folder``: module key -> code, and the class names asked
-    for (before the library's numbering of duplicates)."""
+_Captured = tuple[tuple[str, ...], "ir.ModelClass", frozenset[tuple[str, str]]]
+
+
+def _imports_of(model: Any) -> frozenset[tuple[str, str]]:
+    """(module, clause) of what a model of the library imports (``module`` empty: ``import x``)."""
+    found = set()
+    for item in (*model.imports, *(i for f in model.fields for i in f.imports)):
+        clause = item.import_ if item.alias is None else f"{item.import_} as {item.alias}"
+        found.add((item.from_ or "", clause))
+    return frozenset(found)
+
+
+def _model_class(model: Any, context: Mapping[str, Any]) -> ir.ModelClass:
+    """What the library would render for ``model``, read from its template context."""
+    from datamodel_code_generator.model.enum import Enum as EnumModel
+    from datamodel_code_generator.model.pydantic_v2.root_model import RootModel
+
+    unsupported = [k for k in ("decorators", "methods", "class_body_lines") if context.get(k)]
+    if unsupported:
+        raise RuntimeError(f"datamodel-codegen model {model.class_name} needs {unsupported}")
+    kind: ir.ClassKind = "model"
+    if isinstance(model, EnumModel):
+        kind = "enum"
+    elif isinstance(model, RootModel):
+        kind = "root"
+    fields = []
+    extra = None
+    for field in context.get("fields", ()):
+        if getattr(field, "use_pydantic_extra_annotations_dict", False):
+            extra = field.pydantic_extra_type_hint
+            continue
+        if kind == "enum":
+            fields.append(ir.ModelField(field.name, field.name, "", default=str(field.default)))
+            continue
+        required = bool(field.required)
+        description, metadata, factory = None, [], None
+        call = field._render_plan().call  # the library's Field() arguments, as values
+        if call is not None:
+            factory = None if call.factory is None else str(call.factory.value)
+            for argument in call.kwargs:
+                if argument.name == "description" and isinstance(argument.value, str):
+                    description = argument.value
+                elif argument.name != "alias":
+                    json.dumps(argument.value)  # raises for what JSON cannot carry
+                    metadata.append((argument.name, argument.value))
+        fields.append(
+            ir.ModelField(
+                python_name=field.name,
+                wire_name=field.alias or field.name,
+                annotation=field.type_hint,
+                required=required,
+                default=None if required or factory else field.represented_default,
+                default_factory=factory,
+                doc=description,
+                metadata=tuple(sorted(metadata)),
+            )
+        )
+    return ir.ModelClass(
+        name=context.get("class_name") or model.class_name,
+        kind=kind,
+        base=str(context.get("base_class") or ""),
+        fields=tuple(fields),
+        doc=model.description or None,
+        config=tuple(context.get("config_items") or ()),
+        extra_annotation=extra,
+    )
+
+
+@contextlib.contextmanager
+def _capturing() -> Iterator[list[_Captured]]:
+    """While active, the library's last step reads each model into the IR instead of rendering
+    it to text. Only that step: earlier passes compare rendered models (duplicates)."""
+    from datamodel_code_generator.model.base import DataModel
+    from datamodel_code_generator.parser._passes import imports as last_step
+
+    captured: list[_Captured] = []
+    render_template = DataModel._render_template
+    render_modules = last_step.render
+    active = False
+
+    def capture(self: Any, *args: Any, **kwargs: Any) -> str:
+        if not active:
+            return render_template(self, *args, **kwargs)
+        captured.append((tuple(self.module_path), _model_class(self, kwargs), _imports_of(self)))
+        return ""
+
+    @functools.wraps(render_modules)  # the pipeline finds it by module and name
+    def render(*args: Any, **kwargs: Any) -> None:
+        nonlocal active
+        active = True
+        try:
+            render_modules(*args, **kwargs)
+        finally:
+            active = False
+
+    # The pipeline looks its passes up on their module when it runs them (``late``).
+    DataModel._render_template = capture  # type: ignore[method-assign]
+    last_step.render = render
+    try:
+        yield captured
+    finally:
+        DataModel._render_template = render_template  # type: ignore[method-assign]
+        last_step.render = render_modules
+
+
+def _generate(
+    folder: Path, items: Sequence[JsonSchemaInput]
+) -> tuple[dict[str, list[_Captured]], set[str]]:
+    """One datamodel-codegen run over ``folder``: module key -> its models, and the class names
+    asked for (before the library's numbering of duplicates)."""
     from datamodel_code_generator import generate
     from datamodel_code_generator.enums import DataModelType, DefaultValueType, InputFileType
     from datamodel_code_generator.format import PythonVersion
@@ -557,16 +656,15 @@ def _generate(folder: Path, items: Sequence[JsonSchemaInput]) -> tuple[dict[str,
         asked.add(chosen)
         return chosen
 
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), _capturing() as captured:
         warnings.simplefilter("ignore")
-        result = generate(
+        generate(
             folder,
             input_file_type=InputFileType.JsonSchema,
             output_model_type=DataModelType.PydanticV2BaseModel,
             target_python_version=PythonVersion.PY_311,
-            custom_file_header=_MARKER,
             disable_timestamp=True,
-            formatters=[],  # GEN's single ruff pass sorts imports and formats everything
+            formatters=[],  # nothing of the library's text is kept: the models come as IR
             settings_path=folder,  # never read the caller's pyproject.toml
             snake_case_field=True,
             aliases={wire: name for wire, name in aliases.items() if wire != name},  # else noisy
@@ -586,10 +684,14 @@ def _generate(folder: Path, items: Sequence[JsonSchemaInput]) -> tuple[dict[str,
             use_schema_description=True,
             allow_remote_refs=False,
         )
-    if isinstance(result, str):  # one module only
-        return {items[0].key: result}, asked
-    assert isinstance(result, Mapping), "datamodel-codegen wrote files instead of returning code"
-    modules = {Path(*p).stem: code for p, code in result.items() if p[-1] != "__init__.py"}
+    keys = {item.key for item in items}
+    modules: dict[str, list[_Captured]] = {key: [] for key in keys}
+    for entry in captured:
+        module = entry[0]
+        key = module[0] if module and module[0] in keys else items[0].key
+        if len(items) > 1 and not (module and module[0] in keys):
+            raise RuntimeError(f"datamodel-codegen wrote a model outside the topics: {module}")
+        modules[key].append(entry)
     return modules, asked
 
 
@@ -617,12 +719,14 @@ def _has_collisions(document: Any) -> bool:
     return any(name != naming.attribute_name(wire) for wire, name in names.items())
 
 
-def _run(items: Sequence[JsonSchemaInput], workdir: Path) -> tuple[dict[str, str], set[str]]:
+def _run(
+    items: Sequence[JsonSchemaInput], workdir: Path
+) -> tuple[dict[str, list[_Captured]], set[str]]:
     """Render ``items``: one library run for all, plus one per topic whose wire names collide
     (the library's aliases are by wire name, so those names must not meet another topic's)."""
     alone = [item for item in items if _has_collisions(item.document)]
     batches = [[item for item in items if item not in alone], *([item] for item in alone)]
-    modules: dict[str, str] = {}
+    modules: dict[str, list[_Captured]] = {}
     asked: set[str] = set()
     for index, batch in enumerate(b for b in batches if b):
         folder = workdir / f"schemas{index}"
@@ -679,68 +783,31 @@ def _string_literal(value: str) -> str:
     return literals[0] if len(literals) == 1 else "(" + " ".join(literals) + ")"
 
 
-def _docstring_literal(value: str) -> str:
-    """A docstring with the same text: escaped, long lines wrapped at spaces."""
-    lines: list[str] = []
-    for line in value.split("\n"):
-        indent = line[: len(line) - len(line.lstrip(" "))]
-        text = "".join(_escape(char) for char in line[len(indent) :])
-        wrapped = textwrap.wrap(text, 96 - len(indent), break_long_words=False) or [""]
-        lines.extend(indent + part if part else "" for part in wrapped)
-    lines[-1] = lines[-1] or value.rsplit("\n", 1)[-1]  # the closing quotes keep their indent
-    return '"""' + "\n".join(lines) + '"""'
-
-
-def _lint_safe(source: str) -> str:
-    """Re-spell the string literals that would break ``ruff check`` (long, non-ASCII)."""
-    offsets = [0]
-    for line in source.split("\n"):  # tokenize counts lines at "\n" only
-        offsets.append(offsets[-1] + len(line) + 1)
+def _lint_safe(expression: str) -> str:
+    """Re-spell the string literals of an expression that would break ``ruff check`` (long,
+    non-ASCII): the library writes schema text (``Literal['é']``) as it is."""
     edits = []
-    for token in tokenize.generate_tokens(io.StringIO(source).readline):
+    for token in tokenize.generate_tokens(io.StringIO(expression).readline):
         if token.type != tokenize.STRING:
             continue
         value = ast.literal_eval(token.string)
-        docstring = token.string.startswith(('"""', "'''"))
-        lines = token.string.split("\n")
-        short = all(len(line) <= 96 and line.isprintable() for line in lines)
-        if docstring and short and token.string.isascii():
+        if len(token.string) <= _PIECE and value.isascii() and value.isprintable():
             continue
-        if (
-            not docstring
-            and len(token.string) <= _PIECE
-            and value.isascii()
-            and value.isprintable()
-        ):
-            continue
-        literal = _docstring_literal(value) if docstring else _string_literal(value)
-        start = offsets[token.start[0] - 1] + token.start[1]
-        edits.append((start, offsets[token.end[0] - 1] + token.end[1], literal))
+        edits.append((token.start[1], token.end[1], _string_literal(value)))
     for start, end, literal in reversed(edits):
-        source = source[:start] + literal + source[end:]
-    return source
-
-
-def _tidy(code: str) -> str:
-    lines = code.split("\n")
-    if lines[0].strip() != _MARKER:
-        raise RuntimeError(f"unexpected datamodel-codegen header: {lines[0]!r}")
-    source = "\n".join(lines[1:]).strip("\n") + "\n"
-    # Typed extras come as ``Dict[...]`` (ruff UP006); the unused import goes in GEN's ruff pass.
-    source = source.replace("'__pydantic_extra__': Dict[", "'__pydantic_extra__': dict[")
-    return _lint_safe(source)
+        expression = expression[:start] + literal + expression[end:]
+    return expression
 
 
 _NUMBERED = re.compile(r"(.+?)([0-9]+)")
 
 
-def _renumbered(source: str, asked: set[str]) -> str:
-    """Number a module's duplicate class names 1, 2... in the module's own order.
+def _renames(classes: Sequence[str], asked: set[str]) -> dict[str, str]:
+    """Duplicate class names of one module numbered 1, 2... in the module's own order.
 
     The library numbers duplicates (``Address``, ``Address1``) across the whole batch, so a
     topic's classes would be renamed when another topic gains a class of the same name.
     """
-    classes = [node.name for node in ast.parse(source).body if isinstance(node, ast.ClassDef)]
     numbered = {}
     for name in classes:
         match = _NUMBERED.fullmatch(name)
@@ -753,27 +820,70 @@ def _renumbered(source: str, asked: set[str]) -> str:
         while f"{base}{n}" in kept or f"{base}{n}" in renames.values():
             n += 1
         renames[name] = f"{base}{n}"
-    renames = {old: new for old, new in renames.items() if old != new}
-    if not renames:
-        return source
-    offsets = [0]
-    for line in source.split("\n"):  # tokenize counts lines at "\n" only
-        offsets.append(offsets[-1] + len(line) + 1)
-    edits = [
-        (offsets[token.start[0] - 1] + token.start[1], len(token.string), renames[token.string])
-        for token in tokenize.generate_tokens(io.StringIO(source).readline)
-        if token.type == tokenize.NAME and token.string in renames
-    ]
-    for start, length, name in reversed(edits):
-        source = source[:start] + name + source[start + length :]
-    return source
+    return {old: new for old, new in renames.items() if old != new}
 
 
-def render_jsonschema_models(inputs: Sequence[JsonSchemaInput]) -> dict[str, JsonSchemaModels]:
-    """Models of every input, keyed by ``key``, from one datamodel-codegen run.
+def _expression(text: str, renames: Mapping[str, str]) -> tuple[str, set[str]]:
+    """A Python expression of the library (a type, a default) with classes renamed and its
+    string literals safe for ruff; and the names it uses."""
+    names: set[str] = set()
+    edits = []
+    for token in tokenize.generate_tokens(io.StringIO(text).readline):
+        if token.type == tokenize.NAME:
+            names.add(token.string)
+            if token.string in renames:
+                edits.append((token.start[1], token.end[1], renames[token.string]))
+    for start, end, name in reversed(edits):
+        text = text[:start] + name + text[end:]
+    return _lint_safe(text), {renames.get(name, name) for name in names}
 
-    Raises ``SchemaError`` for problems only rendering finds (a definition taking the payload
-    model's name, or anything the library refuses); ``check_jsonschema`` runs first.
+
+def _models(item: JsonSchemaInput, captured: Sequence[_Captured], asked: set[str]) -> ir.JsonModels:
+    """The IR of one topic's models: duplicates numbered per module, forward references noted."""
+    renames = _renames([c.name for _, c, _ in captured], asked)
+    defined: set[str] = set()
+    classes = []
+    for _, model, _ in captured:
+        name = renames.get(model.name, model.name)
+        fields = []
+        used: set[str] = set()
+        for field in model.fields:
+            annotation, names = "", set[str]()
+            if field.annotation:
+                annotation, names = _expression(field.annotation, renames)
+            default = field.default
+            if default is not None:
+                default, more = _expression(default, renames)
+                names |= more
+            used |= names
+            fields.append(dataclasses.replace(field, annotation=annotation, default=default))
+        extra = model.extra_annotation
+        if extra is not None:
+            extra, names = _expression(extra.replace("Dict[", "dict["), renames)
+            used |= names
+        base, names = _expression(model.base, renames) if model.base else ("", set())
+        later = {c.name for _, c, _ in captured} - defined - {model.name}
+        classes.append(
+            dataclasses.replace(
+                model,
+                name=name,
+                base=base,
+                fields=tuple(fields),
+                extra_annotation=extra,
+                rebuild=model.kind != "enum"
+                and bool(used & ({renames.get(n, n) for n in later} | {name})),
+            )
+        )
+        defined.add(model.name)
+    imports = sorted(set().union(*(i for _, _, i in captured)) - {("__future__", "annotations")})
+    return ir.JsonModels(item.root_class, tuple(classes), tuple(imports))
+
+
+def jsonschema_models(inputs: Sequence[JsonSchemaInput]) -> dict[str, ir.JsonModels]:
+    """The models of every input as IR, keyed by ``key``, from one datamodel-codegen run.
+
+    Raises ``SchemaError`` for problems only building the models finds (a definition taking the
+    payload model's name, or anything the library refuses); ``check_jsonschema`` runs first.
     """
     if not inputs:
         return {}
@@ -789,19 +899,13 @@ def render_jsonschema_models(inputs: Sequence[JsonSchemaInput]) -> dict[str, Jso
             modules, asked = _run(inputs, Path(workdir))
     except Exception as error:  # the library raises many types; report per schema
         raise SchemaError(_blame(inputs, error)) from error
-    rendered, problems = {}, []
+    built, problems = {}, []
     for item in inputs:
-        source = _renumbered(_tidy(modules[item.key]), asked)
-        tree = ast.parse(source)
-        names = tuple(node.name for node in tree.body if isinstance(node, ast.ClassDef))
-        imported = {
-            alias.asname or alias.name
-            for node in tree.body
-            if isinstance(node, ast.ImportFrom)
-            for alias in node.names
-        }
+        models = _models(item, modules[item.key], asked)
+        names = set(models.class_names)
+        imported = {clause.split(" as ")[-1] for _, clause in models.imports}
         # The library renames a class that would shadow an import; the payload must keep its name.
-        shadowing = imported.intersection(names) | (imported & {item.root_class} - set(names))
+        shadowing = imported.intersection(names) | (imported & {item.root_class} - names)
         for name in sorted(shadowing):
             message = (
                 f"the class {name!r} would shadow an import of the models; choose another name"
@@ -814,7 +918,7 @@ def render_jsonschema_models(inputs: Sequence[JsonSchemaInput]) -> dict[str, Jso
                 "into its members); give the root 'type': 'object' or move it under $defs"
             )
             problems.append(_problem(item.display_path, (), message))
-        rendered[item.key] = JsonSchemaModels(source, item.root_class, names)
+        built[item.key] = models
     if problems:
         raise SchemaError(problems)
-    return rendered
+    return built

@@ -6,7 +6,6 @@ the helpers beside this module.
 
 from __future__ import annotations
 
-import ast
 import functools
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,13 +16,14 @@ import jinja2
 
 from pubsub_gen import ir
 from pubsub_gen.output import HEADER_PREFIX, RenderedFile, header
-from pubsub_gen.render.avro import avro_models
+from pubsub_gen.render.avro import Models, avro_models
+from pubsub_gen.render.jsonschema import json_models as json_model_views
 from pubsub_gen.render.literals import py_doc, py_str
 from pubsub_gen.render.pytypes import Import, render_imports
 from pubsub_gen.render.service import common_service_files, topic_service_files
 
 if TYPE_CHECKING:
-    from pubsub_gen.load.jsonschema import JsonSchemaInput, JsonSchemaModels
+    from pubsub_gen.load.jsonschema import JsonSchemaInput
 
 __all__ = [
     "HEADER_PREFIX",
@@ -31,7 +31,7 @@ __all__ = [
     "TopicModule",
     "common_files",
     "json_inputs",
-    "json_model_parts",
+    "json_models_source",
     "topic_files",
     "topic_module",
 ]
@@ -72,7 +72,7 @@ def topic_module(
     project: ir.Project,
     topic: ir.Topic,
     version: str,
-    json_models: Mapping[str, tuple[str, str]],
+    json_models: Mapping[str, ir.JsonModels],
 ) -> TopicModule:
     """The module of one topic; a JSON Schema topic needs its entry of ``json_models``."""
     source, models = _render_topic(topic, version, json_models)
@@ -103,8 +103,20 @@ def topic_files(project: ir.Project, topic: ir.Topic, models: str) -> list[Rende
     ]
 
 
+def _models_source(models: Models) -> str:
+    template = environment().get_template("models.py.jinja")
+    return template.render(classes=models.classes, rebuilds=models.rebuilds).strip()
+
+
+def json_models_source(models: ir.JsonModels) -> str:
+    """The models of one JSON Schema topic as a module of their own (imports, then classes)."""
+    views, import_lines = json_model_views(models)
+    imports = "\n".join(["from __future__ import annotations", "", *import_lines])
+    return f"{imports}\n\n\n{_models_source(views)}\n"
+
+
 def _render_topic(
-    topic: ir.Topic, version: str, json_models: Mapping[str, tuple[str, str]]
+    topic: ir.Topic, version: str, json_models: Mapping[str, ir.JsonModels]
 ) -> tuple[str, str]:
     """(the module's source, its model classes)."""
     imports = set(_TOPIC_IMPORTS)
@@ -113,21 +125,11 @@ def _render_topic(
         models = avro_models(topic)
         imports |= models.imports
         named_types = models.named_types
-        models_source = (
-            environment()
-            .get_template("avro_models.py.jinja")
-            .render(
-                enums=models.enums,
-                records=models.records,
-                root_model=models.root_model,
-                rebuilds=models.rebuilds,
-            )
-        )
         import_lines = render_imports(imports)
     else:
-        json_imports, models_source = json_models[topic.module]
-        import_lines = [*render_imports(imports), json_imports]
-    model_classes = models_source.strip()
+        models, json_imports = json_model_views(json_models[topic.module])
+        import_lines = [*render_imports(imports), *json_imports]
+    model_classes = _models_source(models)
     source = (
         environment()
         .get_template("topic.py.jinja")
@@ -201,31 +203,3 @@ def json_inputs(project: ir.Project) -> list[JsonSchemaInput]:
                 )
             )
     return inputs
-
-
-def json_model_parts(
-    rendered: Mapping[str, JsonSchemaModels],
-) -> dict[str, tuple[str, str]]:
-    """module -> (import lines, model classes), as ``topic_module`` takes them."""
-    return {key: split_imports(models.source) for key, models in rendered.items()}
-
-
-def split_imports(source: str) -> tuple[str, str]:
-    """(the leading imports without ``__future__`` ones, the rest) of a module's source."""
-    tree = ast.parse(source)
-    lines = source.splitlines(keepends=True)
-    end = 0
-    imports: list[str] = []
-    for node in tree.body:
-        is_docstring = (
-            isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and end == 0
-        )
-        if not isinstance(node, ast.Import | ast.ImportFrom) and not is_docstring:
-            break
-        assert node.end_lineno is not None
-        text = "".join(lines[node.lineno - 1 : node.end_lineno])
-        is_future = isinstance(node, ast.ImportFrom) and node.module == "__future__"
-        if isinstance(node, ast.Import | ast.ImportFrom) and not is_future:
-            imports.append(text)
-        end = node.end_lineno
-    return "".join(imports).strip(), "".join(lines[end:])

@@ -1,8 +1,12 @@
-"""The template context of an Avro topic's models, computed from the intermediate model."""
+"""The template context of an Avro topic's models, computed from the intermediate model.
+
+The views are those of ``models.py.jinja``, which renders the models of both schema languages.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
 
 from pubsub_gen import ir
 from pubsub_gen.render.literals import py_doc, py_str, py_text
@@ -21,6 +25,10 @@ class RecordView:
     name: str
     doc: str | None
     fields: tuple[FieldView, ...]
+    base: str = "BaseModel"
+    config: str = "ConfigDict(populate_by_name=True)"
+    extra: str | None = None  # the type of undeclared properties, when typed
+    kind: Literal["record"] = "record"
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,8 @@ class EnumView:
     name: str
     doc: str | None
     members: tuple[MemberView, ...]
+    base: str = "StrEnum"
+    kind: Literal["enum"] = "enum"
 
 
 @dataclass(frozen=True)
@@ -41,19 +51,23 @@ class RootModelView:
     name: str
     annotation: str
     doc: str | None
+    kind: Literal["root"] = "root"
+
+
+ClassView = EnumView | RecordView | RootModelView
 
 
 @dataclass(frozen=True)
-class AvroModels:
-    enums: tuple[EnumView, ...]
-    records: tuple[RecordView, ...]
-    root_model: RootModelView | None
+class Models:
+    """What ``models.py.jinja`` renders: classes in definition order, then the rebuilds."""
+
+    classes: tuple[ClassView, ...]
     rebuilds: tuple[str, ...]  # models referring to classes defined after them
     named_types: tuple[tuple[str, str], ...]  # (full name literal, class)
     imports: frozenset[Import]
 
 
-def avro_models(topic: ir.Topic) -> AvroModels:
+def avro_models(topic: ir.Topic) -> Models:
     payload = topic.payload
     assert isinstance(payload, ir.AvroPayload)
     types = AvroTypes(payload)
@@ -86,17 +100,16 @@ def avro_models(topic: ir.Topic) -> AvroModels:
         types.imports |= {("pydantic", "BaseModel"), ("pydantic", "ConfigDict")}
     if enums:
         types.imports.add(("enum", "StrEnum"))
-    return AvroModels(
-        enums=tuple(
-            EnumView(
-                e.python_name,
-                py_doc(e.doc),
-                tuple(MemberView(s.python_name, py_str(s.wire_name)) for s in e.symbols),
-            )
-            for e in enums
-        ),
-        records=tuple(record_views),
-        root_model=root_model,
+    enum_views = [
+        EnumView(
+            e.python_name,
+            py_doc(e.doc),
+            tuple(MemberView(s.python_name, py_str(s.wire_name)) for s in e.symbols),
+        )
+        for e in enums
+    ]
+    return Models(
+        classes=(*enum_views, *record_views, *([root_model] if root_model else [])),
         rebuilds=tuple(rebuilds),
         named_types=tuple(
             (py_str(t.full_name), t.python_name)
