@@ -18,7 +18,7 @@ from pubsub_gen import ir
 from pubsub_gen.output import HEADER_PREFIX, RenderedFile, header
 from pubsub_gen.render.avro import Models, avro_models
 from pubsub_gen.render.jsonschema import json_models as json_model_views
-from pubsub_gen.render.literals import py_doc, py_str
+from pubsub_gen.render.literals import py_doc, py_schema, py_str
 from pubsub_gen.render.pytypes import Import, render_imports
 from pubsub_gen.render.service import common_service_files, topic_service_files
 
@@ -138,7 +138,7 @@ def _render_topic(
             docstring=py_doc(f"Topic {topic.name}: its payload models, TopicSpec and publisher."),
             imports=import_lines,
             models=model_classes,
-            definition=py_str(topic.definition),
+            definition=py_schema(topic.definition),
             constant=topic.constant,
             payload_class=topic.payload_class,
             topic_name=py_str(topic.name),
@@ -158,7 +158,7 @@ def _render_topic(
 def _revisions(topic: ir.Topic) -> dict[str, list[tuple[str, str]]]:
     """The earlier writer schemas (one constant each) and registry revision ids of a topic."""
     earlier = [r for r in topic.revisions if r.fingerprint != topic.fingerprint]
-    constants = [(f"_SCHEMA_{r.fingerprint.upper()}", py_str(r.definition)) for r in earlier]
+    constants = [(f"_SCHEMA_{r.fingerprint.upper()}", py_schema(r.definition)) for r in earlier]
     return {
         "writer_constants": constants,
         "writer_schemas": [
