@@ -122,25 +122,27 @@ class _Generation:
 
             project, inputs = self._load(worker)
             keys = {item.key for item in inputs}
-            modules: dict[str, render.TopicModule] = {}
+            modules: dict[str, RenderedFile] = {}
             services: dict[str, list[RenderedFile]] = {}
 
             def add(topic: ir.Topic, json_models: Mapping[str, ir.JsonModels]) -> None:
-                module = render.topic_module(project, topic, self.version, json_models)
-                modules[topic.module] = module
-                services[topic.module] = render.topic_files(project, topic, module.models)
+                modules[topic.module] = render.topic_module(
+                    project, topic, self.version, json_models
+                )
+                models = json_models.get(topic.module)
+                services[topic.module] = render.topic_files(project, topic, models)
 
             for topic in project.topics:
                 if topic.module not in keys:
                     add(topic, {})
             common = render.common_files(project, self.version)
-            first = [m.file for m in modules.values()] + common + _flat(services.values())
+            first = [*modules.values(), *common, *_flat(services.values())]
             early = _Formatting(self.config, first, self.known)
             parts = self._json_models(inputs, worker)
             for topic in project.topics:
                 if topic.module in keys:
                     add(topic, parts)
-            late = [f for i in inputs for f in (modules[i.key].file, *services[i.key])]
+            late = [f for i in inputs for f in (modules[i.key], *services[i.key])]
             done = _Formatting(self.config, late, self.known, background=False)
             formatted = {**early.result(), **done.result()}
             self.formatted = {**early.used, **done.used}
@@ -150,7 +152,7 @@ class _Generation:
             if worker is not None:
                 worker.close()
         ordered = [
-            *(modules[t.module].file for t in project.topics),
+            *(modules[t.module] for t in project.topics),
             *common,
             *_flat(services[t.module] for t in project.topics),
         ]

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
@@ -28,7 +27,6 @@ if TYPE_CHECKING:
 __all__ = [
     "HEADER_PREFIX",
     "RenderedFile",
-    "TopicModule",
     "common_files",
     "json_inputs",
     "json_models_source",
@@ -62,21 +60,15 @@ def _package_dir(project: ir.Project) -> PurePosixPath:
     return PurePosixPath(*project.package.split("."))
 
 
-@dataclass(frozen=True)
-class TopicModule:
-    file: RenderedFile
-    models: str  # the payload model classes inside it, as rendered (what ``topic_files`` reads)
-
-
 def topic_module(
     project: ir.Project,
     topic: ir.Topic,
     version: str,
     json_models: Mapping[str, ir.JsonModels],
-) -> TopicModule:
+) -> RenderedFile:
     """The module of one topic; a JSON Schema topic needs its entry of ``json_models``."""
-    source, models = _render_topic(topic, version, json_models)
-    return TopicModule(RenderedFile(_package_dir(project) / f"{topic.module}.py", source), models)
+    source = _render_topic(topic, version, json_models)
+    return RenderedFile(_package_dir(project) / f"{topic.module}.py", source)
 
 
 def common_files(project: ir.Project, version: str) -> list[RenderedFile]:
@@ -92,13 +84,15 @@ def common_files(project: ir.Project, version: str) -> list[RenderedFile]:
     return files
 
 
-def topic_files(project: ir.Project, topic: ir.Topic, models: str) -> list[RenderedFile]:
-    """The handler stub and test skeleton of ``topic``; ``models``: ``TopicModule.models``."""
+def topic_files(
+    project: ir.Project, topic: ir.Topic, json_models: ir.JsonModels | None
+) -> list[RenderedFile]:
+    """The handler stub and test skeleton of ``topic`` (a JSON Schema topic: with its models)."""
     package_dir = _package_dir(project)
     return [
         RenderedFile(package_dir / path, content, owned_by_tool)
         for path, content, owned_by_tool in topic_service_files(
-            topic, environment(), models, project.service
+            topic, environment(), json_models, project.service
         )
     ]
 
@@ -115,10 +109,7 @@ def json_models_source(models: ir.JsonModels) -> str:
     return f"{imports}\n\n\n{_models_source(views)}\n"
 
 
-def _render_topic(
-    topic: ir.Topic, version: str, json_models: Mapping[str, ir.JsonModels]
-) -> tuple[str, str]:
-    """(the module's source, its model classes)."""
+def _render_topic(topic: ir.Topic, version: str, json_models: Mapping[str, ir.JsonModels]) -> str:
     imports = set(_TOPIC_IMPORTS)
     named_types: tuple[tuple[str, str], ...] = ()
     if isinstance(topic.payload, ir.AvroPayload):
@@ -129,15 +120,14 @@ def _render_topic(
     else:
         models, json_imports = json_model_views(json_models[topic.module])
         import_lines = [*render_imports(imports), *json_imports]
-    model_classes = _models_source(models)
-    source = (
+    return (
         environment()
         .get_template("topic.py.jinja")
         .render(
             header=header(version, topic.display_path),
             docstring=py_doc(f"Topic {topic.name}: its payload models, TopicSpec and publisher."),
             imports=import_lines,
-            models=model_classes,
+            models=_models_source(models),
             definition=py_schema(topic.definition),
             constant=topic.constant,
             payload_class=topic.payload_class,
@@ -152,7 +142,6 @@ def _render_topic(
             ),
         )
     )
-    return source, model_classes
 
 
 def _revisions(topic: ir.Topic) -> dict[str, list[tuple[str, str]]]:
