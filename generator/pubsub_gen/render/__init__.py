@@ -147,7 +147,7 @@ def _render_topic(topic: ir.Topic, version: str, json_models: Mapping[str, ir.Js
 def _revisions(topic: ir.Topic) -> dict[str, list[tuple[str, str]]]:
     """The earlier writer schemas (one constant each) and registry revision ids of a topic."""
     earlier = [r for r in topic.revisions if r.fingerprint != topic.fingerprint]
-    constants = [(f"_SCHEMA_{r.fingerprint.upper()}", py_schema(r.definition)) for r in earlier]
+    constants = [(f"_SCHEMA_{r.fingerprint.upper()}", py_str(r.definition)) for r in earlier]
     return {
         "writer_constants": constants,
         "writer_schemas": [
