@@ -13,7 +13,6 @@ the usual way.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 import subprocess
@@ -149,7 +148,20 @@ def _read(
 
 def encode(models: Mapping[str, ir.JsonModels]) -> dict[str, Any]:
     """The IR of JSON Schema models as JSON data (for the worker's answer and the cache)."""
-    return {key: dataclasses.asdict(value) for key, value in models.items()}
+    return {
+        key: {
+            "root_class": value.root_class,
+            "classes": [
+                {
+                    **vars(model),
+                    "fields": [{**vars(f), "metadata": list(f.metadata)} for f in model.fields],
+                }
+                for model in value.classes
+            ],
+            "imports": list(value.imports),
+        }
+        for key, value in models.items()
+    }
 
 
 def decode(data: Mapping[str, Any]) -> dict[str, ir.JsonModels]:

@@ -536,7 +536,7 @@ _Captured = tuple[tuple[str, ...], "ir.ModelClass", frozenset[tuple[str, str]]]
 def _imports_of(model: Any) -> frozenset[tuple[str, str]]:
     """(module, clause) of what a model of the library imports (``module`` empty: ``import x``)."""
     found = set()
-    for item in (*model.imports, *(i for f in model.fields for i in f.imports)):
+    for item in model.imports:  # the fields' imports, then the model's own
         clause = item.import_ if item.alias is None else f"{item.import_} as {item.alias}"
         found.add((item.from_ or "", clause))
     return frozenset(found)
@@ -800,6 +800,7 @@ def _lint_safe(expression: str) -> str:
 
 
 _NUMBERED = re.compile(r"(.+?)([0-9]+)")
+_NAME = re.compile(r"\b[^\W\d]\w*")
 
 
 def _renames(classes: Sequence[str], asked: set[str]) -> dict[str, str]:
@@ -826,7 +827,12 @@ def _renames(classes: Sequence[str], asked: set[str]) -> dict[str, str]:
 def _expression(text: str, renames: Mapping[str, str]) -> tuple[str, set[str]]:
     """A Python expression of the library (a type, a default) with classes renamed and its
     string literals safe for ruff; and the names it uses."""
-    names: set[str] = set()
+    if "'" not in text and '"' not in text:  # no string literal: every word is a name
+        names = set(_NAME.findall(text))
+        if names & renames.keys():
+            text = _NAME.sub(lambda m: renames.get(m[0], m[0]), text)
+        return text, {renames.get(name, name) for name in names}
+    names = set()
     edits = []
     for token in tokenize.generate_tokens(io.StringIO(text).readline):
         if token.type == tokenize.NAME:
