@@ -65,10 +65,11 @@ def run(
     """Generate the package of ``config``; with ``check`` or ``diff`` nothing is written.
 
     Raises ``SchemaError`` when any schema is invalid (nothing written then either). With
-    ``cache=False`` the cache folder is neither read nor written.
+    ``cache=False`` the cache folder is neither read nor written. ``version`` (the generator's)
+    is part of the cache key only: another release renders afresh, and writes what differs.
     """
     if not cache:
-        generation = _Generation(config, version)
+        generation = _Generation(config)
         files = generation.files()
         return _write(config, files, generation.lock_text, check=check, diff=diff)
     store = caching.Store(config.out)
@@ -80,7 +81,7 @@ def run(
         return GenerateResult(unchanged=(*tool, *user), files=tool, user_files=user)
     known = store.formatted()
     cached = store.json_models(keys.json_models)
-    generation = _Generation(config, version, known, cached)
+    generation = _Generation(config, known, cached)
     formatted = generation.files()
     result = _write(config, formatted, generation.lock_text, check=check, diff=diff)
     if not (check or diff):
@@ -99,12 +100,10 @@ class _Generation:
     def __init__(
         self,
         config: Config,
-        version: str,
         known: dict[str, str] | None = None,
         cached_json_models: dict[str, Any] | None = None,
     ) -> None:
         self.config = config
-        self.version = version
         self.known = known or {}  # source_key -> formatted source, from earlier runs
         self.cached = cached_json_models  # encoded (``worker.encode``), from the last run
         self.formatted: dict[str, str] = {}  # source_key -> formatted source, of this run
@@ -126,16 +125,14 @@ class _Generation:
             services: dict[str, list[RenderedFile]] = {}
 
             def add(topic: ir.Topic, json_models: Mapping[str, ir.JsonModels]) -> None:
-                modules[topic.module] = render.topic_module(
-                    project, topic, self.version, json_models
-                )
+                modules[topic.module] = render.topic_module(project, topic, json_models)
                 models = json_models.get(topic.module)
                 services[topic.module] = render.topic_files(project, topic, models)
 
             for topic in project.topics:
                 if topic.module not in keys:
                     add(topic, {})
-            common = render.common_files(project, self.version)
+            common = render.common_files(project)
             first = [*modules.values(), *common, *_flat(services.values())]
             early = _Formatting(self.config, first, self.known)
             parts = self._json_models(inputs, worker)

@@ -63,23 +63,20 @@ def _package_dir(project: ir.Project) -> PurePosixPath:
 def topic_module(
     project: ir.Project,
     topic: ir.Topic,
-    version: str,
     json_models: Mapping[str, ir.JsonModels],
 ) -> RenderedFile:
     """The module of one topic; a JSON Schema topic needs its entry of ``json_models``."""
-    source = _render_topic(topic, version, json_models)
+    source = _render_topic(topic, json_models)
     return RenderedFile(_package_dir(project) / f"{topic.module}.py", source)
 
 
-def common_files(project: ir.Project, version: str) -> list[RenderedFile]:
+def common_files(project: ir.Project) -> list[RenderedFile]:
     """The files that depend on no topic module's source: ``__init__.py``, samples, broker, ..."""
     package_dir = _package_dir(project)
-    files = [RenderedFile(package_dir / "__init__.py", _render_package(project, version))]
+    files = [RenderedFile(package_dir / "__init__.py", _render_package(project))]
     files += [
         RenderedFile(package_dir / path, content, owned_by_tool)
-        for path, content, owned_by_tool in common_service_files(
-            project, functools.partial(header, version), environment()
-        )
+        for path, content, owned_by_tool in common_service_files(project, header, environment())
     ]
     return files
 
@@ -109,7 +106,7 @@ def json_models_source(models: ir.JsonModels) -> str:
     return f"{imports}\n\n\n{_models_source(views)}\n"
 
 
-def _render_topic(topic: ir.Topic, version: str, json_models: Mapping[str, ir.JsonModels]) -> str:
+def _render_topic(topic: ir.Topic, json_models: Mapping[str, ir.JsonModels]) -> str:
     imports = set(_TOPIC_IMPORTS)
     named_types: tuple[tuple[str, str], ...] = ()
     if isinstance(topic.payload, ir.AvroPayload):
@@ -124,7 +121,7 @@ def _render_topic(topic: ir.Topic, version: str, json_models: Mapping[str, ir.Js
         environment()
         .get_template("topic.py.jinja")
         .render(
-            header=header(version, topic.display_path),
+            header=header(topic.display_path),
             docstring=py_doc(f"Topic {topic.name}: its payload models, TopicSpec and publisher."),
             imports=import_lines,
             models=_models_source(models),
@@ -159,7 +156,7 @@ def _revisions(topic: ir.Topic) -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def _render_package(project: ir.Project, version: str) -> str:
+def _render_package(project: ir.Project) -> str:
     exports = ["TOPICS"]
     for topic in project.topics:
         exports += [topic.payload_class, topic.publisher_class]
@@ -167,7 +164,7 @@ def _render_package(project: ir.Project, version: str) -> str:
         environment()
         .get_template("package_init.py.jinja")
         .render(
-            header=header(version, project.schemas_display),
+            header=header(project.schemas_display),
             docstring=py_doc(f"Typed Pub/Sub topics generated from {project.schemas_display}."),
             topics=project.topics,
             exports=[py_str(name) for name in sorted(exports)],
