@@ -27,8 +27,8 @@ from typing import Any
 import yaml
 
 from pubsub_gen import ir
-from pubsub_gen.commands.push_schemas import schema_id
 from pubsub_gen.config import Config
+from pubsub_gen.naming import schema_id
 
 ASYNCAPI_VERSION = "3.0.0"
 AVRO_FORMAT = "application/vnd.apache.avro+json;version=1.9.0"

@@ -26,6 +26,7 @@ from typing import Any
 
 from pubsub_gen import ir
 from pubsub_gen.commands import lock as lockfile
+from pubsub_gen.naming import schema_id
 
 
 class PushError(Exception):
@@ -43,12 +44,6 @@ class Action:
     def __str__(self) -> str:
         text = f"{self.verb} {self.resource}"
         return f"{text} ({self.detail})" if self.detail else text
-
-
-def schema_id(topic: ir.Topic) -> str:
-    """The Pub/Sub schema id of an Avro topic: its ``schema_id`` setting, else the topic name."""
-    configured = topic.options.get("schema_id")
-    return configured if isinstance(configured, str) and configured else topic.name
 
 
 def same_definition(a: str, b: str) -> bool:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
-from pubsub_gen import ir
+from pubsub_gen import ir, naming
 from pubsub_gen.output import HEADER_PREFIX, RenderedFile, header
 from pubsub_gen.render.avro import Models, avro_models
 from pubsub_gen.render.jsonschema import json_models as json_model_views
@@ -144,7 +144,9 @@ def _render_topic(topic: ir.Topic, json_models: Mapping[str, ir.JsonModels]) -> 
 def _revisions(topic: ir.Topic) -> dict[str, list[tuple[str, str]]]:
     """The earlier writer schemas (one constant each) and registry revision ids of a topic."""
     earlier = [r for r in topic.revisions if r.fingerprint != topic.fingerprint]
-    constants = [(f"_SCHEMA_{r.fingerprint.upper()}", py_str(r.definition)) for r in earlier]
+    constants = [
+        (naming.writer_schema_constant(r.fingerprint), py_str(r.definition)) for r in earlier
+    ]
     return {
         "writer_constants": constants,
         "writer_schemas": [

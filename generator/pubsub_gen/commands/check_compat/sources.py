@@ -66,11 +66,6 @@ def _python_names(payload: ir.AvroPayload | ir.JsonSchemaPayload) -> PythonNames
     return PythonNames(classes, attributes)
 
 
-def load_folder(folder: Path) -> dict[str, TopicSchema]:
-    """The topics of a schemas folder, configured by the pyproject.toml nearest to it."""
-    return load_topics(load_config(folder))
-
-
 @contextmanager
 def topics_at_ref(ref: str, config: Config) -> Iterator[dict[str, TopicSchema]]:
     """The configured schemas folder as it was at ``ref``, with that ref's topic settings."""
