@@ -462,8 +462,7 @@ def _member_names(node: dict[str, Any], strings: list[str]) -> dict[str, Any]:
     unless the schema names them itself."""
     if "x-enum-varnames" in node or "x-enumNames" in node:
         return {}
-    taken: set[str] = set()
-    return {"x-enum-varnames": [naming.unique(naming.enum_member_name(v), taken) for v in strings]}
+    return {"x-enum-varnames": list(naming.enum_members(strings))}
 
 
 def _nullable_definitions(document: dict[str, Any]) -> None:
@@ -488,12 +487,13 @@ def _nullable_definitions(document: dict[str, Any]) -> None:
 
 def _prepare(item: JsonSchemaInput) -> dict[str, Any]:
     """A normalised copy of the document whose root model gets the name ``root_class``."""
-    document = widen(item.document, _draft(item.document) or "2020-12", f"{item.root_class}Object")
+    root_object = naming.json_root_object(item.root_class)
+    document = widen(item.document, _draft(item.document) or "2020-12", root_object)
     if "enum" in document:
         # A model must wrap a top-level enum: the enum moves to a definition.
         defs_key = "definitions" if "definitions" in document else "$defs"
         definitions = document.setdefault(defs_key, {})
-        enum_name = naming.unique(f"{item.root_class}Enum", set(definitions))
+        enum_name = naming.json_root_enum(item.root_class, definitions)
         keep = {"$schema", "$defs", "definitions", "title", "description"}
         definitions[enum_name] = {k: document.pop(k) for k in list(document) if k not in keep}
         document["$ref"] = f"#/{defs_key}/{enum_name}"
@@ -518,16 +518,12 @@ def _root_clashes(item: JsonSchemaInput, roots: set[str]) -> Iterator[SchemaProb
     for key in ("$defs", "definitions"):
         definitions = item.document.get(key)
         for name in definitions if isinstance(definitions, Mapping) else ():
-            if _class_name(name, roots) == item.root_class:
+            if naming.json_class(name, roots) == item.root_class:
                 message = (
                     f"definition {name!r} would get the class name {item.root_class!r} of the "
                     "topic's payload model; rename the definition or the payload model"
                 )
                 yield _problem(item.display_path, (key, name), message)
-
-
-def _class_name(name: str, roots: set[str]) -> str:
-    return name if name in roots else naming.class_name(name)
 
 
 _Captured = tuple[tuple[str, ...], "ir.ModelClass", frozenset[tuple[str, str]]]
@@ -652,7 +648,7 @@ def _generate(
     asked: set[str] = set()
 
     def name_class(name: str) -> str:
-        chosen = _class_name(name, roots)
+        chosen = naming.json_class(name, roots)
         asked.add(chosen)
         return chosen
 
@@ -696,22 +692,7 @@ def _generate(
 
 
 def _attribute_names(document: Any) -> dict[str, str]:
-    """Attribute name by wire name. Wire names that sanitise to one name (``+1`` and ``-1``)
-    get distinct ones, numbered in the order of the wire names (aliases keep the wire names)."""
-    wires = sorted(_property_names(document))
-    names = {wire: naming.attribute_name(wire) for wire in wires}
-    taken = set(names.values())
-    seen: set[str] = set()
-    for wire in wires:
-        name = names[wire]
-        if name in seen:
-            n = 2
-            while f"{name}_{n}" in taken:
-                n += 1
-            names[wire] = f"{name}_{n}"
-            taken.add(names[wire])
-        seen.add(name)
-    return names
+    return naming.json_attributes(_property_names(document))
 
 
 def _has_collisions(document: Any) -> bool:
@@ -799,29 +780,7 @@ def _lint_safe(expression: str) -> str:
     return expression
 
 
-_NUMBERED = re.compile(r"(.+?)([0-9]+)")
 _NAME = re.compile(r"\b[^\W\d]\w*")
-
-
-def _renames(classes: Sequence[str], asked: set[str]) -> dict[str, str]:
-    """Duplicate class names of one module numbered 1, 2... in the module's own order.
-
-    The library numbers duplicates (``Address``, ``Address1``) across the whole batch, so a
-    topic's classes would be renamed when another topic gains a class of the same name.
-    """
-    numbered = {}
-    for name in classes:
-        match = _NUMBERED.fullmatch(name)
-        if name not in asked and match is not None and match[1] in classes:
-            numbered[name] = match[1]  # not a name of the schema's own: a numbered duplicate
-    kept = set(classes) - numbered.keys()
-    renames: dict[str, str] = {}
-    for name, base in numbered.items():
-        n = 1
-        while f"{base}{n}" in kept or f"{base}{n}" in renames.values():
-            n += 1
-        renames[name] = f"{base}{n}"
-    return {old: new for old, new in renames.items() if old != new}
 
 
 def _expression(text: str, renames: Mapping[str, str]) -> tuple[str, set[str]]:
@@ -846,7 +805,7 @@ def _expression(text: str, renames: Mapping[str, str]) -> tuple[str, set[str]]:
 
 def _models(item: JsonSchemaInput, captured: Sequence[_Captured], asked: set[str]) -> ir.JsonModels:
     """The IR of one topic's models: duplicates numbered per module, forward references noted."""
-    renames = _renames([c.name for _, c, _ in captured], asked)
+    renames = naming.numbered_duplicates([c.name for _, c, _ in captured], asked)
     defined: set[str] = set()
     classes = []
     for _, model, _ in captured:
