@@ -249,7 +249,10 @@ def _spec_bytes(datum: Any, reader: dict[str, Any]) -> Any:
     """fastavro leaves a reader's default for a bytes field as its JSON string; the Avro
     specification reads it as the string's code points (what decode gives)."""
     for field in reader["fields"]:
-        if field["type"] == "bytes" and isinstance(datum.get(field["name"]), str):
+        branches = field["type"] if isinstance(field["type"], list) else [field["type"]]
+        # A union's default is of its first branch: with no "string" branch, a str is bytes.
+        holds_bytes = "bytes" in branches and "string" not in branches
+        if holds_bytes and isinstance(datum.get(field["name"]), str):
             datum = {**datum, field["name"]: datum[field["name"]].encode("latin-1")}
     return datum
 
