@@ -140,7 +140,7 @@ class AvroPayload:
 
 @dataclass(frozen=True)
 class JsonSchemaPayload:
-    """A JSON Schema topic: its document (its ``JsonModels`` come from ``load.jsonschema``)."""
+    """A JSON Schema topic: its document (its ``JsonModels`` come from ``load.jsonmodels``)."""
 
     document: Mapping[str, Any]
 

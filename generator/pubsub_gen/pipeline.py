@@ -29,7 +29,7 @@ from pubsub_gen.output import RenderedFile
 
 if TYPE_CHECKING:
     from pubsub_gen import ir
-    from pubsub_gen.load.jsonschema import JsonSchemaInput
+    from pubsub_gen.load.jsonmodels import JsonSchemaInput
     from pubsub_gen.worker import Worker
 
 # With fewer JSON Schema topics, a second interpreter (and its imports) costs more than it saves.
@@ -247,7 +247,7 @@ class _Generation:
         if worker is not None:
             rendered = worker.result()
         else:
-            from pubsub_gen.load.jsonschema import jsonschema_models
+            from pubsub_gen.load.jsonmodels import jsonschema_models
 
             rendered = jsonschema_models(inputs)
         self.json_models = jsonworker.encode(rendered)

@@ -32,7 +32,7 @@ _WARM = (
     "datamodel_code_generator",
     "datamodel_code_generator.parser.jsonschema",
     "datamodel_code_generator.model.pydantic_v2",
-    "pubsub_gen.load.jsonschema",
+    "pubsub_gen.load.jsonmodels",
 )
 _INPUTS = "inputs.json"
 _RESULT = "result.json"
@@ -95,7 +95,7 @@ class Worker:
 
     def result(self) -> dict[str, ir.JsonModels]:
         """``jsonschema_models`` of the submitted inputs; raises ``SchemaError``."""
-        from pubsub_gen.load.jsonschema import jsonschema_models
+        from pubsub_gen.load.jsonmodels import jsonschema_models
 
         read = _read(self._answer())
         if read is None:
@@ -203,7 +203,7 @@ def main() -> None:
         importlib.import_module(module)
     if sys.stdin.readline().strip() != "go":
         return  # the run ended early (a schema problem): nothing to do
-    from pubsub_gen.load.jsonschema import JsonSchemaInput, jsonschema_models
+    from pubsub_gen.load.jsonmodels import JsonSchemaInput, jsonschema_models
 
     inputs = [
         JsonSchemaInput(

@@ -80,8 +80,8 @@ class RenderedModels:
 
 
 def render_jsonschema_models(inputs: Sequence[Any]) -> dict[str, RenderedModels]:
-    """``load.jsonschema.jsonschema_models`` (the IR), each topic rendered as a module."""
-    from pubsub_gen.load.jsonschema import jsonschema_models
+    """``load.jsonmodels.jsonschema_models`` (the IR), each topic rendered as a module."""
+    from pubsub_gen.load.jsonmodels import jsonschema_models
     from pubsub_gen.render import json_models_source
 
     return {

@@ -13,7 +13,7 @@ from pubsub_gen import format as formatting
 from pubsub_gen import pipeline
 from pubsub_gen import worker as jsonworker
 from pubsub_gen.errors import SchemaError
-from pubsub_gen.load import jsonschema as loader
+from pubsub_gen.load import jsonmodels as loader
 
 
 def _order(title: str, **extra: Any) -> dict[str, Any]:

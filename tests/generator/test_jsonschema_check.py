@@ -10,7 +10,8 @@ import pytest
 from gen_support import render_jsonschema_models
 
 from pubsub_gen.errors import SchemaError
-from pubsub_gen.load.jsonschema import JsonSchemaInput, check_jsonschema
+from pubsub_gen.load.jsonmodels import JsonSchemaInput
+from pubsub_gen.load.jsonschema import check_jsonschema
 
 D7 = "http://json-schema.org/draft-07/schema#"
 D2020 = "https://json-schema.org/draft/2020-12/schema"

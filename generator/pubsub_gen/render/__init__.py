@@ -22,7 +22,7 @@ from pubsub_gen.render.pytypes import Import, render_imports
 from pubsub_gen.render.service import common_service_files, topic_service_files
 
 if TYPE_CHECKING:
-    from pubsub_gen.load.jsonschema import JsonSchemaInput
+    from pubsub_gen.load.jsonmodels import JsonSchemaInput
 
 __all__ = [
     "HEADER_PREFIX",
@@ -176,7 +176,7 @@ def _render_package(project: ir.Project) -> str:
 
 def json_inputs(project: ir.Project) -> list[JsonSchemaInput]:
     """What the JSON Schema renderer needs of every JSON Schema topic, in topic order."""
-    from pubsub_gen.load.jsonschema import JsonSchemaInput
+    from pubsub_gen.load.jsonmodels import JsonSchemaInput
 
     inputs = []
     for topic in project.topics:
