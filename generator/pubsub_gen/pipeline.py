@@ -200,9 +200,9 @@ class _Generation:
     def _load(self, worker: Worker | None) -> tuple[ir.Project, list[JsonSchemaInput]]:
         """The project and its JSON Schema inputs; the slower metaschema check runs once the
         worker has its inputs."""
-        from pubsub_gen import render
         from pubsub_gen.errors import SchemaError
         from pubsub_gen.load import load_project, metaschema_problems
+        from pubsub_gen.load.jsonmodels import json_inputs
 
         try:
             project = load_project(self.config, metaschema=False)
@@ -210,7 +210,7 @@ class _Generation:
             load_project(self.config)  # the full report, metaschema problems included
             raise
         project = self._with_revisions(project)
-        inputs = render.json_inputs(project)
+        inputs = json_inputs(project)
         if worker is not None:
             worker.submit(inputs)
         if metaschema_problems(project):

@@ -52,6 +52,23 @@ class JsonSchemaInput:
     root_class: str  # class name the payload model must get
 
 
+def json_inputs(project: ir.Project) -> list[JsonSchemaInput]:
+    """What ``jsonschema_models`` needs of every JSON Schema topic, in topic order."""
+    inputs = []
+    for topic in project.topics:
+        if isinstance(topic.payload, ir.JsonSchemaPayload):
+            inputs.append(
+                JsonSchemaInput(
+                    key=topic.module,
+                    path=topic.source,
+                    display_path=topic.display_path,
+                    document=topic.payload.document,
+                    root_class=topic.payload_class,
+                )
+            )
+    return inputs
+
+
 def _string_enum(node: dict[str, Any]) -> list[str] | None:
     """The string values of an enum of strings (possibly with null), else None."""
     values = node.get("enum")

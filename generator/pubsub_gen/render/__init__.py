@@ -9,26 +9,22 @@ from __future__ import annotations
 import functools
 from collections.abc import Mapping
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING
 
 import jinja2
 
 from pubsub_gen import ir, naming
 from pubsub_gen.output import HEADER_PREFIX, RenderedFile, header
-from pubsub_gen.render.avro import Models, avro_models
+from pubsub_gen.render.avro import avro_models
 from pubsub_gen.render.jsonschema import json_models as json_model_views
 from pubsub_gen.render.literals import py_doc, py_schema, py_str
 from pubsub_gen.render.pytypes import Import, render_imports
 from pubsub_gen.render.service import common_service_files, topic_service_files
-
-if TYPE_CHECKING:
-    from pubsub_gen.load.jsonmodels import JsonSchemaInput
+from pubsub_gen.render.views import Models
 
 __all__ = [
     "HEADER_PREFIX",
     "RenderedFile",
     "common_files",
-    "json_inputs",
     "json_models_source",
     "topic_files",
     "topic_module",
@@ -172,22 +168,3 @@ def _render_package(project: ir.Project) -> str:
             exports=[py_str(name) for name in sorted(exports)],
         )
     )
-
-
-def json_inputs(project: ir.Project) -> list[JsonSchemaInput]:
-    """What the JSON Schema renderer needs of every JSON Schema topic, in topic order."""
-    from pubsub_gen.load.jsonmodels import JsonSchemaInput
-
-    inputs = []
-    for topic in project.topics:
-        if isinstance(topic.payload, ir.JsonSchemaPayload):
-            inputs.append(
-                JsonSchemaInput(
-                    key=topic.module,
-                    path=topic.source,
-                    display_path=topic.display_path,
-                    document=topic.payload.document,
-                    root_class=topic.payload_class,
-                )
-            )
-    return inputs

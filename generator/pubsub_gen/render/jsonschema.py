@@ -7,7 +7,10 @@ decided them); they render through ``models.py.jinja`` in the style of the Avro 
 from __future__ import annotations
 
 from pubsub_gen import ir
-from pubsub_gen.render.avro import (
+from pubsub_gen.render.flat import flat_text, json_value
+from pubsub_gen.render.literals import py_doc, py_str
+from pubsub_gen.render.pytypes import Import
+from pubsub_gen.render.views import (
     ClassView,
     EnumView,
     FieldView,
@@ -16,9 +19,6 @@ from pubsub_gen.render.avro import (
     RecordView,
     RootModelView,
 )
-from pubsub_gen.render.flat import flat_text, json_value
-from pubsub_gen.render.literals import py_doc, py_str
-from pubsub_gen.render.pytypes import Import
 
 # What the template may write besides the fields' types (ruff's pass removes the unused ones).
 _TEMPLATE_IMPORTS: frozenset[Import] = frozenset(
