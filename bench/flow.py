@@ -287,100 +287,42 @@ def _workers_once(run: Run, workers: int, loops: int, warm: int, n: int, rep: in
     return _Window(last.time - first.time, shares, ours, emulator_cpu, others)
 
 
-def _ceiling(window: _Window, workers: int, cores: int) -> float | None:
-    """The rate ``workers`` processes could reach on an otherwise idle machine of ``cores``
-    cores, from the CPU per message this window measured: each worker uses at most one core,
-    and the workers and the emulator together at most every core."""
+def _ceilings(window: _Window, cores: int) -> tuple[float, float] | None:
+    """The rates 1 and 2 workers could reach on an otherwise idle machine of ``cores`` cores
+    at the CPU per message ``window`` measured: a worker uses at most one core, and the workers
+    and the emulator together at most every core. None without the emulator's figure."""
     if window.emulator_cpu is None:
         return None
-    per_message = window.workers_cpu / window.messages
+    worker = window.workers_cpu / window.messages
     with_emulator = (window.workers_cpu + window.emulator_cpu) / window.messages
-    return min(workers / per_message, cores / with_emulator)
+    return min(1 / worker, cores / with_emulator), min(2 / worker, cores / with_emulator)
 
 
 def workers(run: Run) -> None:
     # A quick run's window still spans many polls.
     warm, n = (100, 1200) if run.quick else (4000, 24000)
-    counts = (1, 2)
     cores = os.cpu_count() or 1
     print(
         f"workers: pubsub-runtime run --workers 1 and 2 ({cores} cores), "
-        f"{STREAMS_PER_WORKER} streams each, handlers burning {HANDLER_US:.0f} µs of CPU; "
+        f"{STREAMS_PER_WORKER} streams each, handlers doing {HANDLER_US:.0f} µs of CPU work; "
         f"{n} messages after {warm}",
         flush=True,
     )
     loops = loops_for(HANDLER_US)
     for rep in range(run.reps):
-        for count in alternate(counts, rep):
+        for count in alternate((1, 2), rep):
             window = _workers_once(run, count, loops, warm, n, rep)
-            key = f"workers.{count}"
-            run.add(f"{key}.rate", window.rate)
-            run.add(f"{key}.cores", window.workers_cpu / window.wall)
-            run.add(f"{key}.cpu_us", window.workers_cpu / window.messages * 1e6)
-            run.add(f"{key}.min_share", min(window.handled.values()) / window.messages)
-            line = (
-                f"  rep {rep + 1} workers={count}: {window.rate:,.0f} msg/s; workers "
-                f"{window.workers_cpu / window.messages * 1e6:.0f} µs CPU/msg, "
-                f"{window.workers_cpu / window.wall:.2f} cores"
-            )
-            if count > 1:
-                shares = sorted(h / window.messages for h in window.handled.values())
-                line += " (shares " + "/".join(f"{s:.0%}" for s in shares) + ")"
-            if window.emulator_cpu is not None and window.others_cpu is not None:
-                ceiling = _ceiling(window, count, cores) or 0.0
-                run.add(f"{key}.emulator_us", window.emulator_cpu / window.messages * 1e6)
-                run.add(f"{key}.others", window.others_cpu / window.wall)
-                run.add(f"{key}.ceiling", ceiling)
-                line += (
-                    f"; emulator {window.emulator_cpu / window.messages * 1e6:.0f} µs CPU/msg, "
-                    f"{window.emulator_cpu / window.wall:.2f} cores; other processes "
-                    f"{window.others_cpu / window.wall:.2f} cores; ceiling {ceiling:,.0f} msg/s"
-                )
-            print(line, flush=True)
-    ratio = run.paired_ratio("workers.2.rate", "workers.1.rate")
+            _record(run, f"workers.{count}", window, cores, rep)
     run.row(
         f"Throughput, CPU-bound handlers ({HANDLER_US:.0f} µs/msg), {STREAMS_PER_WORKER} "
         "streams per worker: pubsub-runtime run --workers 2 vs 1",
         fmt_rate(run.median("workers.2.rate")),
         fmt_rate(run.median("workers.1.rate")),
-        ratio,
+        run.paired_ratio("workers.2.rate", "workers.1.rate"),
         f">= {GOAL:.2f}x",
     )
     if "workers.2.ceiling" in run.samples:
-        run.row(
-            f"Ceiling of the row above on {cores} idle cores shared with the emulator "
-            "(from the CPU per message measured): --workers 2 vs 1",
-            fmt_rate(run.median("workers.2.ceiling")),
-            fmt_rate(run.median("workers.1.ceiling")),
-            run.paired_ratio("workers.2.ceiling", "workers.1.ceiling"),
-        )
-        run.row(
-            "CPU per message in the emulator's JVM vs in the workers (--workers 2)",
-            fmt_us(run.median("workers.2.emulator_us")),
-            fmt_us(run.median("workers.2.cpu_us")),
-            run.paired_ratio("workers.2.emulator_us", "workers.2.cpu_us"),
-        )
-        ceiling = run.paired_ratio("workers.2.ceiling", "workers.1.ceiling")
-        if ceiling < GOAL:
-            worker_us, emulator_us = (
-                run.median("workers.2.cpu_us"),
-                run.median("workers.2.emulator_us"),
-            )
-            run.notes.append(
-                f"workers: the {GOAL:.2f}x goal is out of reach while the emulator shares the "
-                f"{cores} cores: even on an idle machine 2 workers reach at most {ceiling:.2f}x "
-                f"one worker, since the emulator spends {emulator_us:.0f} µs of CPU per message "
-                f"({emulator_us / worker_us:.0%} of a worker's {worker_us:.0f} µs); "
-                f"{GOAL:.2f}x needs at most {cores / GOAL - 1:.0%}"
-            )
-        others = max(run.median("workers.1.others"), run.median("workers.2.others"))
-        if others > 0.2:
-            run.notes.append(
-                f"workers: other processes kept {others:.2f} of the {cores} cores busy during "
-                "the windows; the scheduler shares the cores between processes, so two workers "
-                "got a larger share than one: the throughput ratio then measures that share "
-                "more than the runtime (see the ceiling row)"
-            )
+        _ceiling_rows(run, cores)
     run.row(
         "CPU per message in the workers: --workers 2 vs 1 (what a second process costs)",
         fmt_us(run.median("workers.2.cpu_us")),
@@ -393,3 +335,66 @@ def workers(run: Run) -> None:
         f"{run.median('workers.1.cores'):.2f} cores",
         run.paired_ratio("workers.2.cores", "workers.1.cores"),
     )
+
+
+def _record(run: Run, key: str, window: _Window, cores: int, rep: int) -> None:
+    run.add(f"{key}.rate", window.rate)
+    run.add(f"{key}.cores", window.workers_cpu / window.wall)
+    run.add(f"{key}.cpu_us", window.workers_cpu / window.messages * 1e6)
+    run.add(f"{key}.min_share", min(window.handled.values()) / window.messages)
+    line = (
+        f"  rep {rep + 1} {key.replace('.', '=')}: {window.rate:,.0f} msg/s; workers "
+        f"{window.workers_cpu / window.messages * 1e6:.0f} µs CPU/msg, "
+        f"{window.workers_cpu / window.wall:.2f} cores"
+    )
+    if len(window.handled) > 1:
+        shares = sorted(h / window.messages for h in window.handled.values())
+        line += " (shares " + "/".join(f"{s:.0%}" for s in shares) + ")"
+    ceilings = _ceilings(window, cores)
+    if window.emulator_cpu is not None and window.others_cpu is not None and ceilings:
+        run.add(f"{key}.emulator_us", window.emulator_cpu / window.messages * 1e6)
+        run.add(f"{key}.others", window.others_cpu / window.wall)
+        line += (
+            f"; emulator {window.emulator_cpu / window.messages * 1e6:.0f} µs CPU/msg, "
+            f"{window.emulator_cpu / window.wall:.2f} cores; other processes "
+            f"{window.others_cpu / window.wall:.2f} cores"
+        )
+        if len(window.handled) == 2:
+            run.add("workers.1.ceiling", ceilings[0])
+            run.add("workers.2.ceiling", ceilings[1])
+            line += f"; ceiling {ceilings[1] / ceilings[0]:.2f}x"
+    print(line, flush=True)
+
+
+def _ceiling_rows(run: Run, cores: int) -> None:
+    ceiling = run.paired_ratio("workers.2.ceiling", "workers.1.ceiling")
+    run.row(
+        f"Ceiling of that ratio on {cores} idle cores that the emulator shares, at the CPU per "
+        "message measured with --workers 2: 2 workers vs 1",
+        fmt_rate(run.median("workers.2.ceiling")),
+        fmt_rate(run.median("workers.1.ceiling")),
+        ceiling,
+    )
+    worker_us, emulator_us = run.median("workers.2.cpu_us"), run.median("workers.2.emulator_us")
+    run.row(
+        "CPU per message in the emulator's JVM vs in the workers (--workers 2)",
+        fmt_us(emulator_us),
+        fmt_us(worker_us),
+        run.paired_ratio("workers.2.emulator_us", "workers.2.cpu_us"),
+    )
+    if ceiling < GOAL:
+        run.notes.append(
+            f"workers: the {GOAL:.2f}x goal is out of reach while the emulator shares the "
+            f"{cores} cores: even with nothing else running, 2 workers reach at most "
+            f"{ceiling:.2f}x one worker, since the emulator spends {emulator_us:.0f} µs of CPU "
+            f"per message ({emulator_us / worker_us:.0%} of the workers' {worker_us:.0f} µs); "
+            f"{GOAL:.2f}x needs at most {cores / GOAL - 1:.0%}"
+        )
+    others = run.samples["workers.1.others"] + run.samples["workers.2.others"]
+    if max(others) > 0.2:
+        run.notes.append(
+            f"workers: other processes kept {min(others):.2f} to {max(others):.2f} of the "
+            f"{cores} cores busy during the windows, so the cores the workers got varied from "
+            "window to window: the throughput ratio measures that load as much as the runtime "
+            "(the ceiling row, from CPU per message, much less)"
+        )

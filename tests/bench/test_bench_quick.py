@@ -72,7 +72,7 @@ def test_quick_mode_runs_every_comparison_correctly(pubsub_emulator, tmp_path):
         assert samples[f"workers.{workers}.ceiling"][0] > 0
     # with two workers, each handled a share of the window's messages
     assert 0 < samples["workers.2.min_share"][0] <= 0.5
-    assert "Ceiling of the row above" in comparisons
+    assert "Ceiling of that ratio" in comparisons
     # goals are judged with a margin, and never in quick mode
     assert all(row["met"] is None for row in data["rows"])
     assert any(row["margin"] is not None for row in data["rows"])
