@@ -28,9 +28,16 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# The golden cases' outputs (tests/generator/golden/<case>/expected/<package>): one mypy run
+# checks them with everything else, each expected/ folder on MYPYPATH like generated_example/.
+GOLDEN_OUT := $(wildcard tests/generator/golden/*/expected)
+empty :=
+space := $(empty) $(empty)
+
 typecheck: $(STAMP)
-	MYPYPATH=generated_example $(BIN)/mypy runtime/pubsub_runtime generator/pubsub_gen \
-		generated_example/example_events bench examples
+	MYPYPATH=$(subst $(space),:,generated_example $(GOLDEN_OUT)) $(BIN)/mypy runtime/pubsub_runtime \
+		generator/pubsub_gen generated_example/example_events $(wildcard $(GOLDEN_OUT:=/*)) \
+		bench examples
 
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir $(VENV)/site
@@ -54,9 +61,10 @@ setup-browser:
 screenshots: $(STAMP) setup-browser
 	CONSOLE_SCREENSHOTS=docs/img $(BIN)/pytest -q tests/runtime/test_console_browser.py
 
-## Regenerate the golden record generated_example/ from schemas/.
+## Regenerate every golden record from scratch: generated_example/ from schemas/, and each case
+## under tests/generator/golden/ (`make generate CASES="avro_only ..."` for some only).
 generate: $(STAMP)
-	$(BIN)/pubsub-gen schemas/
+	$(BIN)/python tests/generator/golden_cases.py $(CASES)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench all

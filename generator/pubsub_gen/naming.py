@@ -1,17 +1,29 @@
-"""Every naming rule of the generator, in one place.
+"""Every name the generator decides, in one place: the rules and how collisions are settled.
+
+- Python names of the payload models: classes, fields (with their wire-name aliases) and enum
+  members, for Avro (``avro_names``) and JSON Schema (``json_attributes``, ``json_root_enum``...);
+- the topic's module, TopicSpec constant and publisher, and its default subscription;
+- the service around it: sample functions, handler functions and modules, test modules and the
+  names the generated tests use (``failing_subscription``, ``dead_letter_topic``);
+- the registry's schema id (``schema_id``) and the writer-schema constants of earlier revisions.
 
 Wire names (Avro field names, JSON property names, enum symbols) are never changed on the wire:
 when a wire name is not a safe Python identifier the generated attribute gets a safe name and
-keeps the wire name as its alias.
+keeps the wire name as its alias. A name already taken gets ``_2``, ``_3``... (``unique``).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import keyword
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
+from typing import Any
 
 from pydantic import BaseModel, RootModel
+
+from pubsub_gen import ir
 
 # Names a field of a generated model must not take: BaseModel's own attributes and methods
 # (json, schema, copy, dict, model_config, model_dump, ...), plus names used by generated code.
@@ -170,3 +182,224 @@ def default_subscription(service: str, topic_name: str) -> str:
     get their own subscription (a shared one would split the messages between them).
     """
     return f"{service}.{topic_name}"
+
+
+def schema_id(topic: ir.Topic) -> str:
+    """The Pub/Sub schema id of an Avro topic: its ``schema_id`` setting, else the topic name."""
+    configured = topic.options.get("schema_id")
+    return configured if isinstance(configured, str) and configured else topic.name
+
+
+def writer_schema_constant(fingerprint: str) -> str:
+    """The module constant holding an earlier revision's schema text: ``_SCHEMA_<FINGERPRINT>``."""
+    return f"_SCHEMA_{fingerprint.upper()}"
+
+
+# --- the payload models -------------------------------------------------------------------------
+
+
+def field_attributes(wire_names: Sequence[str]) -> tuple[str, ...]:
+    """The attributes of one model's fields, in order: ``attribute_name`` of each, made unique.
+
+    Models accept attribute and wire names: an attribute equal to another field's wire name
+    would make ``Model(a=...)`` ambiguous, so that is avoided too.
+    """
+    attributes: set[str] = set()
+    chosen = []
+    for wire_name in wire_names:
+        avoid = attributes | (set(wire_names) - {wire_name})
+        attribute = unique(attribute_name(wire_name), avoid)
+        attributes.add(attribute)
+        chosen.append(attribute)
+    return tuple(chosen)
+
+
+def enum_members(symbols: Iterable[str]) -> tuple[str, ...]:
+    """The members of one enum, in order: ``enum_member_name`` of each, made unique."""
+    taken: set[str] = set()
+    return tuple(unique(enum_member_name(symbol), taken) for symbol in symbols)
+
+
+def avro_payload_class(payload: ir.AvroPayload, stem: str) -> str:
+    """The payload model's name when no ``model`` is configured: the top-level record's name,
+    else (a top-level enum, array, ...) the topic file's stem."""
+    root = payload.root
+    if isinstance(root, ir.NamedRef):
+        named = payload.lookup(root.full_name)
+        if isinstance(named, ir.RecordType):
+            return class_name(named.name)
+    return class_name(stem)
+
+
+def avro_names(payload: ir.AvroPayload, payload_class: str, taken: set[str]) -> ir.AvroPayload:
+    """``payload`` with every Python name filled in; ``taken`` gets the class names used.
+
+    Class names are given in definition order: the top-level record takes ``payload_class``;
+    every other record or enum takes its short name in PascalCase; when that is taken (by the
+    payload, the publisher, or a type of another namespace defined earlier) its full name in
+    PascalCase (``com.b.Item`` -> ``ComBItem``), and then ``_2``, ``_3``... Fields and enum
+    members as ``field_attributes`` and ``enum_members`` say.
+    """
+    root = payload.root
+    root_record = None
+    if isinstance(root, ir.NamedRef) and isinstance(payload.lookup(root.full_name), ir.RecordType):
+        root_record = root.full_name
+    taken.add(payload_class)
+    named: list[ir.NamedType] = []
+    for t in payload.named_types:
+        if isinstance(t, ir.FixedType):
+            named.append(t)
+            continue
+        if t.full_name == root_record:
+            chosen = payload_class
+        else:
+            chosen = class_name(t.name)
+            if chosen in taken:
+                chosen = class_name(pascal_case(t.full_name))
+            chosen = unique(chosen, taken)
+        if isinstance(t, ir.RecordType):
+            attributes = field_attributes([f.wire_name for f in t.fields])
+            fields = tuple(
+                dataclasses.replace(f, python_name=attribute)
+                for f, attribute in zip(t.fields, attributes, strict=True)
+            )
+            named.append(dataclasses.replace(t, python_name=chosen, fields=fields))
+        else:
+            members = enum_members(s.wire_name for s in t.symbols)
+            symbols = tuple(
+                ir.EnumSymbol(s.wire_name, member)
+                for s, member in zip(t.symbols, members, strict=True)
+            )
+            named.append(dataclasses.replace(t, python_name=chosen, symbols=symbols))
+    return ir.AvroPayload(root=root, named_types=tuple(named))
+
+
+def json_payload_class(document: Any, stem: str) -> str:
+    """The payload model's name when no ``model`` is configured: the schema's ``title``, else
+    the topic file's stem."""
+    title = document.get("title") if isinstance(document, dict) else None
+    if isinstance(title, str) and pascal_case(title):
+        return class_name(title)
+    return class_name(stem)
+
+
+def json_class(definition: str, payload_classes: set[str]) -> str:
+    """The class of a JSON Schema definition (``$defs``/``definitions`` key, or ``title``); a
+    payload class name of the run is kept as it is."""
+    return definition if definition in payload_classes else class_name(definition)
+
+
+def json_attributes(wire_names: Iterable[str]) -> dict[str, str]:
+    """Attribute name by wire name, for the properties of one JSON Schema document. Wire names
+    that sanitise to one name (``+1`` and ``-1``) get distinct ones, numbered in the order of
+    the wire names (aliases keep the wire names)."""
+    wires = sorted(set(wire_names))
+    names = {wire: attribute_name(wire) for wire in wires}
+    taken = set(names.values())
+    seen: set[str] = set()
+    for wire in wires:
+        name = names[wire]
+        if name in seen:
+            n = 2
+            while f"{name}_{n}" in taken:
+                n += 1
+            names[wire] = f"{name}_{n}"
+            taken.add(names[wire])
+        seen.add(name)
+    return names
+
+
+def json_root_enum(payload_class: str, definitions: Iterable[str]) -> str:
+    """The definition a top-level enum moves to (a model must wrap it): ``<Payload>Enum``."""
+    return unique(f"{payload_class}Enum", set(definitions))
+
+
+def json_root_object(payload_class: str) -> str:
+    """The class of the object a widened top-level schema becomes: ``<Payload>Object``."""
+    return f"{payload_class}Object"
+
+
+_NUMBERED = re.compile(r"(.+?)([0-9]+)")
+
+
+def numbered_duplicates(classes: Sequence[str], asked: set[str]) -> dict[str, str]:
+    """Renames that number a module's duplicate classes 1, 2... in the module's own order.
+
+    ``classes`` are the module's classes as rendered, ``asked`` the names the schemas gave: a
+    name not asked for that is an asked name plus a number is a numbered duplicate. Numbering
+    per module keeps a topic's class names when another topic gains a class of the same name.
+    """
+    numbered = {}
+    for name in classes:
+        match = _NUMBERED.fullmatch(name)
+        if name not in asked and match is not None and match[1] in classes:
+            numbered[name] = match[1]
+    kept = set(classes) - numbered.keys()
+    renames: dict[str, str] = {}
+    for name, base in numbered.items():
+        n = 1
+        while f"{base}{n}" in kept or f"{base}{n}" in renames.values():
+            n += 1
+        renames[name] = f"{base}{n}"
+    return {old: new for old, new in renames.items() if old != new}
+
+
+# --- the service around the topics ---------------------------------------------------------------
+
+
+def sample_function(module: str) -> str:
+    """The function of ``samples.py`` building a topic's sample message."""
+    return f"sample_{module}"
+
+
+def module_references(modules: Sequence[str]) -> dict[str, str]:
+    """How ``samples.py`` refers to each topic module: its name, or ``_<module>`` for all of
+    them when a module is named like a sample function (``sample_x`` beside ``x``)."""
+    functions = {sample_function(m) for m in modules}
+    aliased = any(m in functions for m in modules)
+    return {m: f"_{m}" if aliased else m for m in modules}
+
+
+def sample_part(number: int, taken: set[str]) -> str:
+    """The variable holding the ``number``-th part of a sample too deep for one expression."""
+    return unique(f"part_{number}", taken)
+
+
+def handler_functions(subscriptions: Sequence[str], service: str) -> tuple[str, ...]:
+    """The handler of each subscription of a topic: ``handle_<subscription>``, without the
+    default subscription's ``<service>.`` prefix (so that one is ``handle_<topic>``) and
+    without a ``_sub`` suffix; made unique."""
+    taken: set[str] = set()
+    prefix = default_subscription(service, "")
+    functions = []
+    for subscription in subscriptions:
+        words = snake_case(subscription.removeprefix(prefix) or subscription)
+        if words.endswith("_sub") and len(words) > 4:
+            words = words[: -len("_sub")]
+        functions.append(unique(f"handle_{words}", taken))
+    return tuple(functions)
+
+
+def handler_test(function: str) -> str:
+    """The generated test that a handler acks the sample."""
+    return f"test_{function}_acks_the_sample"
+
+
+def handler_module(module: str) -> str:
+    """The user's handler module of a topic, inside ``handlers/``."""
+    return module
+
+
+def test_module(module: str) -> str:
+    """The user's test module of a topic, inside ``tests/``."""
+    return f"test_{module}"
+
+
+def failing_subscription(topic_name: str) -> str:
+    """The subscription of the generated test whose handler always fails."""
+    return f"{topic_name}-always-fails"
+
+
+def dead_letter_topic(topic_name: str) -> str:
+    """The dead-letter topic of that test."""
+    return f"{topic_name}-dead-letter"

@@ -1,13 +1,16 @@
 """The whole run: load -> intermediate model -> render -> format -> write.
 
-A run first hashes its inputs and the files it owns (``pubsub_gen.cache``): when nothing
-changed it stops there, before importing the renderer. Otherwise the work overlaps on two
-cores: the JSON Schema models (one datamodel-code-generator batch, the longest step) render in
-a worker process (``load.jsonworker``) while this process checks the schemas against their
-metaschemas, renders everything that does not need those models and formats it with ruff in
-a background thread; the files that need the models follow. Files whose rendered source was
-formatted by an earlier run come from the cache, as do the JSON Schema models when no ``*.json``
-schema changed; user files that already exist (never rewritten) are not formatted at all.
+``run`` is those steps in order (``_Generation``: load, model, render, format; then ``_write``),
+inside one optional wrapper, ``_Speedups``, which only makes them faster:
+- the cache (``pubsub_gen.commands.cache``): a run first hashes its inputs and the files it
+  owns, and when nothing changed it stops there, before importing the renderer; files whose
+  rendered source was formatted by an earlier run, and the JSON Schema models when no ``*.json``
+  schema changed, come from it;
+- the worker process (``pubsub_gen.worker``): the JSON Schema models (one datamodel-code-generator
+  batch, the longest step) are made there while this process checks the schemas against their
+  metaschemas, renders everything that does not need those models and formats it with ruff in
+  a background thread; the files that need the models follow.
+User files that already exist (never rewritten) are not formatted at all.
 """
 
 from __future__ import annotations
@@ -20,18 +23,15 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from pubsub_gen import cache as caching
+from pubsub_gen.commands import cache as caching
 from pubsub_gen.config import Config
 from pubsub_gen.output import RenderedFile
 
 if TYPE_CHECKING:
     from pubsub_gen import ir
     from pubsub_gen.load.jsonschema import JsonSchemaInput, JsonSchemaModels
-    from pubsub_gen.load.jsonworker import Worker
+    from pubsub_gen.worker import Worker
 
-# After formatting: generated imports are sorted by the generator's own pinned settings, which a
-# project's isort configuration (e.g. pubsub_runtime as first-party) must not fight over.
-_SKIP_ISORT = "# isort: skip_file\n"
 # With fewer JSON Schema topics, a second interpreter (and its imports) costs more than it saves.
 WORKER_MIN_TOPICS = 8
 
@@ -65,48 +65,87 @@ def run(
     """Generate the package of ``config``; with ``check`` or ``diff`` nothing is written.
 
     Raises ``SchemaError`` when any schema is invalid (nothing written then either). With
-    ``cache=False`` the cache folder is neither read nor written.
+    ``cache=False`` the cache folder is neither read nor written. ``version`` (the generator's)
+    is part of the cache key only: another release renders afresh, and writes what differs.
     """
-    if not cache:
-        generation = _Generation(config, version)
-        files = generation.files()
-        return _write(config, files, generation.lock_text, check=check, diff=diff)
-    store = caching.Store(config.out)
-    keys = caching.inputs_keys(config, version)
-    entries = store.up_to_date(keys.output, config.package)
-    if entries is not None:
-        tool = tuple(config.out / e.path for e in entries if e.owned_by_tool)
-        user = tuple(config.out / e.path for e in entries if not e.owned_by_tool)
-        return GenerateResult(unchanged=(*tool, *user), files=tool, user_files=user)
-    known = store.formatted()
-    cached = store.json_models(keys.json_models)
-    generation = _Generation(config, version, known, cached)
-    formatted = generation.files()
-    result = _write(config, formatted, generation.lock_text, check=check, diff=diff)
+    speedups = _Speedups(config, version, cache=cache)
+    if (unchanged := speedups.unchanged()) is not None:
+        return unchanged  # nothing changed: the run stops before loading anything
+    generation = _Generation(config, speedups)
+    files = generation.files()  # load -> model -> render -> format
+    result = _write(config, files, generation.lock_text, check=check, diff=diff)
     if not (check or diff):
-        # the key covers the lock file as this run left it
-        _remember(store, config, caching.inputs_keys(config, version).output, formatted)
-        if generation.formatted.keys() != known.keys():  # this run's files only: never stale
-            store.save_formatted(generation.formatted)
-        if generation.json_models is not None:
-            store.save_json_models(keys.json_models, generation.json_models)
+        speedups.save(files, generation)
     return result
+
+
+class _Speedups:
+    """The one optional wrapper around a run: the cache (``commands.cache``: the no-op check
+    before the run, the formatted sources and JSON Schema models it may take from earlier runs,
+    what it leaves for the next one) and the worker process (``pubsub_gen.worker``). A
+    ``_Generation`` without it does every step itself, in this process."""
+
+    def __init__(self, config: Config, version: str, *, cache: bool) -> None:
+        self.config = config
+        self.version = version
+        self.store = caching.Store(config.out) if cache else None
+        self.keys = caching.inputs_keys(config, version) if cache else None
+        self.known: dict[str, str] = {}  # source_key -> formatted source, from earlier runs
+        self.json_models: dict[str, Any] | None = None  # encoded (``worker.encode``)
+
+    def unchanged(self) -> GenerateResult | None:
+        """The result of a run with nothing to do, else None (and the caches are read)."""
+        if self.store is None or self.keys is None:
+            return None
+        entries = self.store.up_to_date(self.keys.output, self.config.package)
+        if entries is not None:
+            tool = tuple(self.config.out / e.path for e in entries if e.owned_by_tool)
+            user = tuple(self.config.out / e.path for e in entries if not e.owned_by_tool)
+            return GenerateResult(unchanged=(*tool, *user), files=tool, user_files=user)
+        self.known = self.store.formatted()
+        self.json_models = self.store.json_models(self.keys.json_models)
+        return None
+
+    def worker(self) -> Worker | None:
+        """A worker for the JSON Schema models, unless the cache has them or it does not pay."""
+        return _start_worker(self.config) if self.json_models is None else None
+
+    def save(self, files: list[RenderedFile], generation: _Generation) -> None:
+        """Record a run that wrote its files, for the next one."""
+        if self.store is None or self.keys is None:
+            return
+        # the key covers the lock file as this run left it
+        key = caching.inputs_keys(self.config, self.version).output
+        self._remember(key, files)
+        if generation.formatted.keys() != self.known.keys():  # this run's files: never stale
+            self.store.save_formatted(generation.formatted)
+        if generation.json_models is not None:
+            self.store.save_json_models(self.keys.json_models, generation.json_models)
+
+    def _remember(self, key: str, files: list[RenderedFile]) -> None:
+        """Record the run: the hash of each tool-owned file as it is on disk now."""
+        assert self.store is not None
+        entries = []
+        for rendered in files:
+            found: str | None = None
+            if rendered.owned_by_tool:
+                try:
+                    found = caching.digest((self.config.out / rendered.path).read_bytes())
+                except OSError:
+                    self.store.forget(self.config.package)
+                    return
+            entries.append(caching.Entry(rendered.path, rendered.owned_by_tool, found))
+        self.store.save(key, self.config.package, entries)
 
 
 class _Generation:
     """One run's rendering and formatting, overlapped as the module docstring says."""
 
-    def __init__(
-        self,
-        config: Config,
-        version: str,
-        known: dict[str, str] | None = None,
-        cached_json_models: dict[str, Any] | None = None,
-    ) -> None:
+    def __init__(self, config: Config, speedups: _Speedups | None = None) -> None:
         self.config = config
-        self.version = version
-        self.known = known or {}  # source_key -> formatted source, from earlier runs
-        self.cached = cached_json_models  # encoded (``jsonworker.encode``), from the last run
+        self.speedups = speedups
+        self.known = speedups.known if speedups else {}  # source_key -> formatted, earlier runs
+        self.cached = speedups.json_models if speedups else None  # encoded, from the last run
         self.formatted: dict[str, str] = {}  # source_key -> formatted source, of this run
         self.json_models: dict[str, Any] | None = None  # encoded, when this run rendered them
         self.lock_text: str | None = None  # the revision lock file, when the project has one
@@ -115,7 +154,7 @@ class _Generation:
         """Every file of the package, formatted and marked: the topic modules, then
         ``render.common_files``, then each topic's ``render.topic_files``."""
         # First: the worker imports its library while this process loads and renders.
-        worker = _start_worker(self.config) if self.cached is None else None
+        worker = self.speedups.worker() if self.speedups is not None else None
         early: _Formatting | None = None
         try:
             from pubsub_gen import render
@@ -126,14 +165,14 @@ class _Generation:
             services: dict[str, list[RenderedFile]] = {}
 
             def add(topic: ir.Topic, json_models: Mapping[str, tuple[str, str]]) -> None:
-                module = render.topic_module(project, topic, self.version, json_models)
+                module = render.topic_module(project, topic, json_models)
                 modules[topic.module] = module
                 services[topic.module] = render.topic_files(project, topic, module.models)
 
             for topic in project.topics:
                 if topic.module not in keys:
                     add(topic, {})
-            common = render.common_files(project, self.version)
+            common = render.common_files(project)
             first = [m.file for m in modules.values()] + common + _flat(services.values())
             early = _Formatting(self.config, first, self.known)
             parts = render.json_model_parts(self._json_models(inputs, worker))
@@ -154,7 +193,9 @@ class _Generation:
             *common,
             *_flat(services[t.module] for t in project.topics),
         ]
-        return [_mark(f, formatted.get(f.path, f.content)) for f in ordered]
+        return [
+            RenderedFile(f.path, formatted.get(f.path, f.content), f.owned_by_tool) for f in ordered
+        ]
 
     def _load(self, worker: Worker | None) -> tuple[ir.Project, list[JsonSchemaInput]]:
         """The project and its JSON Schema inputs; the slower metaschema check runs once the
@@ -181,7 +222,7 @@ class _Generation:
         """Record each Avro topic's schema in the lock file; the topics carry their revisions."""
         from dataclasses import replace
 
-        from pubsub_gen import lock
+        from pubsub_gen.commands import lock
 
         recorded = lock.record(lock.read(self.config.lock), project.topics)
         if recorded.topics or self.config.lock.exists():
@@ -192,7 +233,7 @@ class _Generation:
     def _json_models(
         self, inputs: Sequence[JsonSchemaInput], worker: Worker | None
     ) -> Mapping[str, JsonSchemaModels]:
-        from pubsub_gen.load import jsonworker
+        from pubsub_gen import worker as jsonworker
 
         if not inputs:
             return {}
@@ -221,7 +262,7 @@ def _start_worker(config: Config) -> Worker | None:
     """A worker for the JSON Schema models, when the run has enough of them to gain from it."""
     if not worker_pays_off(config):
         return None
-    from pubsub_gen.load.jsonworker import Worker
+    from pubsub_gen.worker import Worker
 
     return Worker()
 
@@ -294,7 +335,8 @@ def _write(
     check: bool,
     diff: bool,
 ) -> GenerateResult:
-    from pubsub_gen import lock, write
+    from pubsub_gen import write
+    from pubsub_gen.commands import lock
 
     package = Path(*config.package.split("."))
     plan = write.plan(config.out, formatted, [package])
@@ -330,28 +372,3 @@ def _read_text(path: Path) -> str | None:
         return path.read_text(encoding="utf-8")
     except OSError:
         return None
-
-
-def _remember(
-    store: caching.Store, config: Config, key: str, formatted: list[RenderedFile]
-) -> None:
-    """Record the run: the hash of each tool-owned file as it is on disk now."""
-    entries = []
-    for rendered in formatted:
-        found: str | None = None
-        if rendered.owned_by_tool:
-            try:
-                found = caching.digest((config.out / rendered.path).read_bytes())
-            except OSError:
-                store.forget(config.package)
-                return
-        entries.append(caching.Entry(rendered.path, rendered.owned_by_tool, found))
-    store.save(key, config.package, entries)
-
-
-def _mark(rendered: RenderedFile, content: str) -> RenderedFile:
-    """Generated Python files opt out of the project's import sorting; the user's do not."""
-    if rendered.path.suffix != ".py" or not rendered.owned_by_tool:
-        return RenderedFile(rendered.path, content, rendered.owned_by_tool)
-    first, _, rest = content.partition("\n")
-    return RenderedFile(rendered.path, f"{first}\n{_SKIP_ISORT}{rest}", rendered.owned_by_tool)

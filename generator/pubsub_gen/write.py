@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 
-from pubsub_gen.output import HEADER_PREFIX, RenderedFile
+from pubsub_gen.output import RenderedFile, is_generated
 
 
 @dataclass(frozen=True)
@@ -123,7 +123,7 @@ def plan(out: Path, files: Sequence[RenderedFile], packages: Sequence[Path]) -> 
         for path in (out / package).rglob("*.py")
         if path not in produced
         and linked_folder(out, path.relative_to(out)) is None
-        and (_read(path) or "").startswith(HEADER_PREFIX)
+        and is_generated(_read(path) or "")
     )
     return Plan(out, tuple(create), tuple(update), tuple(unchanged), tuple(remove), tuple(skipped))
 

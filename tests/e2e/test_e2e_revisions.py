@@ -39,7 +39,7 @@ from google.pubsub_v1.services.schema_service.transports import SchemaServiceGrp
 from pydantic import BaseModel
 
 import pubsub_gen
-from pubsub_gen.commands import push_schemas
+from pubsub_gen.cli import push_schemas
 from pubsub_runtime import PubSubBroker, TopicSpec, _broker, _revisions
 from pubsub_runtime.testing import Emulator
 

@@ -21,7 +21,7 @@ import yaml
 from click.testing import CliRunner
 from shared_corpus import shared_path
 
-from pubsub_gen.commands import asyncapi
+from pubsub_gen.cli import asyncapi
 
 REPO = Path(__file__).resolve().parents[2]
 SPECS_PACKAGE = "@asyncapi/specs@6.11.1"

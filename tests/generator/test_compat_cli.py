@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pubsub_gen.commands import check_compat
+from pubsub_gen.cli import check_compat
 
 CASES = Path(__file__).parent / "compat_cases"
 PYPROJECT = """\
@@ -242,3 +242,11 @@ def test_an_unknown_ref_is_a_usage_error(repo: Path) -> None:
     code, _, err = _run("no-such-folder-or-ref", "schemas")
     assert code == 2
     assert "neither a folder nor a git ref" in err
+
+
+def test_the_mode_choices_are_the_modes() -> None:
+    # The CLI lists them without importing the rule engines.
+    from pubsub_gen.cli import _MODES
+    from pubsub_gen.commands.check_compat import Mode
+
+    assert tuple(mode.value for mode in Mode) == _MODES

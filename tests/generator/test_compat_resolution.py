@@ -31,7 +31,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel, create_model
 
-from pubsub_gen.compat import Direction, Kind, Mode, compare_documents
+from pubsub_gen.commands.check_compat import Direction, Kind, Mode, compare_documents
 from pubsub_runtime import DecodeError, TopicSpec, schema_fingerprint
 
 _PRIMITIVES = ["int", "long", "float", "double", "string", "bytes", "boolean"]
@@ -249,7 +249,10 @@ def _spec_bytes(datum: Any, reader: dict[str, Any]) -> Any:
     """fastavro leaves a reader's default for a bytes field as its JSON string; the Avro
     specification reads it as the string's code points (what decode gives)."""
     for field in reader["fields"]:
-        if field["type"] == "bytes" and isinstance(datum.get(field["name"]), str):
+        branches = field["type"] if isinstance(field["type"], list) else [field["type"]]
+        # A union's default is of its first branch: with no "string" branch, a str is bytes.
+        holds_bytes = "bytes" in branches and "string" not in branches
+        if holds_bytes and isinstance(datum.get(field["name"]), str):
             datum = {**datum, field["name"]: datum[field["name"]].encode("latin-1")}
     return datum
 

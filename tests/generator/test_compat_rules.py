@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from pubsub_gen.compat.check import compare_documents
-from pubsub_gen.compat.model import Kind, Mode
+from pubsub_gen.commands.check_compat.check import compare_documents
+from pubsub_gen.commands.check_compat.model import Kind, Mode
 
 CASES = Path(__file__).parent / "compat_cases"
 CASE_NAMES = sorted(p.name for p in CASES.iterdir() if p.is_dir())

@@ -11,9 +11,9 @@ from gen_support import generate, record, tree, write_schemas
 
 from pubsub_gen import format as formatting
 from pubsub_gen import pipeline
+from pubsub_gen import worker as jsonworker
 from pubsub_gen.errors import SchemaError
 from pubsub_gen.load import jsonschema as loader
-from pubsub_gen.load import jsonworker
 
 
 def _order(title: str, **extra: Any) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from google.cloud import pubsub_v1
 from google.protobuf import field_mask_pb2
 from google.pubsub_v1 import types
 
-from pubsub_gen.commands import push_schemas
+from pubsub_gen.cli import push_schemas
 
 pytestmark = pytest.mark.emulator
 

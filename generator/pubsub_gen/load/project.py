@@ -9,14 +9,12 @@ import json
 import keyword
 import re
 from pathlib import Path
-from typing import Any
 
 from pubsub_gen import ir, naming
 from pubsub_gen.config import Config, TopicConfig
 from pubsub_gen.errors import SchemaError, SchemaProblem
 from pubsub_gen.load.avro import read_avro
 from pubsub_gen.load.discover import SchemaFile, display_path, find_schema_files, read_schema_file
-from pubsub_gen.load.names import assign_avro_names, default_payload_class
 
 __all__ = ["load_project", "metaschema_problems"]
 
@@ -114,9 +112,9 @@ def _load_topic(
         avro, avro_problems = read_avro(where, schema_file.document, empty_unions=wire_only)
         problems.extend(avro_problems)
         if avro is not None:
-            payload_class = model or default_payload_class(avro, stem)
+            payload_class = model or naming.avro_payload_class(avro, stem)
             taken = {naming.publisher_name(name)}
-            payload = assign_avro_names(avro, payload_class, taken)
+            payload = naming.avro_names(avro, payload_class, taken)
         schema_type: ir.SchemaType = "AVRO"
     else:
         schema_type = "JSON_SCHEMA"
@@ -129,7 +127,7 @@ def _load_topic(
         encoding = "JSON"
         problems.extend(_check_jsonschema(schema_file, metaschema))
         payload = ir.JsonSchemaPayload(schema_file.document)
-        payload_class = model or _json_payload_class(schema_file.document, stem)
+        payload_class = model or naming.json_payload_class(schema_file.document, stem)
     if payload is None or len(problems) > before:
         return None
     return ir.Topic(
@@ -149,13 +147,6 @@ def _load_topic(
         payload=payload,
         options=topic_config.options,
     )
-
-
-def _json_payload_class(document: Any, stem: str) -> str:
-    title = document.get("title") if isinstance(document, dict) else None
-    if isinstance(title, str) and naming.pascal_case(title):
-        return naming.class_name(title)
-    return naming.class_name(stem)
 
 
 def _check_jsonschema(schema_file: SchemaFile, metaschema: bool) -> list[SchemaProblem]:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import jinja2
 
-from pubsub_gen import ir
+from pubsub_gen import ir, naming
 from pubsub_gen.output import HEADER_PREFIX, RenderedFile, header
 from pubsub_gen.render.avro import avro_models
 from pubsub_gen.render.literals import py_doc, py_str
@@ -71,23 +71,20 @@ class TopicModule:
 def topic_module(
     project: ir.Project,
     topic: ir.Topic,
-    version: str,
     json_models: Mapping[str, tuple[str, str]],
 ) -> TopicModule:
     """The module of one topic; a JSON Schema topic needs its entry of ``json_models``."""
-    source, models = _render_topic(topic, version, json_models)
+    source, models = _render_topic(topic, json_models)
     return TopicModule(RenderedFile(_package_dir(project) / f"{topic.module}.py", source), models)
 
 
-def common_files(project: ir.Project, version: str) -> list[RenderedFile]:
+def common_files(project: ir.Project) -> list[RenderedFile]:
     """The files that depend on no topic module's source: ``__init__.py``, samples, broker, ..."""
     package_dir = _package_dir(project)
-    files = [RenderedFile(package_dir / "__init__.py", _render_package(project, version))]
+    files = [RenderedFile(package_dir / "__init__.py", _render_package(project))]
     files += [
         RenderedFile(package_dir / path, content, owned_by_tool)
-        for path, content, owned_by_tool in common_service_files(
-            project, functools.partial(header, version), environment()
-        )
+        for path, content, owned_by_tool in common_service_files(project, header, environment())
     ]
     return files
 
@@ -103,9 +100,7 @@ def topic_files(project: ir.Project, topic: ir.Topic, models: str) -> list[Rende
     ]
 
 
-def _render_topic(
-    topic: ir.Topic, version: str, json_models: Mapping[str, tuple[str, str]]
-) -> tuple[str, str]:
+def _render_topic(topic: ir.Topic, json_models: Mapping[str, tuple[str, str]]) -> tuple[str, str]:
     """(the module's source, its model classes)."""
     imports = set(_TOPIC_IMPORTS)
     named_types: tuple[tuple[str, str], ...] = ()
@@ -132,7 +127,7 @@ def _render_topic(
         environment()
         .get_template("topic.py.jinja")
         .render(
-            header=header(version, topic.display_path),
+            header=header(topic.display_path),
             docstring=py_doc(f"Topic {topic.name}: its payload models, TopicSpec and publisher."),
             imports=import_lines,
             models=model_classes,
@@ -156,7 +151,9 @@ def _render_topic(
 def _revisions(topic: ir.Topic) -> dict[str, list[tuple[str, str]]]:
     """The earlier writer schemas (one constant each) and registry revision ids of a topic."""
     earlier = [r for r in topic.revisions if r.fingerprint != topic.fingerprint]
-    constants = [(f"_SCHEMA_{r.fingerprint.upper()}", py_str(r.definition)) for r in earlier]
+    constants = [
+        (naming.writer_schema_constant(r.fingerprint), py_str(r.definition)) for r in earlier
+    ]
     return {
         "writer_constants": constants,
         "writer_schemas": [
@@ -168,7 +165,7 @@ def _revisions(topic: ir.Topic) -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def _render_package(project: ir.Project, version: str) -> str:
+def _render_package(project: ir.Project) -> str:
     exports = ["TOPICS"]
     for topic in project.topics:
         exports += [topic.payload_class, topic.publisher_class]
@@ -176,7 +173,7 @@ def _render_package(project: ir.Project, version: str) -> str:
         environment()
         .get_template("package_init.py.jinja")
         .render(
-            header=header(version, project.schemas_display),
+            header=header(project.schemas_display),
             docstring=py_doc(f"Typed Pub/Sub topics generated from {project.schemas_display}."),
             topics=project.topics,
             exports=[py_str(name) for name in sorted(exports)],

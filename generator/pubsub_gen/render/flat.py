@@ -74,7 +74,7 @@ def render(expr: Expr, taken: set[str], limit: int = MAX_NESTING) -> Rendered:
         source = e.open + ", ".join(prefix + s for prefix, s, _ in parts) + e.close
         depth = max((d for _, _, d in parts), default=0) + 1
         if depth >= limit and e.movable:
-            name = naming.unique(f"part_{len(statements) + 1}", taken)
+            name = naming.sample_part(len(statements) + 1, taken)
             statements.append(f"{name} = {source}")
             return name, 0
         return source, depth

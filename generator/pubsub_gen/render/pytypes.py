@@ -53,11 +53,6 @@ class AvroTypes:
         expression = self.default(t, value)
         return expression, self.builds_models
 
-    def class_of(self, full_name: str) -> str:
-        named = self._named[full_name]
-        assert not isinstance(named, ir.FixedType), "fixed types have no class"
-        return named.python_name
-
     def annotation(self, t: ir.TypeRef) -> str:
         if isinstance(t, ir.Primitive):
             return _PRIMITIVES[t.name]

@@ -32,6 +32,7 @@ _WIDTH = 100
 @dataclass(frozen=True)
 class HandlerView:
     function: str
+    test: str  # the generated test that it acks the sample
     alias: str  # literal
     subscription: str  # literal
     docstring: str
@@ -109,31 +110,29 @@ def topic_service_files(
         "constant": topic.constant,
         "payload_class": topic.payload_class,
         "publisher_class": topic.publisher_class,
-        "sample_function": sample_function(topic),
+        "sample_function": naming.sample_function(topic.module),
         "handlers": _handlers(topic, fields, service),
-        "failing_subscription": py_str(f"{topic.name}-always-fails"),
-        "dead_letter_topic": py_str(f"{topic.name}-dead-letter"),
+        "failing_subscription": py_str(naming.failing_subscription(topic.name)),
+        "dead_letter_topic": py_str(naming.dead_letter_topic(topic.name)),
     }
+    handlers = f"handlers/{naming.handler_module(topic.module)}.py"
+    tests = f"tests/{naming.test_module(topic.module)}.py"
     return [
-        _file(environment, f"handlers/{topic.module}.py", "handler.py.jinja", False, **common),
-        _file(environment, f"tests/test_{topic.module}.py", "test_topic.py.jinja", False, **common),
+        _file(environment, handlers, "handler.py.jinja", False, **common),
+        _file(environment, tests, "test_topic.py.jinja", False, **common),
     ]
 
 
-def sample_function(topic: ir.Topic) -> str:
-    return f"sample_{topic.module}"
-
-
 def _samples_context(topics: Sequence[ir.Topic]) -> dict[str, object]:
-    functions = {sample_function(t) for t in topics}
-    # A topic module named like a sample function ("sample_x" beside "x") is imported aliased.
-    aliased = any(t.module in functions for t in topics)
+    functions = {naming.sample_function(t.module) for t in topics}
+    by_module = naming.module_references([t.module for t in topics])
     imports: set[Import] = set()
     samples: list[SampleView] = []
     module_imports: list[str] = []
-    references = {f"_{t.module}" if aliased else t.module for t in topics}
+    references = set(by_module.values())
     for topic in topics:
-        reference = f"_{topic.module}" if aliased else topic.module
+        reference = by_module[topic.module]
+        aliased = reference != topic.module
         module_imports.append(
             f"from . import {topic.module} as {reference}"
             if aliased
@@ -161,7 +160,7 @@ def _samples_context(topics: Sequence[ir.Topic]) -> dict[str, object]:
                 )
         samples.append(
             SampleView(
-                function=sample_function(topic),
+                function=naming.sample_function(topic.module),
                 returns=f"{reference}.{topic.payload_class}",
                 docstring=f'"""A sample {topic.payload_class}, every field set."""',
                 statements=rendered.statements if rendered is not None else (),
@@ -192,13 +191,14 @@ def _sample_expression(
         try:
             sample = avro_sample(topic)
         except ValueError as exc:
-            return None, f"{exc}; {_HOOK.format(function=sample_function(topic))}"
+            hook = _HOOK.format(function=naming.sample_function(topic.module))
+            return None, f"{exc}; {hook}"
         imports |= sample.imports
         return sample.expression, None
     try:
         value = json_sample(topic.payload.document)
     except SampleError as exc:
-        hook = _HOOK.format(function=sample_function(topic))
+        hook = _HOOK.format(function=naming.sample_function(topic.module))
         return None, f"{topic.display_path}: {exc}; {hook}"
     return flat.call(
         f"{topic.module}.{topic.payload_class}.model_validate", flat.json_value(value)
@@ -206,19 +206,13 @@ def _sample_expression(
 
 
 def _handlers(topic: ir.Topic, fields: Sequence[FieldDoc], service: str) -> list[HandlerView]:
-    taken: set[str] = set()
     views = []
-    for subscription in topic.subscriptions:
-        # The default subscription's handler is named after the topic: handle_<topic>.
-        prefix = naming.default_subscription(service, "")
-        local = subscription.removeprefix(prefix) or subscription
-        words = naming.snake_case(local)
-        if words.endswith("_sub") and len(words) > 4:
-            words = words[: -len("_sub")]
-        function = naming.unique(f"handle_{words}", taken)
+    functions = naming.handler_functions(topic.subscriptions, service)
+    for subscription, function in zip(topic.subscriptions, functions, strict=True):
         views.append(
             HandlerView(
                 function=function,
+                test=naming.handler_test(function),
                 alias=py_str(subscription),
                 subscription=py_str(subscription),
                 docstring=_handler_docstring(topic.payload_class, subscription, fields),

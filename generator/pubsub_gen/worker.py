@@ -1,0 +1,199 @@
+"""The JSON Schema models of a run, rendered in a second process while this one does the rest.
+
+datamodel-code-generator's one batch call dominates a run (its imports and set-up, then about
+10 ms per schema), and it is pure Python: in-process it leaves the second core idle. ``Worker``
+starts ``python -c ...`` (the same interpreter and the same ``pubsub_gen``) as soon as a run
+knows it has JSON Schema topics, so that the worker imports the library while this process
+still loads the schemas; ``submit`` hands it the inputs through a temporary folder, and
+``result`` returns exactly what ``render_jsonschema_models`` returns in-process (that very
+function runs in the worker). Any failure of the worker itself (it cannot start, it dies, its
+answer is unreadable) falls back to the in-process call, which also reports schema problems
+the usual way.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pubsub_gen.errors import SchemaError, SchemaProblem
+
+if TYPE_CHECKING:
+    from pubsub_gen.load.jsonschema import JsonSchemaModels
+
+# The worker pre-imports these before it waits for its inputs.
+_WARM = (
+    "datamodel_code_generator",
+    "datamodel_code_generator.parser.jsonschema",
+    "datamodel_code_generator.model.pydantic_v2",
+    "pubsub_gen.load.jsonschema",
+)
+_INPUTS = "inputs.json"
+_RESULT = "result.json"
+
+
+class Worker:
+    """One worker process; ``close`` (or a context manager) ends it whatever happened."""
+
+    def __init__(self) -> None:
+        self._folder = Path(tempfile.mkdtemp(prefix="pubsub-gen-worker-"))
+        self._inputs: list[Any] = []
+        self.answered = False  # whether the worker process answered (else: in-process)
+        self._submitted = False
+        self._process: subprocess.Popen[bytes] | None = None
+        package_parent = str(Path(__file__).resolve().parents[1])
+        code = (
+            f"import sys; sys.path.insert(0, {package_parent!r}); "
+            "from pubsub_gen.worker import main; main()"
+        )
+        try:
+            # Quiet: whatever goes wrong there, the in-process call redoes it and reports it.
+            self._process = subprocess.Popen(
+                [sys.executable, "-P", "-c", code],
+                stdin=subprocess.PIPE,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=self._folder,
+            )
+        except OSError:
+            self._process = None  # result() renders in-process
+
+    def __enter__(self) -> Worker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def submit(self, inputs: Sequence[Any]) -> None:
+        """Start rendering ``inputs`` (``JsonSchemaInput``); the call does not wait."""
+        self._inputs = list(inputs)
+        if self._process is None or self._process.stdin is None:
+            return
+        payload = [
+            {
+                "key": item.key,
+                "path": str(item.path),
+                "display_path": item.display_path,
+                "document": item.document,
+                "root_class": item.root_class,
+            }
+            for item in inputs
+        ]
+        try:
+            (self._folder / _INPUTS).write_text(json.dumps(payload), encoding="utf-8")
+            self._process.stdin.write(b"go\n")
+            self._process.stdin.close()
+            self._submitted = True
+        except OSError:
+            self._stop()
+
+    def result(self) -> dict[str, JsonSchemaModels]:
+        """``render_jsonschema_models`` of the submitted inputs; raises ``SchemaError``."""
+        from pubsub_gen.load.jsonschema import render_jsonschema_models
+
+        read = _read(self._answer())
+        if read is None:
+            return render_jsonschema_models(self._inputs)
+        self.answered = True
+        if isinstance(read, list):
+            raise SchemaError(read)
+        return read
+
+    def _answer(self) -> Mapping[str, Any] | None:
+        if self._process is None or not self._submitted:
+            self._stop()
+            return None
+        if self._process.wait() != 0:
+            return None
+        try:
+            answer = json.loads((self._folder / _RESULT).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return answer if isinstance(answer, dict) else None
+
+    def _stop(self) -> None:
+        if self._process is not None:
+            if self._process.poll() is None:
+                self._process.kill()
+            self._process.wait()
+            if self._process.stdin is not None and not self._process.stdin.closed:
+                self._process.stdin.close()
+            self._process = None
+
+    def close(self) -> None:
+        self._stop()
+        shutil.rmtree(self._folder, ignore_errors=True)
+
+
+def _read(
+    answer: Mapping[str, Any] | None,
+) -> list[SchemaProblem] | dict[str, JsonSchemaModels] | None:
+    """The worker's problems or models; None when there is no answer this version can read."""
+    if answer is None:
+        return None
+    try:
+        if "problems" in answer:
+            rows = answer["problems"]
+            return [SchemaProblem(Path(p), pointer, text) for p, pointer, text in rows] or None
+        return decode(answer["models"])
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def encode(rendered: Mapping[str, JsonSchemaModels]) -> dict[str, Any]:
+    """Rendered models as JSON data (for the worker's answer and the cache)."""
+    return {
+        key: [models.source, models.root_class, list(models.class_names)]
+        for key, models in rendered.items()
+    }
+
+
+def decode(data: Mapping[str, Any]) -> dict[str, JsonSchemaModels]:
+    """The inverse of ``encode``."""
+    from pubsub_gen.load.jsonschema import JsonSchemaModels
+
+    return {
+        key: JsonSchemaModels(source, root_class, tuple(names))
+        for key, (source, root_class, names) in data.items()
+    }
+
+
+def main() -> None:
+    """The worker: warm up, wait for ``go`` on stdin, render, write the answer, exit."""
+    import gc
+    import importlib
+
+    # One batch, then exit: the library makes few cycles (peak memory is the same without the
+    # collector), and collecting costs about 7% of the batch.
+    gc.disable()
+
+    for module in _WARM:
+        importlib.import_module(module)
+    if sys.stdin.readline().strip() != "go":
+        return  # the run ended early (a schema problem): nothing to do
+    from pubsub_gen.load.jsonschema import JsonSchemaInput, render_jsonschema_models
+
+    inputs = [
+        JsonSchemaInput(
+            key=item["key"],
+            path=Path(item["path"]),
+            display_path=item["display_path"],
+            document=item["document"],
+            root_class=item["root_class"],
+        )
+        for item in json.loads(Path(_INPUTS).read_text(encoding="utf-8"))
+    ]
+    answer: dict[str, Any]
+    try:
+        rendered = render_jsonschema_models(inputs)
+    except SchemaError as error:
+        answer = {"problems": [[str(p.path), p.pointer, p.message] for p in error.problems]}
+    else:
+        answer = {"models": encode(rendered)}
+    Path(_RESULT).write_text(json.dumps(answer), encoding="utf-8")

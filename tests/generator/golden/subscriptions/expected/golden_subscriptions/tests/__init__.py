@@ -1,0 +1,1 @@
+# This file is yours: pubsub-gen wrote it once and never overwrites it.

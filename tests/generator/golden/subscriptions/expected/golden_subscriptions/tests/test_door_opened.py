@@ -1,0 +1,61 @@
+# This file is yours: pubsub-gen wrote it once and never overwrites it.
+"""Tests of the door_opened handlers, in memory: no Pub/Sub needed."""
+
+from pubsub_runtime import PubSubBroker
+from pubsub_runtime.testing import TestBroker
+
+from .. import TOPICS
+from ..app import app
+from ..door_opened import DOOR_OPENED, DoorOpened, DoorOpenedPublisher
+from ..samples import sample_door_opened
+
+
+def test_the_sample_round_trips_through_the_codec() -> None:
+    message = sample_door_opened()
+    assert DOOR_OPENED.decode(DOOR_OPENED.encode(message)) == message
+
+
+async def test_handle_door_opened_acks_the_sample() -> None:
+    message = sample_door_opened()
+    async with TestBroker(app.broker) as tb:
+        await DoorOpenedPublisher(app.broker).publish(message)
+        await tb.drain(raise_errors=True)
+        acked = tb.acked("warehouse-service.door_opened")
+    assert [delivery.payload for delivery in acked] == [message]
+
+
+async def test_published_messages_are_recorded() -> None:
+    message = sample_door_opened()
+    async with TestBroker(app.broker) as tb:
+        message_id = await DoorOpenedPublisher(app.broker).publish(
+            message, attributes={"origin": "test"}
+        )
+        await tb.drain()
+        [published] = tb.published(DOOR_OPENED.name)
+    assert published.id == message_id
+    assert published.payload == message
+    assert published.attributes["origin"] == "test"
+
+
+async def test_a_failing_handler_is_retried_then_dead_lettered() -> None:
+    # A broker of its own, with a handler that always raises: each failure is a nack, Pub/Sub
+    # delivers the message again, and after max_delivery_attempts it goes to the dead letters.
+    broker = PubSubBroker(project_id="test-project", topics=TOPICS)
+
+    @broker.subscriber(
+        "always-fails",
+        topic_name=DOOR_OPENED.name,
+        subscription_name="door_opened-always-fails",
+        dead_letter_topic="door_opened-dead-letter",
+        max_delivery_attempts=5,
+    )
+    async def always_fails(message: DoorOpened) -> None:
+        raise RuntimeError("not today")
+
+    async with TestBroker(broker) as tb:
+        await DoorOpenedPublisher(broker).publish(sample_door_opened())
+        await tb.drain()
+        attempts = [delivery.attempt for delivery in tb.nacked("always-fails")]
+        dead_letters = tb.published("door_opened-dead-letter")
+    assert attempts == [1, 2, 3, 4, 5]
+    assert [message.data for message in dead_letters] == [DOOR_OPENED.encode(sample_door_opened())]
