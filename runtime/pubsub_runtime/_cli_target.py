@@ -53,7 +53,7 @@ def load_target(target: str, app_dir: str = ".") -> Any:
         found: Any = importlib.import_module(module_name)
     except ImportError as exc:
         # Only the module itself (or a package on its path) missing is the user's typo.
-        if not exc.name or not module_name.startswith(exc.name):
+        if not exc.name or not (module_name + ".").startswith(exc.name + "."):
             raise
         raise click.BadParameter(
             f"cannot load {target}: cannot import module {module_name!r} (looked in "

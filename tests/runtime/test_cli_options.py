@@ -106,6 +106,19 @@ def test_every_command_refuses_a_bad_target_with_the_same_reason(
     assert reason in " ".join(result.output.split())
 
 
+@pytest.mark.parametrize("command", COMMANDS_WITH_A_TARGET)
+def test_a_dependency_missing_inside_the_module_is_not_reported_as_a_bad_target(
+    command: list[str], tmp_path: Path
+) -> None:
+    # "service_app" imports "service", which is missing: a bug to show with its traceback,
+    # not a mistyped MODULE:APP.
+    (tmp_path / "service_app.py").write_text("import service\napp = None\n")
+    arguments = [part.format(target="service_app:app", repo=tmp_path) for part in command]
+    result = CliRunner().invoke(main, arguments)
+    assert isinstance(result.exception, ModuleNotFoundError)
+    assert result.exception.name == "service"
+
+
 def test_run_with_workers_refuses_a_target_that_is_not_an_application() -> None:
     result = CliRunner().invoke(main, ["run", "json:dumps.__doc__", "--workers", "2"])
     assert result.exit_code == 2
