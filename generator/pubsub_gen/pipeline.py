@@ -147,7 +147,7 @@ class _Generation:
         self.known = speedups.known if speedups else {}  # source_key -> formatted, earlier runs
         self.cached = speedups.json_models if speedups else None  # encoded, from the last run
         self.formatted: dict[str, str] = {}  # source_key -> formatted source, of this run
-        self.json_models: dict[str, Any] | None = None  # encoded, when this run rendered them
+        self.json_models: dict[str, Any] | None = None  # encoded, when this run built them
         self.lock_text: str | None = None  # the revision lock file, when the project has one
 
     def files(self) -> list[RenderedFile]:

@@ -1,4 +1,5 @@
-"""The JSON Schema models of a run, rendered in a second process while this one does the rest.
+"""The JSON Schema models of a run (their IR), built in a second process while this one does
+the rest.
 
 datamodel-code-generator's one batch call dominates a run (its imports and set-up, then about
 10 ms per schema), and it is pure Python: in-process it leaves the second core idle. ``Worker``
@@ -6,9 +7,9 @@ starts ``python -c ...`` (the same interpreter and the same ``pubsub_gen``) as s
 knows it has JSON Schema topics, so that the worker imports the library while this process
 still loads the schemas; ``submit`` hands it the inputs through a temporary folder, and
 ``result`` returns exactly what ``jsonschema_models`` returns in-process (that very
-function runs in the worker). Any failure of the worker itself (it cannot start, it dies, its
-answer is unreadable) falls back to the in-process call, which also reports schema problems
-the usual way.
+function runs in the worker; its ``ir.JsonModels`` travel as JSON). Any failure of the worker
+itself (it cannot start, it dies, its answer is unreadable) falls back to the in-process call,
+which also reports schema problems the usual way.
 """
 
 from __future__ import annotations
@@ -62,7 +63,7 @@ class Worker:
                 cwd=self._folder,
             )
         except OSError:
-            self._process = None  # result() renders in-process
+            self._process = None  # result() builds them in-process
 
     def __enter__(self) -> Worker:
         return self
@@ -71,7 +72,7 @@ class Worker:
         self.close()
 
     def submit(self, inputs: Sequence[Any]) -> None:
-        """Start rendering ``inputs`` (``JsonSchemaInput``); the call does not wait."""
+        """Start building the models of ``inputs`` (``JsonSchemaInput``); the call does not wait."""
         self._inputs = list(inputs)
         if self._process is None or self._process.stdin is None:
             return
@@ -191,7 +192,7 @@ def decode(data: Mapping[str, Any]) -> dict[str, ir.JsonModels]:
 
 
 def main() -> None:
-    """The worker: warm up, wait for ``go`` on stdin, render, write the answer, exit."""
+    """The worker: warm up, wait for ``go`` on stdin, build the models, write the answer, exit."""
     import gc
     import importlib
 
