@@ -17,6 +17,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from bench._cpu import pid_listening_on
 from bench._harness import BenchError, Run
 from bench.payloads import GENERATED_EXAMPLE, generate_bench_package
 
@@ -95,7 +96,12 @@ def main(argv: list[str] | None = None) -> int:
             if host:
                 os.environ["PUBSUB_EMULATOR_HOST"] = host
             run = Run(
-                quick=quick, reps=reps, workdir=workdir, generated=generated, emulator_host=host
+                quick=quick,
+                reps=reps,
+                workdir=workdir,
+                generated=generated,
+                emulator_host=host,
+                emulator_pid=pid_listening_on(int(host.rsplit(":", 1)[1])) if host else None,
             )
             _run(run, args.chosen)
     except BenchError as exc:

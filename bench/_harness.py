@@ -69,6 +69,7 @@ class Run:
     workdir: Path
     generated: Path  # the out folder of the generated bench package
     emulator_host: str
+    emulator_pid: int | None = None  # its JVM, to read its CPU time (Linux)
     fastpubsub_python: Path | None = None
     fastpubsub_skip: str = ""
     rows: list[Row] = field(default_factory=list)

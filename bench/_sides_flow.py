@@ -14,9 +14,10 @@ process of the machine, so the parent subtracts the two per payload.
   schedule, so a late send does not shift the ones after it).
 
 Workers: ``workers_app`` (``python -m pubsub_runtime run bench._sides_flow:workers_app``) is a
-``FastPubSub`` app with one subscriber whose handler burns a fixed amount of pure-Python CPU per
-message; every worker process reports its count of handled messages and its CPU time so far
-to a file of its own.
+``FastPubSub`` app with one subscriber whose handler does a fixed amount of pure-Python work per
+message (``spin``, as many turns as the parent says); every worker process reports its count
+of handled messages so far to a file named after its pid (the parent reads the processes' CPU
+time from ``/proc``).
 """
 
 from __future__ import annotations
@@ -156,43 +157,63 @@ def latency_publish(args: dict[str, Any]) -> dict[str, Any]:
 # -- workers ----------------------------------------------------------------------------------
 
 
-def burn(micros: float) -> int:
-    """About ``micros`` µs of pure-Python CPU (calibrated once per process)."""
-    return _spin(int(micros * _loops_per_us()))
-
-
-def _spin(loops: int) -> int:
+def spin(loops: int) -> int:
+    """Pure-Python CPU work: ``loops`` turns of a loop (the handler of the workers comparison)."""
     total = 0
     for i in range(loops):
         total += i * i % 7
     return total
 
 
-_calibrated: list[float] = []
+def loops_for(micros: float) -> int:
+    """Turns of ``spin`` that take about ``micros`` µs of CPU on this machine.
 
-
-def _loops_per_us() -> float:
-    if not _calibrated:
-        loops = 200_000
-        best = float("inf")
-        for _ in range(5):
-            t0 = time.process_time()
-            _spin(loops)
-            best = min(best, time.process_time() - t0)
-        _calibrated.append(loops / (best * 1e6))
-    return _calibrated[0]
+    Measured once, by the parent of the comparison, and handed to every worker: each worker of
+    each run then does the same work per message. Measured in each worker, it moved with the
+    load at that moment (one run's handlers did 25% less work than another's).
+    """
+    loops = 50_000  # short tries: the fastest of many is one no other process disturbed
+    best = float("inf")
+    for _ in range(20):
+        t0 = time.process_time()
+        spin(loops)
+        best = min(best, time.process_time() - t0)
+    return max(1, round(micros * loops / (best * 1e6)))
 
 
 def _workers_app() -> Any:
-    """The app of the workers comparison; configured by ``BENCH_WORKERS_*`` variables."""
+    """The app of the workers comparison; configured by ``BENCH_WORKERS_*`` variables.
+
+    Each worker writes ``ready-<pid>`` once its streams are open, and its handlers hold the
+    messages they get until the parent writes ``go``: the parent publishes the backlog between
+    the two, so every worker starts on it at the same moment (a worker that started a second
+    late would otherwise find part of the backlog drained by the others).
+    """
     from pubsub_runtime import FastPubSub, Message, PubSubBroker
 
     project = os.environ["BENCH_WORKERS_PROJECT"]
     report_dir = Path(os.environ["BENCH_WORKERS_REPORT"])
-    micros = float(os.environ["BENCH_WORKERS_HANDLER_US"])
+    loops = int(os.environ["BENCH_WORKERS_HANDLER_LOOPS"])
     streams = int(os.environ["BENCH_WORKERS_STREAMS"])
     broker = PubSubBroker(project)
-    app = FastPubSub(broker)
+    go = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+
+    def streams_open() -> bool:
+        return broker.started and all(s.state == "running" for s in broker.subscribers)
+
+    async def ready_then_go() -> None:
+        while not streams_open():  # noqa: ASYNC110 - plain attributes, no event to wait on
+            await asyncio.sleep(0.02)
+        (report_dir / f"ready-{os.getpid()}").touch()
+        while not (report_dir / "go").exists():  # noqa: ASYNC110 - the parent's file
+            await asyncio.sleep(0.01)
+        go.set()
+
+    def start_gate() -> None:  # on_startup runs in the server's loop, before broker.start()
+        tasks.append(asyncio.get_running_loop().create_task(ready_then_go()))
+
+    app = FastPubSub(broker, on_startup=[start_gate])
     counter = {"n": 0}
     report = report_dir / f"worker-{os.getpid()}"
 
@@ -204,15 +225,16 @@ def _workers_app() -> Any:
         streams=streams,
     )
     async def handle(message: Message[Any]) -> None:
-        burn(micros)
+        if not go.is_set():
+            await go.wait()
+        spin(loops)
         counter["n"] += 1
         if not counter["n"] & 127:
             # rename: the parent never reads a half-written count
             tmp = report.with_suffix(".tmp")
-            tmp.write_text(f"{counter['n']} {time.process_time()}")
+            tmp.write_text(str(counter["n"]))
             tmp.replace(report)
 
-    _loops_per_us()
     return app
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Literal
 
 from pubsub_runtime import PubSubBroker, TopicSpec
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,9 +19,7 @@ class SignupChannel(StrEnum):
 
 
 class Tier(StrEnum):
-    """
-    The plan the customer signed up for.
-    """
+    """The plan the customer signed up for."""
 
     FREE = "free"
     PLUS = "plus"
@@ -29,96 +27,78 @@ class Tier(StrEnum):
 
 
 class Address(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
     line1: str
     line2: str | None = None
     city: str
-    country: Annotated[str, Field(description="ISO 3166-1 alpha-2 code.")]
+    country: str = Field(description="ISO 3166-1 alpha-2 code.")
 
 
 class PostalAddress(Address):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    postal_code: Annotated[str, Field(alias="postalCode")]
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    postal_code: str = Field(alias="postalCode")
 
 
 class EmailContact(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
     kind: Literal["email"]
     address: str
 
 
 class PhoneContact(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
     kind: Literal["phone"]
     number: str
-    sms_allowed: Annotated[bool, Field(alias="smsAllowed")] = True
+    sms_allowed: bool = Field(default=True, alias="smsAllowed")
 
 
 class Referral(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
     code: str
-    referred_by: Annotated[
-        Referral | None,
-        Field(
-            alias="referredBy",
-            description="The referral that brought the referrer (referral chains).",
-        ),
-    ] = None
+    referred_by: Referral | None = Field(
+        default=None,
+        alias="referredBy",
+        description="The referral that brought the referrer (referral chains).",
+    )
 
 
 class CustomerRegistered(BaseModel):
-    """
-    A customer completed sign-up. Published once per customer by the accounts service.
-    """
+    """A customer completed sign-up. Published once per customer by the accounts service."""
 
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    customer_id: Annotated[
-        str, Field(alias="customerId", description="Stable identifier of the customer.")
-    ]
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    customer_id: str = Field(alias="customerId", description="Stable identifier of the customer.")
     email: str
-    registered_at: Annotated[str, Field(alias="registeredAt")]
-    birth_date: Annotated[
-        str | None,
-        Field(alias="birthDate", description="Date of birth, when the customer gave it."),
-    ] = None
+    registered_at: str = Field(alias="registeredAt")
+    birth_date: str | None = Field(
+        default=None, alias="birthDate", description="Date of birth, when the customer gave it."
+    )
     name: str
     tier: Tier
     homepage: str | None = None
     address: PostalAddress | None = None
-    contact: Annotated[
-        EmailContact | PhoneContact, Field(description="How the customer prefers to be contacted.")
-    ]
-    referred_by: Annotated[
-        Referral | None,
-        Field(alias="referredBy", description="The referral that brought the customer, if any."),
-    ] = None
-    signup_channel: Annotated[SignupChannel | None, Field(alias="signupChannel")] = None
-    marketing_opt_in: Annotated[bool, Field(alias="marketingOptIn")] = False
-    loyalty_points: Annotated[int, Field(alias="loyaltyPoints")] = 0
-    discount_rate: Annotated[float | None, Field(alias="discountRate")] = None
+    contact: EmailContact | PhoneContact = Field(
+        description="How the customer prefers to be contacted."
+    )
+    referred_by: Referral | None = Field(
+        default=None,
+        alias="referredBy",
+        description="The referral that brought the customer, if any.",
+    )
+    signup_channel: SignupChannel | None = Field(default=None, alias="signupChannel")
+    marketing_opt_in: bool = Field(default=False, alias="marketingOptIn")
+    loyalty_points: int = Field(default=0, alias="loyaltyPoints")
+    discount_rate: float | None = Field(default=None, alias="discountRate")
     tags: list[str] | None = None
-    preferences: Annotated[
-        dict[str, bool] | None, Field(description="Notification switches by channel name.")
-    ] = None
-    schema_version: Annotated[Literal[2] | None, Field(alias="schemaVersion")] = None
+    preferences: dict[str, bool] | None = Field(
+        default=None, description="Notification switches by channel name."
+    )
+    schema_version: Literal[2] | None = Field(default=None, alias="schemaVersion")
 
 
 Referral.model_rebuild()

@@ -71,35 +71,97 @@ class OrderPlaced(BaseModel):
     shipping_address: Address | None = Field(default=None, alias="shippingAddress")
 
 
-_SCHEMA = (
-    '{"type": "record", "name": "OrderPlaced", "namespace": '
-    '"com.example.orders", "doc": "A customer placed an order.", "fields": '
-    '[{"name": "orderId", "type": {"type": "string", "logicalType": '
-    '"uuid"}, "doc": "Unique id of the order."}, {"name": "placedAt", '
-    '"type": {"type": "long", "logicalType": "timestamp-millis"}}, '
-    '{"name": "customer", "type": {"type": "record", "name": "Customer", '
-    '"fields": [{"name": "id", "type": "string"}, {"name": "email", '
-    '"type": ["null", "string"], "default": null}, {"name": "tier", '
-    '"type": {"type": "enum", "name": "Tier", "doc": "Loyalty tier; '
-    'readers that do not know a tier see STANDARD.", "symbols": '
-    '["STANDARD", "SILVER", "GOLD"], "default": "STANDARD"}, "default": '
-    '"STANDARD"}]}}, {"name": "items", "type": {"type": "array", "items": '
-    '{"type": "record", "name": "LineItem", "fields": [{"name": "sku", '
-    '"type": "string"}, {"name": "quantity", "type": "int", "default": 1}, '
-    '{"name": "unitPrice", "type": {"type": "bytes", "logicalType": '
-    '"decimal", "precision": 10, "scale": 2}}]}}}, {"name": "total", '
-    '"type": {"type": "bytes", "logicalType": "decimal", "precision": 12, '
-    '"scale": 2}}, {"name": "metadata", "type": {"type": "map", "values": '
-    '"string"}, "default": {}}, {"name": "status", "type": {"type": '
-    '"enum", "name": "OrderStatus", "symbols": ["PENDING", "PAID", '
-    '"CANCELLED"]}, "default": "PENDING"}, {"name": "note", "type": '
-    '["null", "string"], "default": null, "doc": "Free text from the '
-    'customer."}, {"name": "shippingAddress", "type": ["null", {"type": '
-    '"record", "name": "Address", "fields": [{"name": "street", "type": '
-    '"string"}, {"name": "city", "type": "string"}, {"name": "postalCode", '
-    '"type": "string"}, {"name": "country", "type": "string", "default": '
-    '"NL"}]}], "default": null}]}'
-)
+_SCHEMA = r"""{
+  "type": "record",
+  "name": "OrderPlaced",
+  "namespace": "com.example.orders",
+  "doc": "A customer placed an order.",
+  "fields": [
+    {
+      "name": "orderId",
+      "type": {"type": "string", "logicalType": "uuid"},
+      "doc": "Unique id of the order."
+    },
+    {"name": "placedAt", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    {
+      "name": "customer",
+      "type": {
+        "type": "record",
+        "name": "Customer",
+        "fields": [
+          {"name": "id", "type": "string"},
+          {"name": "email", "type": ["null", "string"], "default": null},
+          {
+            "name": "tier",
+            "type": {
+              "type": "enum",
+              "name": "Tier",
+              "doc": "Loyalty tier; readers that do not know a tier see STANDARD.",
+              "symbols": ["STANDARD", "SILVER", "GOLD"],
+              "default": "STANDARD"
+            },
+            "default": "STANDARD"
+          }
+        ]
+      }
+    },
+    {
+      "name": "items",
+      "type": {
+        "type": "array",
+        "items": {
+          "type": "record",
+          "name": "LineItem",
+          "fields": [
+            {"name": "sku", "type": "string"},
+            {"name": "quantity", "type": "int", "default": 1},
+            {
+              "name": "unitPrice",
+              "type": {"type": "bytes", "logicalType": "decimal", "precision": 10, "scale": 2}
+            }
+          ]
+        }
+      }
+    },
+    {
+      "name": "total",
+      "type": {"type": "bytes", "logicalType": "decimal", "precision": 12, "scale": 2}
+    },
+    {"name": "metadata", "type": {"type": "map", "values": "string"}, "default": {}},
+    {
+      "name": "status",
+      "type": {
+        "type": "enum",
+        "name": "OrderStatus",
+        "symbols": ["PENDING", "PAID", "CANCELLED"]
+      },
+      "default": "PENDING"
+    },
+    {
+      "name": "note",
+      "type": ["null", "string"],
+      "default": null,
+      "doc": "Free text from the customer."
+    },
+    {
+      "name": "shippingAddress",
+      "type": [
+        "null",
+        {
+          "type": "record",
+          "name": "Address",
+          "fields": [
+            {"name": "street", "type": "string"},
+            {"name": "city", "type": "string"},
+            {"name": "postalCode", "type": "string"},
+            {"name": "country", "type": "string", "default": "NL"}
+          ]
+        }
+      ],
+      "default": null
+    }
+  ]
+}"""
 
 ORDER_PLACED: TopicSpec[OrderPlaced] = TopicSpec(
     name="order_placed",

@@ -24,12 +24,14 @@ class PriorityChanged(RootModel[Priority]):
     """The new priority of a support ticket (a topic whose payload is not a record)."""
 
 
-_SCHEMA = (
-    '{"type": "enum", "name": "Priority", "namespace": '
-    '"com.example.support", "doc": "The new priority of a support ticket '
-    '(a topic whose payload is not a record).", "symbols": ["LOW", '
-    '"NORMAL", "HIGH", "URGENT"], "default": "NORMAL"}'
-)
+_SCHEMA = r"""{
+  "type": "enum",
+  "name": "Priority",
+  "namespace": "com.example.support",
+  "doc": "The new priority of a support ticket (a topic whose payload is not a record).",
+  "symbols": ["LOW", "NORMAL", "HIGH", "URGENT"],
+  "default": "NORMAL"
+}"""
 
 PRIORITY_CHANGED: TopicSpec[PriorityChanged] = TopicSpec(
     name="priority_changed",

@@ -6,16 +6,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Literal
 
 from pubsub_runtime import PubSubBroker, TopicSpec
 from pydantic import BaseModel, ConfigDict, Field
 
 
 class Class(StrEnum):
-    """
-    Service class booked with the carrier.
-    """
+    """Service class booked with the carrier."""
 
     STANDARD = "standard"
     EXPRESS = "express"
@@ -31,21 +29,17 @@ class Carrier(StrEnum):
 
 
 class Dimensions(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
     length_cm: int
     width_cm: int
     height_cm: int
 
 
 class HomeDelivery(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    type_: Annotated[Literal["home"], Field(alias="type")]
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    type_: Literal["home"] = Field(alias="type")
     street: str
     city: str
     postcode: str
@@ -53,136 +47,174 @@ class HomeDelivery(BaseModel):
 
 
 class PickupPoint(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    type_: Annotated[Literal["pickup"], Field(alias="type")]
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    type_: Literal["pickup"] = Field(alias="type")
     point_id: str
     hold_until: str | None = None
 
 
 class Customs(BaseModel):
-    """
-    Customs declaration; extra properties carry tariff codes by line item.
-    """
+    """Customs declaration; extra properties carry tariff codes by line item."""
 
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
     declared_value: float
     currency: str
 
 
 class Parcel(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
     parcel_id: str
     weight_kg: float
     dimensions: Dimensions | None = None
-    contents: Annotated[
-        list[Parcel] | None,
-        Field(description="Parcels packed inside this one (a pallet holds boxes)."),
-    ] = None
+    contents: list[Parcel] | None = Field(
+        default=None, description="Parcels packed inside this one (a pallet holds boxes)."
+    )
 
 
 class ShipmentDispatched(BaseModel):
-    """
-    A shipment left a warehouse and was handed to a carrier.
-    """
+    """A shipment left a warehouse and was handed to a carrier."""
 
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
     shipment_id: str
-    order_id: Annotated[
-        str, Field(alias="order-id", description="The order this shipment fulfils.")
-    ]
+    order_id: str = Field(alias="order-id", description="The order this shipment fulfils.")
     dispatched_at: str
     expected_delivery: str | None = None
     carrier: Carrier
-    class_: Annotated[
-        Class, Field(alias="class", description="Service class booked with the carrier.")
-    ]
-    field_2nd_attempt_allowed: Annotated[bool, Field(alias="2nd_attempt_allowed")] = True
+    class_: Class = Field(alias="class", description="Service class booked with the carrier.")
+    field_2nd_attempt_allowed: bool = Field(default=True, alias="2nd_attempt_allowed")
     tracking_url: str | None = None
     parcels: list[Parcel]
     destination: HomeDelivery | PickupPoint
     total_weight_kg: float | None = None
-    labels: Annotated[
-        dict[str, str] | None,
-        Field(description="Free-form labels printed on the shipping documents."),
-    ] = None
+    labels: dict[str, str] | None = Field(
+        default=None, description="Free-form labels printed on the shipping documents."
+    )
     customs: Customs | None = None
-    json_: Annotated[
-        str | None,
-        Field(alias="json", description="The carrier's raw booking response, as received."),
-    ] = None
-    schema_: Annotated[Literal["shipment-dispatched/1"] | None, Field(alias="schema")] = None
+    json_: str | None = Field(
+        default=None, alias="json", description="The carrier's raw booking response, as received."
+    )
+    schema_: Literal["shipment-dispatched/1"] | None = Field(default=None, alias="schema")
 
 
 Parcel.model_rebuild()
 
 
-_SCHEMA = (
-    '{"$schema": "http://json-schema.org/draft-07/schema#", "title": '
-    '"ShipmentDispatched", "description": "A shipment left a warehouse and '
-    'was handed to a carrier.", "type": "object", "additionalProperties": '
-    'false, "required": ["shipment_id", "order-id", "dispatched_at", '
-    '"carrier", "class", "parcels", "destination"], "properties": '
-    '{"shipment_id": {"type": "string", "format": "uuid"}, "order-id": '
-    '{"type": "string", "pattern": "^ORD-[0-9]{8}$", "description": "The '
-    'order this shipment fulfils."}, "dispatched_at": {"type": "string", '
-    '"format": "date-time"}, "expected_delivery": {"type": ["string", '
-    '"null"], "format": "date"}, "carrier": {"$ref": '
-    '"#/definitions/Carrier"}, "class": {"type": "string", "enum": '
-    '["standard", "express", "same-day"], "description": "Service class '
-    'booked with the carrier."}, "2nd_attempt_allowed": {"type": '
-    '"boolean", "default": true}, "tracking_url": {"type": "string", '
-    '"format": "uri"}, "parcels": {"type": "array", "items": {"$ref": '
-    '"#/definitions/Parcel"}, "minItems": 1, "maxItems": 99}, '
-    '"destination": {"oneOf": [{"$ref": "#/definitions/HomeDelivery"}, '
-    '{"$ref": "#/definitions/PickupPoint"}]}, "total_weight_kg": {"type": '
-    '"number", "exclusiveMinimum": 0, "maximum": 30000}, "labels": '
-    '{"type": "object", "additionalProperties": {"type": "string", '
-    '"maxLength": 64}, "description": "Free-form labels printed on the '
-    'shipping documents."}, "customs": {"$ref": "#/definitions/Customs"}, '
-    '"json": {"type": ["string", "null"], "description": "The carrier\'s '
-    'raw booking response, as received."}, "schema": {"type": "string", '
-    '"const": "shipment-dispatched/1"}}, "definitions": {"Carrier": '
-    '{"type": "string", "enum": ["dhl", "ups", "fedex", "royal-mail", '
-    '"2-day-freight"]}, "Parcel": {"type": "object", "required": '
-    '["parcel_id", "weight_kg"], "properties": {"parcel_id": {"type": '
-    '"string", "minLength": 6, "maxLength": 40}, "weight_kg": {"type": '
-    '"number", "minimum": 0.01, "maximum": 1000}, "dimensions": {"$ref": '
-    '"#/definitions/Dimensions"}, "contents": {"type": "array", "items": '
-    '{"$ref": "#/definitions/Parcel"}, "description": "Parcels packed '
-    'inside this one (a pallet holds boxes)."}}}, "Dimensions": {"type": '
-    '"object", "additionalProperties": false, "required": ["length_cm", '
-    '"width_cm", "height_cm"], "properties": {"length_cm": {"type": '
-    '"integer", "exclusiveMinimum": 0, "maximum": 400}, "width_cm": '
-    '{"type": "integer", "exclusiveMinimum": 0, "maximum": 400}, '
-    '"height_cm": {"type": "integer", "exclusiveMinimum": 0, "maximum": '
-    '400}}}, "HomeDelivery": {"type": "object", "required": ["type", '
-    '"street", "city", "postcode"], "properties": {"type": {"const": '
-    '"home"}, "street": {"type": "string", "minLength": 1}, "city": '
-    '{"type": "string", "minLength": 1}, "postcode": {"type": "string", '
-    '"minLength": 3, "maxLength": 10}, "instructions": {"type": ["string", '
-    '"null"], "maxLength": 500}}}, "PickupPoint": {"type": "object", '
-    '"required": ["type", "point_id"], "properties": {"type": {"const": '
-    '"pickup"}, "point_id": {"type": "string", "pattern": '
-    '"^[A-Z]{2}-[0-9]{4,6}$"}, "hold_until": {"type": "string", "format": '
-    '"date"}}}, "Customs": {"type": "object", "description": "Customs '
-    'declaration; extra properties carry tariff codes by line item.", '
-    '"required": ["declared_value", "currency"], "properties": '
-    '{"declared_value": {"type": "number", "minimum": 0}, "currency": '
-    '{"type": "string", "pattern": "^[A-Z]{3}$"}}, "additionalProperties": '
-    '{"type": "string", "pattern": "^[0-9]{6,10}$"}}}}'
-)
+_SCHEMA = r"""{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "title": "ShipmentDispatched",
+  "description": "A shipment left a warehouse and was handed to a carrier.",
+  "type": "object",
+  "additionalProperties": false,
+  "required": [
+    "shipment_id",
+    "order-id",
+    "dispatched_at",
+    "carrier",
+    "class",
+    "parcels",
+    "destination"
+  ],
+  "properties": {
+    "shipment_id": {"type": "string", "format": "uuid"},
+    "order-id": {
+      "type": "string",
+      "pattern": "^ORD-[0-9]{8}$",
+      "description": "The order this shipment fulfils."
+    },
+    "dispatched_at": {"type": "string", "format": "date-time"},
+    "expected_delivery": {"type": ["string", "null"], "format": "date"},
+    "carrier": {"$ref": "#/definitions/Carrier"},
+    "class": {
+      "type": "string",
+      "enum": ["standard", "express", "same-day"],
+      "description": "Service class booked with the carrier."
+    },
+    "2nd_attempt_allowed": {"type": "boolean", "default": true},
+    "tracking_url": {"type": "string", "format": "uri"},
+    "parcels": {
+      "type": "array",
+      "items": {"$ref": "#/definitions/Parcel"},
+      "minItems": 1,
+      "maxItems": 99
+    },
+    "destination": {
+      "oneOf": [{"$ref": "#/definitions/HomeDelivery"}, {"$ref": "#/definitions/PickupPoint"}]
+    },
+    "total_weight_kg": {"type": "number", "exclusiveMinimum": 0, "maximum": 30000},
+    "labels": {
+      "type": "object",
+      "additionalProperties": {"type": "string", "maxLength": 64},
+      "description": "Free-form labels printed on the shipping documents."
+    },
+    "customs": {"$ref": "#/definitions/Customs"},
+    "json": {
+      "type": ["string", "null"],
+      "description": "The carrier's raw booking response, as received."
+    },
+    "schema": {"type": "string", "const": "shipment-dispatched/1"}
+  },
+  "definitions": {
+    "Carrier": {"type": "string", "enum": ["dhl", "ups", "fedex", "royal-mail", "2-day-freight"]},
+    "Parcel": {
+      "type": "object",
+      "required": ["parcel_id", "weight_kg"],
+      "properties": {
+        "parcel_id": {"type": "string", "minLength": 6, "maxLength": 40},
+        "weight_kg": {"type": "number", "minimum": 0.01, "maximum": 1000},
+        "dimensions": {"$ref": "#/definitions/Dimensions"},
+        "contents": {
+          "type": "array",
+          "items": {"$ref": "#/definitions/Parcel"},
+          "description": "Parcels packed inside this one (a pallet holds boxes)."
+        }
+      }
+    },
+    "Dimensions": {
+      "type": "object",
+      "additionalProperties": false,
+      "required": ["length_cm", "width_cm", "height_cm"],
+      "properties": {
+        "length_cm": {"type": "integer", "exclusiveMinimum": 0, "maximum": 400},
+        "width_cm": {"type": "integer", "exclusiveMinimum": 0, "maximum": 400},
+        "height_cm": {"type": "integer", "exclusiveMinimum": 0, "maximum": 400}
+      }
+    },
+    "HomeDelivery": {
+      "type": "object",
+      "required": ["type", "street", "city", "postcode"],
+      "properties": {
+        "type": {"const": "home"},
+        "street": {"type": "string", "minLength": 1},
+        "city": {"type": "string", "minLength": 1},
+        "postcode": {"type": "string", "minLength": 3, "maxLength": 10},
+        "instructions": {"type": ["string", "null"], "maxLength": 500}
+      }
+    },
+    "PickupPoint": {
+      "type": "object",
+      "required": ["type", "point_id"],
+      "properties": {
+        "type": {"const": "pickup"},
+        "point_id": {"type": "string", "pattern": "^[A-Z]{2}-[0-9]{4,6}$"},
+        "hold_until": {"type": "string", "format": "date"}
+      }
+    },
+    "Customs": {
+      "type": "object",
+      "description": "Customs declaration; extra properties carry tariff codes by line item.",
+      "required": ["declared_value", "currency"],
+      "properties": {
+        "declared_value": {"type": "number", "minimum": 0},
+        "currency": {"type": "string", "pattern": "^[A-Z]{3}$"}
+      },
+      "additionalProperties": {"type": "string", "pattern": "^[0-9]{6,10}$"}
+    }
+  }
+}"""
 
 SHIPMENT_DISPATCHED: TopicSpec[ShipmentDispatched] = TopicSpec(
     name="shipment_dispatched",

@@ -129,77 +129,211 @@ class ShipmentUpdated(BaseModel):
     )
 
 
-_SCHEMA = (
-    '{"type": "record", "name": "ShipmentUpdated", "namespace": '
-    '"com.example.logistics", "aliases": ["ShipmentChanged"], "doc": "A '
-    "shipment moved on. Exercises the Avro features order_placed does not "
-    'use.", "fields": [{"name": "shipmentId", "type": {"type": "fixed", '
-    '"name": "Id16", "size": 16}}, {"name": "parcelId", "type": "Id16", '
-    '"doc": "A named type used again by its short name."}, {"name": '
-    '"trackingId", "type": "com.example.logistics.Id16", "doc": "And by '
-    'its full name."}, {"name": "transitTime", "type": {"type": "fixed", '
-    '"name": "TransitDuration", "size": 12, "logicalType": "duration"}}, '
-    '{"name": "declaredValue", "type": {"type": "fixed", "name": "Money", '
-    '"size": 8, "logicalType": "decimal", "precision": 18, "scale": 4}}, '
-    '{"name": "shippedOn", "type": {"type": "int", "logicalType": "date"}, '
-    '"default": 0}, {"name": "pickupWindowStart", "type": {"type": "int", '
-    '"logicalType": "time-millis"}, "default": 32400000}, {"name": '
-    '"pickupWindowEnd", "type": {"type": "long", "logicalType": '
-    '"time-micros"}}, {"name": "updatedAt", "type": {"type": "long", '
-    '"logicalType": "timestamp-micros"}, "default": 1700000000123456}, '
-    '{"name": "localUpdatedAt", "type": {"type": "long", "logicalType": '
-    '"local-timestamp-millis"}}, {"name": "localEta", "type": ["null", '
-    '{"type": "long", "logicalType": "local-timestamp-micros"}], '
-    '"default": null}, {"name": "origin", "type": {"type": "record", '
-    '"name": "Location", "doc": "A warehouse of ours.", "fields": '
-    '[{"name": "code", "type": "string"}, {"name": "latitude", "type": '
-    '"double", "default": 0.0}, {"name": "longitude", "type": "double", '
-    '"default": 0.0}]}}, {"name": "destination", "type": {"type": '
-    '"record", "name": "Location", "namespace": "com.example.common", '
-    '"doc": "Any place on a map: same short name, another namespace.", '
-    '"fields": [{"name": "label", "type": "string"}, {"name": "elevation", '
-    '"type": "float", "default": 0.5}]}}, {"name": "route", "doc": "A '
-    'linked list of legs: a recursive record.", "type": {"type": "record", '
-    '"name": "RouteLeg", "fields": [{"name": "from", "type": "string"}, '
-    '{"name": "to", "type": "string"}, {"name": "next", "type": ["null", '
-    '"RouteLeg"], "default": null}]}}, {"name": "checkpoints", "type": '
-    '{"type": "array", "items": {"type": "record", "name": "Checkpoint", '
-    '"fields": [{"name": "at", "type": "com.example.common.Location"}, '
-    '{"name": "children", "type": {"type": "array", "items": '
-    '"Checkpoint"}, "default": []}]}}, "default": []}, {"name": "event", '
-    '"doc": "A union of several records and a string.", "type": [{"type": '
-    '"record", "name": "Delivered", "fields": [{"name": "signedBy", '
-    '"type": "string"}, {"name": "photo", "type": ["null", "bytes"], '
-    '"default": null}]}, {"type": "record", "name": "Delayed", "fields": '
-    '[{"name": "reason", "type": {"type": "enum", "name": "DelayReason", '
-    '"symbols": ["WEATHER", "CUSTOMS", "OTHER"], "default": "OTHER"}}, '
-    '{"name": "newEta", "type": ["null", {"type": "long", "logicalType": '
-    '"timestamp-millis"}], "default": null}]}, "string", "long"]}, '
-    '{"name": "class", "type": "string", "default": "parcel", "doc": "A '
-    'Python keyword as a field name."}, {"name": "json", "type": '
-    '"boolean", "default": false, "aliases": ["isJson"]}, {"name": '
-    '"schema", "type": "int", "default": 2147483647}, {"name": '
-    '"model_config", "type": "long", "default": -9223372036854775808}, '
-    '{"name": "_internalRef", "type": ["null", "string"], "default": '
-    'null}, {"name": "weightKg", "type": "float", "default": 1.5}, '
-    '{"name": "fragile", "type": "boolean", "default": true}, {"name": '
-    '"rawLabel", "type": "bytes", "default": "\\u00ff\\u0000ab"}, {"name": '
-    '"checksum", "type": "Id16", "default": "0123456789abcdef"}, {"name": '
-    '"dimensions", "type": {"type": "map", "values": {"type": "array", '
-    '"items": "double"}}, "default": {"box": [1.0, 2.5]}}, {"name": '
-    '"tags", "type": {"type": "array", "items": {"type": "map", "values": '
-    '"long"}}, "default": []}, {"name": "handling", "type": {"type": '
-    '"record", "name": "Handling", "fields": [{"name": "stackable", '
-    '"type": "boolean"}, {"name": "reference", "type": {"type": "string", '
-    '"logicalType": "uuid"}, "default": '
-    '"6f1c3a52-1f1e-4c5b-9b3e-0d6f2a7b8c9d"}]}, "default": {"stackable": '
-    'true}}, {"name": "insuredValue", "type": ["Money", "null"], '
-    '"default": '
-    '"\\u0000\\u0000\\u0000\\u0000\\u0000\\u0001\\u0086\\u00a0"}, {"name": '
-    '"maxTransit", "type": "TransitDuration", "default": '
-    '"\\u0001\\u0000\\u0000\\u0000\\u0002\\u0000\\u0000\\u0000\\u0003\\u000'
-    '0\\u0000\\u0000"}]}'
-)
+_SCHEMA = r"""{
+  "type": "record",
+  "name": "ShipmentUpdated",
+  "namespace": "com.example.logistics",
+  "aliases": ["ShipmentChanged"],
+  "doc": "A shipment moved on. Exercises the Avro features order_placed does not use.",
+  "fields": [
+    {"name": "shipmentId", "type": {"type": "fixed", "name": "Id16", "size": 16}},
+    {
+      "name": "parcelId",
+      "type": "Id16",
+      "doc": "A named type used again by its short name."
+    },
+    {
+      "name": "trackingId",
+      "type": "com.example.logistics.Id16",
+      "doc": "And by its full name."
+    },
+    {
+      "name": "transitTime",
+      "type": {
+        "type": "fixed",
+        "name": "TransitDuration",
+        "size": 12,
+        "logicalType": "duration"
+      }
+    },
+    {
+      "name": "declaredValue",
+      "type": {
+        "type": "fixed",
+        "name": "Money",
+        "size": 8,
+        "logicalType": "decimal",
+        "precision": 18,
+        "scale": 4
+      }
+    },
+    {"name": "shippedOn", "type": {"type": "int", "logicalType": "date"}, "default": 0},
+    {
+      "name": "pickupWindowStart",
+      "type": {"type": "int", "logicalType": "time-millis"},
+      "default": 32400000
+    },
+    {"name": "pickupWindowEnd", "type": {"type": "long", "logicalType": "time-micros"}},
+    {
+      "name": "updatedAt",
+      "type": {"type": "long", "logicalType": "timestamp-micros"},
+      "default": 1700000000123456
+    },
+    {
+      "name": "localUpdatedAt",
+      "type": {"type": "long", "logicalType": "local-timestamp-millis"}
+    },
+    {
+      "name": "localEta",
+      "type": ["null", {"type": "long", "logicalType": "local-timestamp-micros"}],
+      "default": null
+    },
+    {
+      "name": "origin",
+      "type": {
+        "type": "record",
+        "name": "Location",
+        "doc": "A warehouse of ours.",
+        "fields": [
+          {"name": "code", "type": "string"},
+          {"name": "latitude", "type": "double", "default": 0.0},
+          {"name": "longitude", "type": "double", "default": 0.0}
+        ]
+      }
+    },
+    {
+      "name": "destination",
+      "type": {
+        "type": "record",
+        "name": "Location",
+        "namespace": "com.example.common",
+        "doc": "Any place on a map: same short name, another namespace.",
+        "fields": [
+          {"name": "label", "type": "string"},
+          {"name": "elevation", "type": "float", "default": 0.5}
+        ]
+      }
+    },
+    {
+      "name": "route",
+      "doc": "A linked list of legs: a recursive record.",
+      "type": {
+        "type": "record",
+        "name": "RouteLeg",
+        "fields": [
+          {"name": "from", "type": "string"},
+          {"name": "to", "type": "string"},
+          {"name": "next", "type": ["null", "RouteLeg"], "default": null}
+        ]
+      }
+    },
+    {
+      "name": "checkpoints",
+      "type": {
+        "type": "array",
+        "items": {
+          "type": "record",
+          "name": "Checkpoint",
+          "fields": [
+            {"name": "at", "type": "com.example.common.Location"},
+            {
+              "name": "children",
+              "type": {"type": "array", "items": "Checkpoint"},
+              "default": []
+            }
+          ]
+        }
+      },
+      "default": []
+    },
+    {
+      "name": "event",
+      "doc": "A union of several records and a string.",
+      "type": [
+        {
+          "type": "record",
+          "name": "Delivered",
+          "fields": [
+            {"name": "signedBy", "type": "string"},
+            {"name": "photo", "type": ["null", "bytes"], "default": null}
+          ]
+        },
+        {
+          "type": "record",
+          "name": "Delayed",
+          "fields": [
+            {
+              "name": "reason",
+              "type": {
+                "type": "enum",
+                "name": "DelayReason",
+                "symbols": ["WEATHER", "CUSTOMS", "OTHER"],
+                "default": "OTHER"
+              }
+            },
+            {
+              "name": "newEta",
+              "type": ["null", {"type": "long", "logicalType": "timestamp-millis"}],
+              "default": null
+            }
+          ]
+        },
+        "string",
+        "long"
+      ]
+    },
+    {
+      "name": "class",
+      "type": "string",
+      "default": "parcel",
+      "doc": "A Python keyword as a field name."
+    },
+    {"name": "json", "type": "boolean", "default": false, "aliases": ["isJson"]},
+    {"name": "schema", "type": "int", "default": 2147483647},
+    {"name": "model_config", "type": "long", "default": -9223372036854775808},
+    {"name": "_internalRef", "type": ["null", "string"], "default": null},
+    {"name": "weightKg", "type": "float", "default": 1.5},
+    {"name": "fragile", "type": "boolean", "default": true},
+    {"name": "rawLabel", "type": "bytes", "default": "\u00ff\u0000ab"},
+    {"name": "checksum", "type": "Id16", "default": "0123456789abcdef"},
+    {
+      "name": "dimensions",
+      "type": {"type": "map", "values": {"type": "array", "items": "double"}},
+      "default": {"box": [1.0, 2.5]}
+    },
+    {
+      "name": "tags",
+      "type": {"type": "array", "items": {"type": "map", "values": "long"}},
+      "default": []
+    },
+    {
+      "name": "handling",
+      "type": {
+        "type": "record",
+        "name": "Handling",
+        "fields": [
+          {"name": "stackable", "type": "boolean"},
+          {
+            "name": "reference",
+            "type": {"type": "string", "logicalType": "uuid"},
+            "default": "6f1c3a52-1f1e-4c5b-9b3e-0d6f2a7b8c9d"
+          }
+        ]
+      },
+      "default": {"stackable": true}
+    },
+    {
+      "name": "insuredValue",
+      "type": ["Money", "null"],
+      "default": "\u0000\u0000\u0000\u0000\u0000\u0001\u0086\u00a0"
+    },
+    {
+      "name": "maxTransit",
+      "type": "TransitDuration",
+      "default": "\u0001\u0000\u0000\u0000\u0002\u0000\u0000\u0000\u0003\u0000\u0000\u0000"
+    }
+  ]
+}"""
 
 SHIPMENT_UPDATED: TopicSpec[ShipmentUpdated] = TopicSpec(
     name="shipment-updated",

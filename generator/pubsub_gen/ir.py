@@ -140,9 +140,59 @@ class AvroPayload:
 
 @dataclass(frozen=True)
 class JsonSchemaPayload:
-    """A JSON Schema topic: its document; its models come from the JSON Schema renderer."""
+    """A JSON Schema topic: its document (its ``JsonModels`` come from ``load.jsonmodels``)."""
 
     document: Mapping[str, Any]
+
+
+ClassKind = Literal["model", "root", "enum"]
+
+
+@dataclass(frozen=True)
+class ModelField:
+    """A field of a JSON Schema model, or a member of its enum (``default``: the member's value).
+
+    ``annotation`` is the Python type as datamodel-code-generator's data type writes it (class
+    names final, string literals already safe for ruff); ``default`` a Python expression.
+    """
+
+    python_name: str
+    wire_name: str
+    annotation: str
+    required: bool = True
+    default: str | None = None
+    default_factory: str | None = None  # a Python expression
+    doc: str | None = None
+    # Further ``Field()`` keywords the library writes (title, examples, discriminator...), as
+    # JSON values.
+    metadata: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class ModelClass:
+    """One class of a JSON Schema topic's models, as datamodel-code-generator's parser made it."""
+
+    name: str
+    kind: ClassKind
+    base: str  # "BaseModel", another model of the topic, "StrEnum", "IntEnum", "RootModel"...
+    fields: tuple[ModelField, ...]
+    doc: str | None = None
+    config: tuple[tuple[str, str], ...] = ()  # ConfigDict keyword -> Python expression
+    extra_annotation: str | None = None  # the type of undeclared properties, when typed
+    rebuild: bool = False  # refers to itself or to a class defined after it
+
+
+@dataclass(frozen=True)
+class JsonModels:
+    """The models of one JSON Schema topic, in definition order, and the imports they need."""
+
+    root_class: str
+    classes: tuple[ModelClass, ...]
+    imports: tuple[tuple[str, str], ...]  # (module, name)
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.classes)
 
 
 @dataclass(frozen=True)

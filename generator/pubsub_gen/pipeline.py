@@ -29,7 +29,7 @@ from pubsub_gen.output import RenderedFile
 
 if TYPE_CHECKING:
     from pubsub_gen import ir
-    from pubsub_gen.load.jsonschema import JsonSchemaInput, JsonSchemaModels
+    from pubsub_gen.load.jsonmodels import JsonSchemaInput
     from pubsub_gen.worker import Worker
 
 # With fewer JSON Schema topics, a second interpreter (and its imports) costs more than it saves.
@@ -147,7 +147,7 @@ class _Generation:
         self.known = speedups.known if speedups else {}  # source_key -> formatted, earlier runs
         self.cached = speedups.json_models if speedups else None  # encoded, from the last run
         self.formatted: dict[str, str] = {}  # source_key -> formatted source, of this run
-        self.json_models: dict[str, Any] | None = None  # encoded, when this run rendered them
+        self.json_models: dict[str, Any] | None = None  # encoded, when this run built them
         self.lock_text: str | None = None  # the revision lock file, when the project has one
 
     def files(self) -> list[RenderedFile]:
@@ -161,25 +161,25 @@ class _Generation:
 
             project, inputs = self._load(worker)
             keys = {item.key for item in inputs}
-            modules: dict[str, render.TopicModule] = {}
+            modules: dict[str, RenderedFile] = {}
             services: dict[str, list[RenderedFile]] = {}
 
-            def add(topic: ir.Topic, json_models: Mapping[str, tuple[str, str]]) -> None:
-                module = render.topic_module(project, topic, json_models)
-                modules[topic.module] = module
-                services[topic.module] = render.topic_files(project, topic, module.models)
+            def add(topic: ir.Topic, json_models: Mapping[str, ir.JsonModels]) -> None:
+                modules[topic.module] = render.topic_module(project, topic, json_models)
+                models = json_models.get(topic.module)
+                services[topic.module] = render.topic_files(project, topic, models)
 
             for topic in project.topics:
                 if topic.module not in keys:
                     add(topic, {})
             common = render.common_files(project)
-            first = [m.file for m in modules.values()] + common + _flat(services.values())
+            first = [*modules.values(), *common, *_flat(services.values())]
             early = _Formatting(self.config, first, self.known)
-            parts = render.json_model_parts(self._json_models(inputs, worker))
+            parts = self._json_models(inputs, worker)
             for topic in project.topics:
                 if topic.module in keys:
                     add(topic, parts)
-            late = [f for i in inputs for f in (modules[i.key].file, *services[i.key])]
+            late = [f for i in inputs for f in (modules[i.key], *services[i.key])]
             done = _Formatting(self.config, late, self.known, background=False)
             formatted = {**early.result(), **done.result()}
             self.formatted = {**early.used, **done.used}
@@ -189,7 +189,7 @@ class _Generation:
             if worker is not None:
                 worker.close()
         ordered = [
-            *(modules[t.module].file for t in project.topics),
+            *(modules[t.module] for t in project.topics),
             *common,
             *_flat(services[t.module] for t in project.topics),
         ]
@@ -200,9 +200,9 @@ class _Generation:
     def _load(self, worker: Worker | None) -> tuple[ir.Project, list[JsonSchemaInput]]:
         """The project and its JSON Schema inputs; the slower metaschema check runs once the
         worker has its inputs."""
-        from pubsub_gen import render
         from pubsub_gen.errors import SchemaError
         from pubsub_gen.load import load_project, metaschema_problems
+        from pubsub_gen.load.jsonmodels import json_inputs
 
         try:
             project = load_project(self.config, metaschema=False)
@@ -210,7 +210,7 @@ class _Generation:
             load_project(self.config)  # the full report, metaschema problems included
             raise
         project = self._with_revisions(project)
-        inputs = render.json_inputs(project)
+        inputs = json_inputs(project)
         if worker is not None:
             worker.submit(inputs)
         if metaschema_problems(project):
@@ -232,7 +232,7 @@ class _Generation:
 
     def _json_models(
         self, inputs: Sequence[JsonSchemaInput], worker: Worker | None
-    ) -> Mapping[str, JsonSchemaModels]:
+    ) -> Mapping[str, ir.JsonModels]:
         from pubsub_gen import worker as jsonworker
 
         if not inputs:
@@ -247,9 +247,9 @@ class _Generation:
         if worker is not None:
             rendered = worker.result()
         else:
-            from pubsub_gen.load.jsonschema import render_jsonschema_models
+            from pubsub_gen.load.jsonmodels import jsonschema_models
 
-            rendered = render_jsonschema_models(inputs)
+            rendered = jsonschema_models(inputs)
         self.json_models = jsonworker.encode(rendered)
         return rendered
 

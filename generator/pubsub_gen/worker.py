@@ -1,14 +1,15 @@
-"""The JSON Schema models of a run, rendered in a second process while this one does the rest.
+"""The JSON Schema models of a run (their IR), built in a second process while this one does
+the rest.
 
 datamodel-code-generator's one batch call dominates a run (its imports and set-up, then about
 10 ms per schema), and it is pure Python: in-process it leaves the second core idle. ``Worker``
 starts ``python -c ...`` (the same interpreter and the same ``pubsub_gen``) as soon as a run
 knows it has JSON Schema topics, so that the worker imports the library while this process
 still loads the schemas; ``submit`` hands it the inputs through a temporary folder, and
-``result`` returns exactly what ``render_jsonschema_models`` returns in-process (that very
-function runs in the worker). Any failure of the worker itself (it cannot start, it dies, its
-answer is unreadable) falls back to the in-process call, which also reports schema problems
-the usual way.
+``result`` returns exactly what ``jsonschema_models`` returns in-process (that very
+function runs in the worker; its ``ir.JsonModels`` travel as JSON). Any failure of the worker
+itself (it cannot start, it dies, its answer is unreadable) falls back to the in-process call,
+which also reports schema problems the usual way.
 """
 
 from __future__ import annotations
@@ -25,14 +26,14 @@ from typing import TYPE_CHECKING, Any
 from pubsub_gen.errors import SchemaError, SchemaProblem
 
 if TYPE_CHECKING:
-    from pubsub_gen.load.jsonschema import JsonSchemaModels
+    from pubsub_gen import ir
 
 # The worker pre-imports these before it waits for its inputs.
 _WARM = (
     "datamodel_code_generator",
     "datamodel_code_generator.parser.jsonschema",
     "datamodel_code_generator.model.pydantic_v2",
-    "pubsub_gen.load.jsonschema",
+    "pubsub_gen.load.jsonmodels",
 )
 _INPUTS = "inputs.json"
 _RESULT = "result.json"
@@ -62,7 +63,7 @@ class Worker:
                 cwd=self._folder,
             )
         except OSError:
-            self._process = None  # result() renders in-process
+            self._process = None  # result() builds them in-process
 
     def __enter__(self) -> Worker:
         return self
@@ -71,7 +72,7 @@ class Worker:
         self.close()
 
     def submit(self, inputs: Sequence[Any]) -> None:
-        """Start rendering ``inputs`` (``JsonSchemaInput``); the call does not wait."""
+        """Start building the models of ``inputs`` (``JsonSchemaInput``); the call does not wait."""
         self._inputs = list(inputs)
         if self._process is None or self._process.stdin is None:
             return
@@ -93,13 +94,13 @@ class Worker:
         except OSError:
             self._stop()
 
-    def result(self) -> dict[str, JsonSchemaModels]:
-        """``render_jsonschema_models`` of the submitted inputs; raises ``SchemaError``."""
-        from pubsub_gen.load.jsonschema import render_jsonschema_models
+    def result(self) -> dict[str, ir.JsonModels]:
+        """``jsonschema_models`` of the submitted inputs; raises ``SchemaError``."""
+        from pubsub_gen.load.jsonmodels import jsonschema_models
 
         read = _read(self._answer())
         if read is None:
-            return render_jsonschema_models(self._inputs)
+            return jsonschema_models(self._inputs)
         self.answered = True
         if isinstance(read, list):
             raise SchemaError(read)
@@ -133,7 +134,7 @@ class Worker:
 
 def _read(
     answer: Mapping[str, Any] | None,
-) -> list[SchemaProblem] | dict[str, JsonSchemaModels] | None:
+) -> list[SchemaProblem] | dict[str, ir.JsonModels] | None:
     """The worker's problems or models; None when there is no answer this version can read."""
     if answer is None:
         return None
@@ -146,26 +147,52 @@ def _read(
         return None
 
 
-def encode(rendered: Mapping[str, JsonSchemaModels]) -> dict[str, Any]:
-    """Rendered models as JSON data (for the worker's answer and the cache)."""
+def encode(models: Mapping[str, ir.JsonModels]) -> dict[str, Any]:
+    """The IR of JSON Schema models as JSON data (for the worker's answer and the cache)."""
     return {
-        key: [models.source, models.root_class, list(models.class_names)]
-        for key, models in rendered.items()
+        key: {
+            "root_class": value.root_class,
+            "classes": [
+                {
+                    **vars(model),
+                    "fields": [{**vars(f), "metadata": list(f.metadata)} for f in model.fields],
+                }
+                for model in value.classes
+            ],
+            "imports": list(value.imports),
+        }
+        for key, value in models.items()
     }
 
 
-def decode(data: Mapping[str, Any]) -> dict[str, JsonSchemaModels]:
+def decode(data: Mapping[str, Any]) -> dict[str, ir.JsonModels]:
     """The inverse of ``encode``."""
-    from pubsub_gen.load.jsonschema import JsonSchemaModels
+    from pubsub_gen import ir
+
+    def model_class(raw: Mapping[str, Any]) -> ir.ModelClass:
+        return ir.ModelClass(
+            **{
+                **raw,
+                "fields": tuple(
+                    ir.ModelField(**{**f, "metadata": tuple((k, v) for k, v in f["metadata"])})
+                    for f in raw["fields"]
+                ),
+                "config": tuple((k, v) for k, v in raw["config"]),
+            }
+        )
 
     return {
-        key: JsonSchemaModels(source, root_class, tuple(names))
-        for key, (source, root_class, names) in data.items()
+        key: ir.JsonModels(
+            raw["root_class"],
+            tuple(model_class(c) for c in raw["classes"]),
+            tuple((m, c) for m, c in raw["imports"]),
+        )
+        for key, raw in data.items()
     }
 
 
 def main() -> None:
-    """The worker: warm up, wait for ``go`` on stdin, render, write the answer, exit."""
+    """The worker: warm up, wait for ``go`` on stdin, build the models, write the answer, exit."""
     import gc
     import importlib
 
@@ -177,7 +204,7 @@ def main() -> None:
         importlib.import_module(module)
     if sys.stdin.readline().strip() != "go":
         return  # the run ended early (a schema problem): nothing to do
-    from pubsub_gen.load.jsonschema import JsonSchemaInput, render_jsonschema_models
+    from pubsub_gen.load.jsonmodels import JsonSchemaInput, jsonschema_models
 
     inputs = [
         JsonSchemaInput(
@@ -191,7 +218,7 @@ def main() -> None:
     ]
     answer: dict[str, Any]
     try:
-        rendered = render_jsonschema_models(inputs)
+        rendered = jsonschema_models(inputs)
     except SchemaError as error:
         answer = {"problems": [[str(p.path), p.pointer, p.message] for p in error.problems]}
     else:

@@ -8,15 +8,13 @@ subscriptions have dead-letter topics and which model each topic carries. Exit c
 from __future__ import annotations
 
 import asyncio
-import importlib
 import json
-import os
 import sys
-from typing import Any
 
 import click
 
 from pubsub_runtime._broker import PubSubBroker
+from pubsub_runtime._cli_target import load_broker
 from pubsub_runtime._deadletter import (
     DEFAULT_MAX_REPLAYS,
     RefusedMessage,
@@ -29,32 +27,7 @@ from pubsub_runtime._deadletter import (
     replay_dead_letters,
 )
 
-__all__ = ["dlq", "load_broker"]
-
-
-def load_broker(target: str, app_dir: str = ".") -> PubSubBroker:
-    """The broker of ``MODULE:APP`` (a FastPubSub app, or a PubSubBroker itself)."""
-    module_name, sep, attribute = target.partition(":")
-    if not sep or not module_name or not attribute:
-        raise click.BadParameter(
-            f"expected MODULE:APP, like 'service.main:app', got {target!r}",
-            param_hint="MODULE:APP",
-        )
-    app_dir = os.path.abspath(app_dir)
-    if app_dir not in sys.path:
-        sys.path.insert(0, app_dir)
-    try:
-        value: Any = importlib.import_module(module_name)
-        for part in attribute.split("."):
-            value = getattr(value, part)
-    except (ImportError, AttributeError) as exc:
-        raise click.BadParameter(f"cannot load {target}: {exc}", param_hint="MODULE:APP") from exc
-    broker = value if isinstance(value, PubSubBroker) else getattr(value, "broker", None)
-    if not isinstance(broker, PubSubBroker):
-        raise click.BadParameter(
-            f"{target} is neither a FastPubSub app nor a PubSubBroker", param_hint="MODULE:APP"
-        )
-    return broker
+__all__ = ["dlq"]
 
 
 @click.group()

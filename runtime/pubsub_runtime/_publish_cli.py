@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,6 +18,7 @@ from google.api_core.exceptions import GoogleAPICallError, NotFound
 from pydantic import ValidationError
 
 from pubsub_runtime._broker import PubSubBroker
+from pubsub_runtime._cli_target import load_broker
 from pubsub_runtime._config import TopicCodec, topic_path
 from pubsub_runtime._errors import EncodeError, PubSubUnreachable
 
@@ -40,7 +40,7 @@ def publish_message(
     Exactly one of ``sample`` and ``json_text`` gives the message. Returns the message id;
     every failure is a ``click.ClickException`` with a one-line reason.
     """
-    broker = _broker_of(_load(target, app_dir), target)
+    broker = load_broker(target, app_dir)
     spec = broker.topics.get(topic)
     if spec is None:
         known = ", ".join(sorted(broker.topics)) or "none"
@@ -120,44 +120,6 @@ def _attributes(pairs: Sequence[str]) -> dict[str, str]:
             raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--attribute")
         attributes[key] = value
     return attributes
-
-
-def _load(target: str, app_dir: str) -> Any:
-    module_name, sep, attribute = target.partition(":")
-    if not sep or not module_name or not attribute:
-        raise click.BadParameter(
-            f"expected MODULE:APP, like 'service.main:app', got {target!r}",
-            param_hint="MODULE:APP",
-        )
-    if app_dir not in sys.path:
-        sys.path.insert(0, app_dir)
-    try:
-        found: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            raise click.BadParameter(
-                f"cannot import module {module_name!r} (looked in {app_dir!r}; "
-                "use --app-dir to point elsewhere)",
-                param_hint="MODULE:APP",
-            ) from None
-        raise
-    for part in attribute.split("."):
-        if not hasattr(found, part):
-            raise click.BadParameter(
-                f"module {module_name!r} has no attribute {attribute!r}", param_hint="MODULE:APP"
-            )
-        found = getattr(found, part)
-    return found
-
-
-def _broker_of(found: Any, target: str) -> PubSubBroker:
-    """The broker of a ``FastPubSub`` app, or the broker itself."""
-    broker = found if isinstance(found, PubSubBroker) else getattr(found, "broker", None)
-    if not isinstance(broker, PubSubBroker):
-        raise click.BadParameter(
-            f"{target} is neither a FastPubSub app nor a PubSubBroker", param_hint="MODULE:APP"
-        )
-    return broker
 
 
 def json_source(data: str | None, json_file: Any) -> str | None:

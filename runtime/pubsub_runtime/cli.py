@@ -11,8 +11,6 @@ command then exits 0. It checks no credentials itself: the Google client librari
 
 from __future__ import annotations
 
-import importlib
-import os
 import signal
 import sys
 from types import FrameType
@@ -20,6 +18,7 @@ from typing import Any, NoReturn
 
 import click
 
+from pubsub_runtime._cli_target import load_target, put_first_on_path, split_target
 from pubsub_runtime._dlq_cli import dlq
 from pubsub_runtime._logging import LEVELS, LogFormat, logging_config
 from pubsub_runtime._metrics import multiprocess_dir_for_workers
@@ -95,14 +94,12 @@ def run(
 
     if reload and workers > 1:
         raise click.UsageError("--reload runs a single process: drop --workers or --reload.")
-    module_name, attribute = _split(app)
-    app_dir = os.path.abspath(app_dir)
-    # Spawned workers inherit sys.path, so this makes MODULE importable in each of them.
-    if app_dir not in sys.path:
-        sys.path.insert(0, app_dir)
-    if workers > 1:
-        # Workers import the app themselves; fail here, once and clearly, if it cannot be.
-        _check_import(module_name, attribute)
+    # Workers import the app themselves; fail here, once and clearly, if it cannot be. A single
+    # process is left to uvicorn, which imports it (and reports what fails) itself.
+    if workers > 1 and not callable(load_target(app, app_dir)):
+        raise click.BadParameter(f"{app} is not an ASGI application", param_hint="MODULE:APP")
+    split_target(app)
+    app_dir = put_first_on_path(app_dir)  # spawned workers inherit sys.path
 
     level = log_level.lower()
     config = uvicorn.Config(
@@ -173,41 +170,9 @@ def publish(
         json_text=json_source(data, json_file),
         attributes=attribute,
         ordering_key=ordering_key,
-        app_dir=os.path.abspath(app_dir),
+        app_dir=app_dir,
     )
     click.echo(f"published message {message_id} to {topic}")
-
-
-def _split(app: str) -> tuple[str, str]:
-    module_name, sep, attribute = app.partition(":")
-    if not sep or not module_name or not attribute:
-        raise click.BadParameter(
-            f"expected MODULE:APP, like 'service.main:app', got {app!r}", param_hint="MODULE:APP"
-        )
-    return module_name, attribute
-
-
-def _check_import(module_name: str, attribute: str) -> None:
-    try:
-        target: Any = importlib.import_module(module_name)
-    except ImportError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            raise click.BadParameter(
-                f"cannot import module {module_name!r} (looked in {sys.path[0]!r}; "
-                "use --app-dir to point elsewhere)",
-                param_hint="MODULE:APP",
-            ) from exc
-        raise
-    for part in attribute.split("."):
-        if not hasattr(target, part):
-            raise click.BadParameter(
-                f"module {module_name!r} has no attribute {attribute!r}", param_hint="MODULE:APP"
-            )
-        target = getattr(target, part)
-    if not callable(target):
-        raise click.BadParameter(
-            f"{module_name}:{attribute} is not an ASGI application", param_hint="MODULE:APP"
-        )
 
 
 def _exit_zero_on(*signals: signal.Signals) -> None:

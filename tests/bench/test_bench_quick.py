@@ -66,6 +66,13 @@ def test_quick_mode_runs_every_comparison_correctly(pubsub_emulator, tmp_path):
         assert 0 < samples[f"latency.{side}.p50"][0] <= samples[f"latency.{side}.p99"][0]
     for workers in (1, 2):
         assert samples[f"workers.{workers}.rate"][0] > 0
+        # the CPU of the window is split between the workers and the emulator's JVM
+        assert samples[f"workers.{workers}.cpu_us"][0] > 0
+        assert samples[f"workers.{workers}.emulator_us"][0] > 0
+        assert samples[f"workers.{workers}.ceiling"][0] > 0
+    # with two workers, each handled a share of the window's messages
+    assert 0 < samples["workers.2.min_share"][0] <= 0.5
+    assert "Ceiling of that ratio" in comparisons
     # goals are judged with a margin, and never in quick mode
     assert all(row["met"] is None for row in data["rows"])
     assert any(row["margin"] is not None for row in data["rows"])

@@ -5,8 +5,9 @@ from __future__ import annotations
 import importlib
 import json
 import sys
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -67,3 +68,23 @@ def record(name: str, *fields: Mapping[str, Any], **extra: Any) -> dict[str, Any
 
 def field(name: str, type_: Any, **extra: Any) -> dict[str, Any]:
     return {"name": name, "type": type_, **extra}
+
+
+@dataclass(frozen=True)
+class RenderedModels:
+    """The models of one JSON Schema topic rendered alone, as tests import them."""
+
+    source: str
+    root_class: str
+    class_names: tuple[str, ...]
+
+
+def render_jsonschema_models(inputs: Sequence[Any]) -> dict[str, RenderedModels]:
+    """``load.jsonmodels.jsonschema_models`` (the IR), each topic rendered as a module."""
+    from pubsub_gen.load.jsonmodels import jsonschema_models
+    from pubsub_gen.render import json_models_source
+
+    return {
+        key: RenderedModels(json_models_source(models), models.root_class, models.class_names)
+        for key, models in jsonschema_models(inputs).items()
+    }

@@ -13,7 +13,7 @@ from pubsub_gen import format as formatting
 from pubsub_gen import pipeline
 from pubsub_gen import worker as jsonworker
 from pubsub_gen.errors import SchemaError
-from pubsub_gen.load import jsonschema as loader
+from pubsub_gen.load import jsonmodels as loader
 
 
 def _order(title: str, **extra: Any) -> dict[str, Any]:
@@ -79,13 +79,13 @@ def test_an_avro_change_reuses_the_json_models(
     schemas, out = _schemas(tmp_path / "schemas"), tmp_path / "out"
     generate(schemas, out)
     calls: list[int] = []
-    real = loader.render_jsonschema_models
+    real = loader.jsonschema_models
 
     def counted(inputs: Any) -> Any:
         calls.append(len(inputs))
         return real(inputs)
 
-    monkeypatch.setattr(loader, "render_jsonschema_models", counted)
+    monkeypatch.setattr(loader, "jsonschema_models", counted)
     write_schemas(schemas, {"alpha.avsc": record("Alpha", {"name": "a", "type": "long"})})
     assert [p.name for p in generate(schemas, out).written] == ["alpha.py"]
     assert calls == []
@@ -109,7 +109,7 @@ def test_the_worker_renders_what_the_process_renders(
     def refuse(inputs: Any) -> Any:
         raise AssertionError("rendered in-process")
 
-    monkeypatch.setattr(loader, "render_jsonschema_models", refuse)
+    monkeypatch.setattr(loader, "jsonschema_models", refuse)
     generate(schemas, tmp_path / "out", cache=False)
     assert tree(tmp_path / "out") == expected
 
@@ -170,5 +170,5 @@ def test_the_worker_answers_exactly_what_render_jsonschema_models_returns(tmp_pa
         worker.submit(inputs)
         answer = worker.result()
         assert worker.answered
-    assert answer == loader.render_jsonschema_models(inputs)
+    assert answer == loader.jsonschema_models(inputs)
     assert jsonworker.decode(jsonworker.encode(answer)) == answer

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from gen_support import render_jsonschema_models
 
 from pubsub_gen.errors import SchemaError
-from pubsub_gen.load import jsonschema as loader
-from pubsub_gen.load.jsonschema import JsonSchemaInput, check_jsonschema, render_jsonschema_models
+from pubsub_gen.load.jsonmodels import JsonSchemaInput
+from pubsub_gen.load.jsonschema import check_jsonschema
 
 D7 = "http://json-schema.org/draft-07/schema#"
 D2020 = "https://json-schema.org/draft/2020-12/schema"
@@ -268,4 +269,4 @@ def test_library_failure_is_blamed_on_the_schema_that_fails_alone(
     [problem] = raised.value.problems
     assert str(problem.path) == "schemas/broken.json"
     assert str(problem) == "schemas/broken.json: cannot generate models: cannot parse this"
-    assert loader.render_jsonschema_models([good])["fine"].root_class == "Fine"
+    assert render_jsonschema_models([good])["fine"].root_class == "Fine"

@@ -18,8 +18,10 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from gen_support import RenderedModels as JsonSchemaModels
+from gen_support import render_jsonschema_models
 
-from pubsub_gen.load.jsonschema import JsonSchemaInput, JsonSchemaModels, render_jsonschema_models
+from pubsub_gen.load.jsonmodels import JsonSchemaInput
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -19,15 +19,13 @@ from typing import Any
 
 import jsonschema
 import pytest
+from gen_support import RenderedModels as JsonSchemaModels
+from gen_support import render_jsonschema_models
 from pydantic import BaseModel, RootModel
 
 from pubsub_gen import naming
-from pubsub_gen.load.jsonschema import (
-    JsonSchemaInput,
-    JsonSchemaModels,
-    check_jsonschema,
-    render_jsonschema_models,
-)
+from pubsub_gen.load.jsonmodels import JsonSchemaInput
+from pubsub_gen.load.jsonschema import check_jsonschema
 from pubsub_runtime import DecodeError, TopicSpec
 
 REPO = Path(__file__).resolve().parents[2]

@@ -78,6 +78,53 @@ def test_with_workers_a_missing_attribute_is_reported_before_starting_them() -> 
     assert "has no attribute 'nope'" in result.output
 
 
+# Every command that takes MODULE:APP reads, imports and reports it the same way.
+COMMANDS_WITH_A_TARGET = [
+    pytest.param(["run", "{target}", "--app-dir", "{repo}", "--workers", "2"], id="run"),
+    pytest.param(
+        ["publish", "{target}", "--app-dir", "{repo}", "orders", "--data", "{{}}"], id="publish"
+    ),
+    pytest.param(["dlq", "--app-dir", "{repo}", "{target}", "list"], id="dlq"),
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS_WITH_A_TARGET)
+@pytest.mark.parametrize(
+    ("target", "reason"),
+    [
+        ("service", "expected MODULE:APP, like 'service.main:app', got 'service'"),
+        ("no_such_module_here:app", "cannot import module 'no_such_module_here' (looked in"),
+        ("tests.runtime.apps.api_only:nope", "has no attribute 'nope'"),
+    ],
+)
+def test_every_command_refuses_a_bad_target_with_the_same_reason(
+    command: list[str], target: str, reason: str
+) -> None:
+    arguments = [part.format(target=target, repo=REPO) for part in command]
+    result = CliRunner().invoke(main, arguments)
+    assert result.exit_code == 2, result.output
+    assert reason in " ".join(result.output.split())
+
+
+@pytest.mark.parametrize("command", COMMANDS_WITH_A_TARGET)
+def test_a_dependency_missing_inside_the_module_is_not_reported_as_a_bad_target(
+    command: list[str], tmp_path: Path
+) -> None:
+    # "service_app" imports "service", which is missing: a bug to show with its traceback,
+    # not a mistyped MODULE:APP.
+    (tmp_path / "service_app.py").write_text("import service\napp = None\n")
+    arguments = [part.format(target="service_app:app", repo=tmp_path) for part in command]
+    result = CliRunner().invoke(main, arguments)
+    assert isinstance(result.exception, ModuleNotFoundError)
+    assert result.exception.name == "service"
+
+
+def test_run_with_workers_refuses_a_target_that_is_not_an_application() -> None:
+    result = CliRunner().invoke(main, ["run", "json:dumps.__doc__", "--workers", "2"])
+    assert result.exit_code == 2
+    assert "json:dumps.__doc__ is not an ASGI application" in result.output
+
+
 @pytest.mark.parametrize("workers", ["1", "2"])
 def test_an_app_whose_startup_fails_exits_with_the_startup_failure_code(workers: str) -> None:
     port = str(free_port())

@@ -2,58 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from pubsub_gen import ir
 from pubsub_gen.render.literals import py_doc, py_str, py_text
-from pubsub_gen.render.pytypes import AvroTypes, Import
+from pubsub_gen.render.pytypes import AvroTypes
+from pubsub_gen.render.views import (
+    EnumView,
+    FieldView,
+    MemberView,
+    Models,
+    RecordView,
+    RootModelView,
+)
 
 
-@dataclass(frozen=True)
-class FieldView:
-    name: str
-    annotation: str
-    value: str | None  # what follows ``=``, if anything
-
-
-@dataclass(frozen=True)
-class RecordView:
-    name: str
-    doc: str | None
-    fields: tuple[FieldView, ...]
-
-
-@dataclass(frozen=True)
-class MemberView:
-    name: str
-    value: str
-
-
-@dataclass(frozen=True)
-class EnumView:
-    name: str
-    doc: str | None
-    members: tuple[MemberView, ...]
-
-
-@dataclass(frozen=True)
-class RootModelView:
-    name: str
-    annotation: str
-    doc: str | None
-
-
-@dataclass(frozen=True)
-class AvroModels:
-    enums: tuple[EnumView, ...]
-    records: tuple[RecordView, ...]
-    root_model: RootModelView | None
-    rebuilds: tuple[str, ...]  # models referring to classes defined after them
-    named_types: tuple[tuple[str, str], ...]  # (full name literal, class)
-    imports: frozenset[Import]
-
-
-def avro_models(topic: ir.Topic) -> AvroModels:
+def avro_models(topic: ir.Topic) -> Models:
     payload = topic.payload
     assert isinstance(payload, ir.AvroPayload)
     types = AvroTypes(payload)
@@ -86,17 +48,16 @@ def avro_models(topic: ir.Topic) -> AvroModels:
         types.imports |= {("pydantic", "BaseModel"), ("pydantic", "ConfigDict")}
     if enums:
         types.imports.add(("enum", "StrEnum"))
-    return AvroModels(
-        enums=tuple(
-            EnumView(
-                e.python_name,
-                py_doc(e.doc),
-                tuple(MemberView(s.python_name, py_str(s.wire_name)) for s in e.symbols),
-            )
-            for e in enums
-        ),
-        records=tuple(record_views),
-        root_model=root_model,
+    enum_views = [
+        EnumView(
+            e.python_name,
+            py_doc(e.doc),
+            tuple(MemberView(s.python_name, py_str(s.wire_name)) for s in e.symbols),
+        )
+        for e in enums
+    ]
+    return Models(
+        classes=(*enum_views, *record_views, *([root_model] if root_model else [])),
         rebuilds=tuple(rebuilds),
         named_types=tuple(
             (py_str(t.full_name), t.python_name)

@@ -1,13 +1,15 @@
-"""The fields of a generated payload model, read back from its rendered source.
+"""The fields of a topic's payload model, read from the intermediate model (handler docstrings).
 
-Handler docstrings list them. Reading the source treats Avro and JSON Schema topics alike
-(JSON Schema models come from datamodel-code-generator, not from the intermediate model).
+Types are written as the models write them, without ``Annotated`` metadata and the ``_dt``
+module prefix (``Decimal``, ``date``): what a reader of the handler needs to know.
 """
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
+
+from pubsub_gen import ir
+from pubsub_gen.render.pytypes import AvroTypes
 
 
 @dataclass(frozen=True)
@@ -17,84 +19,44 @@ class FieldDoc:
     doc: str | None
 
 
-def payload_fields(source: str, class_name: str) -> tuple[FieldDoc, ...]:
-    """The fields of ``class_name`` in ``source``, inherited ones first (``root``: a RootModel)."""
-    classes = {node.name: node for node in ast.parse(source).body if isinstance(node, ast.ClassDef)}
-    return tuple(_fields(classes, class_name, set()))
+def payload_fields(topic: ir.Topic, json_models: ir.JsonModels | None) -> tuple[FieldDoc, ...]:
+    """The fields of the payload model, inherited ones first (``root``: a RootModel)."""
+    if isinstance(topic.payload, ir.AvroPayload):
+        return _avro_fields(topic.payload)
+    assert json_models is not None, "a JSON Schema topic's fields come from its models"
+    classes = {model.name: model for model in json_models.classes}
+    return tuple(_json_fields(classes, topic.payload_class, set()))
 
 
-def _fields(classes: dict[str, ast.ClassDef], name: str, seen: set[str]) -> list[FieldDoc]:
-    node = classes.get(name)
-    if node is None or name in seen:
+def _avro_fields(payload: ir.AvroPayload) -> tuple[FieldDoc, ...]:
+    types = AvroTypes(payload, plain=True)
+    root = payload.root
+    if isinstance(root, ir.NamedRef):
+        record = payload.lookup(root.full_name)
+        if isinstance(record, ir.RecordType):
+            return tuple(
+                FieldDoc(f.python_name, types.annotation(f.type), _doc(f.doc))
+                for f in record.fields
+            )
+    return (FieldDoc("root", types.annotation(root), None),)
+
+
+def _doc(text: str | None) -> str | None:
+    return text.strip() if text is not None and text.strip() else None
+
+
+def _json_fields(classes: dict[str, ir.ModelClass], name: str, seen: set[str]) -> list[FieldDoc]:
+    model = classes.get(name)
+    if model is None or name in seen:
         return []
     seen.add(name)
+    if model.kind == "root":
+        annotation = model.fields[0].annotation if model.fields else "Any"
+        return [FieldDoc("root", annotation, None)]
     found: list[FieldDoc] = []
-    root: FieldDoc | None = None
-    for base in node.bases:
-        if isinstance(base, ast.Name):
-            found += _fields(classes, base.id, seen)
-        elif (
-            isinstance(base, ast.Subscript)
-            and isinstance(base.value, ast.Name)
-            and base.value.id == "RootModel"
-        ):
-            root = FieldDoc("root", _type_text(base.slice), None)
-    for statement in node.body:
-        if not isinstance(statement, ast.AnnAssign) or not isinstance(statement.target, ast.Name):
-            continue
-        attribute = statement.target.id
-        if attribute == "model_config" or _is_classvar(statement.annotation):
-            continue
-        doc = _description(statement.annotation) or _description(statement.value)
-        field = FieldDoc(attribute, _type_text(statement.annotation), doc)
-        if attribute == "root":
-            root = field
-        else:
-            found = [f for f in found if f.name != attribute] + [field]
-    return [root] if root is not None else found
-
-
-def _is_classvar(annotation: ast.expr) -> bool:
-    target = annotation.value if isinstance(annotation, ast.Subscript) else annotation
-    return isinstance(target, ast.Name) and target.id == "ClassVar"
-
-
-class _Plain(ast.NodeTransformer):
-    """``Annotated[X, ...]`` -> ``X``; ``_dt.date`` -> ``date``."""
-
-    def visit_Subscript(self, node: ast.Subscript) -> ast.AST:
-        if isinstance(node.value, ast.Name) and node.value.id == "Annotated":
-            inner = node.slice.elts[0] if isinstance(node.slice, ast.Tuple) else node.slice
-            plain: ast.AST = self.visit(inner)
-            return plain
-        return self.generic_visit(node)
-
-    def visit_Attribute(self, node: ast.Attribute) -> ast.AST:
-        if isinstance(node.value, ast.Name) and node.value.id == "_dt":
-            return ast.Name(node.attr, ast.Load())
-        return self.generic_visit(node)
-
-
-def _type_text(annotation: ast.expr) -> str:
-    return ast.unparse(_Plain().visit(annotation))
-
-
-def _description(node: ast.expr | None) -> str | None:
-    """The ``description=`` of a ``Field(...)`` call anywhere inside ``node``."""
-    if node is None:
-        return None
-    for call in ast.walk(node):
-        if (
-            isinstance(call, ast.Call)
-            and isinstance(call.func, ast.Name)
-            and call.func.id == "Field"
-        ):
-            for keyword in call.keywords:
-                value = keyword.value
-                if (
-                    keyword.arg == "description"
-                    and isinstance(value, ast.Constant)
-                    and isinstance(value.value, str)
-                ):
-                    return value.value
-    return None
+    for base in model.base.split(", "):
+        found += _json_fields(classes, base, seen)
+    for field in model.fields:
+        found = [f for f in found if f.name != field.python_name]
+        found.append(FieldDoc(field.python_name, field.annotation, field.doc))
+    return found

@@ -3,17 +3,21 @@
 Schema text (docs, names, symbols, defaults) only ever reaches generated code through these
 functions: ``ascii()`` escapes every quote, backslash, newline and non-ASCII character, so the
 text stays data whatever it holds. Long text is split into implicitly concatenated pieces so
-formatted lines stay short.
+formatted lines stay short. Whole schemas are the exception (``py_schema``): indented JSON in a
+raw string, where ``json.dumps`` has already escaped what ``ascii()`` would.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 
 _PIECE = re.compile(r"\S*\s*")
 MAX_PIECE = 72
 MAX_DOCSTRING = 88  # a one-line docstring inside a class still fits in 100 columns
+MAX_JSON_LINE = 88  # a line of schema text, indentation included
+MAX_LINE = 100  # of generated code
 
 
 def py_str(text: str) -> str:
@@ -92,3 +96,39 @@ def py_text(text: str | None) -> str | None:
     if text is None or not text.strip():
         return None
     return py_str(text.strip())
+
+
+def py_schema(definition: str) -> str:
+    """Schema text as a readable literal: indented JSON in a raw triple-quoted string.
+
+    The value is the same schema (equal as parsed JSON), not the same text: every reader parses
+    it. ``json.dumps`` escapes non-ASCII and control characters and every quote inside a
+    string, so no three quotes can end the literal early and a raw string keeps each escape as
+    written. A schema that is one JSON string (Avro ``"string"``), or has a line too long for
+    the generated code (a long doc, deep nesting), stays the literal of ``py_str``.
+    """
+    try:
+        indented = json_text(json.loads(definition))
+    except ValueError:
+        return py_str(definition)
+    too_long = any(len(line) > MAX_LINE for line in indented.splitlines())
+    if too_long or indented.startswith('"') or '"""' in indented:
+        return py_str(definition)
+    return f'r"""{indented}"""'
+
+
+def json_text(value: object, indent: str = "") -> str:
+    """``value`` as JSON (ASCII), each container on one line when it fits ``MAX_JSON_LINE``
+    columns, else one member per line, indented by two spaces."""
+    flat = json.dumps(value)
+    if len(indent) + len(flat) <= MAX_JSON_LINE or not isinstance(value, dict | list) or not value:
+        return flat
+    inner = indent + "  "
+    if isinstance(value, dict):
+        members = [f"{json.dumps(k)}: {json_text(v, inner)}" for k, v in value.items()]
+        opening, closing = "{", "}"
+    else:
+        members = [json_text(v, inner) for v in value]
+        opening, closing = "[", "]"
+    body = ",\n".join(inner + member for member in members)
+    return f"{opening}\n{body}\n{indent}{closing}"

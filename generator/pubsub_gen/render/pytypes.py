@@ -42,7 +42,10 @@ Import = tuple[str, str | None]  # (module, name); name None: ``import module as
 class AvroTypes:
     """Renders the types of one Avro topic; ``imports`` collects what the output needs."""
 
-    def __init__(self, payload: ir.AvroPayload) -> None:
+    def __init__(self, payload: ir.AvroPayload, *, plain: bool = False) -> None:
+        """``plain``: annotations as a reader says them (``Decimal``, ``bytes``, ``date``),
+        without the ``Annotated`` metadata and the ``_dt`` prefix the models need."""
+        self._plain = plain
         self._named = {t.full_name: t for t in payload.named_types}
         self.imports: set[Import] = set()
         self.builds_models = False  # whether the last ``default()`` constructs a model
@@ -66,6 +69,8 @@ class AvroTypes:
             ordered = [b for b in branches if b != "None"] + ["None"] * ("None" in branches)
             return " | ".join(dict.fromkeys(ordered))
         if isinstance(t, ir.Logical):
+            if t.name == "decimal" and self._plain:
+                return "Decimal"
             if t.name == "decimal":
                 self.imports |= {("typing", "Annotated"), ("decimal", "Decimal")}
                 self.imports.add(("pydantic", "Field"))
@@ -74,8 +79,10 @@ class AvroTypes:
                 )
             annotation, needed = _LOGICAL[t.name]
             self.imports.add(needed)
-            return annotation
+            return annotation.removeprefix("_dt.") if self._plain else annotation
         named = self._named[t.full_name]
+        if isinstance(named, ir.FixedType) and self._plain:
+            return "bytes"
         if isinstance(named, ir.FixedType):
             self.imports |= {("typing", "Annotated"), ("pydantic", "Field")}
             return f"Annotated[bytes, Field(min_length={named.size}, max_length={named.size})]"

@@ -100,10 +100,14 @@ def common_service_files(
 
 
 def topic_service_files(
-    topic: ir.Topic, environment: jinja2.Environment, models_source: str, service: str
+    topic: ir.Topic,
+    environment: jinja2.Environment,
+    json_models: ir.JsonModels | None,
+    service: str,
 ) -> list[tuple[PurePosixPath, str, bool]]:
-    """The handler stub and test skeleton of one topic (its fields come from its models)."""
-    fields = payload_fields(models_source, topic.payload_class)
+    """The handler stub and test skeleton of one topic (a JSON Schema topic's fields come from
+    its models)."""
+    fields = payload_fields(topic, json_models)
     common = {
         "topic_name_text": docstring_text(topic.name),
         "module": topic.module,

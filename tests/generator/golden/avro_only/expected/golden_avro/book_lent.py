@@ -47,27 +47,57 @@ class BookLent(BaseModel):
     renewals: int = 0
 
 
-_SCHEMA = (
-    '{"type": "record", "name": "BookLent", "namespace": '
-    '"org.library.lending", "doc": "A member borrowed a book.", "fields": '
-    '[{"name": "loanId", "type": {"type": "string", "logicalType": '
-    '"uuid"}}, {"name": "lentAt", "type": {"type": "long", "logicalType": '
-    '"timestamp-micros"}}, {"name": "dueOn", "type": {"type": "int", '
-    '"logicalType": "date"}}, {"name": "openFrom", "type": {"type": "int", '
-    '"logicalType": "time-millis"}}, {"name": "fee", "type": {"type": '
-    '"bytes", "logicalType": "decimal", "precision": 6, "scale": 2}}, '
-    '{"name": "book", "type": {"type": "record", "name": "Book", "fields": '
-    '[{"name": "isbn", "type": "string"}, {"name": "title", "type": '
-    '"string"}, {"name": "authors", "type": {"type": "array", "items": '
-    '"string"}, "default": []}, {"name": "format", "type": {"type": '
-    '"enum", "name": "Format", "symbols": ["PAPER", "EBOOK", "AUDIO"], '
-    '"default": "PAPER"}, "default": "PAPER"}]}}, {"name": "member", '
-    '"type": ["null", "string", "long"], "default": null, "doc": "Card '
-    'number or member id."}, {"name": "notes", "type": {"type": "map", '
-    '"values": "string"}, "default": {}}, {"name": "previous", "type": '
-    '["null", "Book"], "default": null}, {"name": "renewals", "type": '
-    '"int", "default": 0, "aliases": ["renewCount"]}]}'
-)
+_SCHEMA = r"""{
+  "type": "record",
+  "name": "BookLent",
+  "namespace": "org.library.lending",
+  "doc": "A member borrowed a book.",
+  "fields": [
+    {"name": "loanId", "type": {"type": "string", "logicalType": "uuid"}},
+    {"name": "lentAt", "type": {"type": "long", "logicalType": "timestamp-micros"}},
+    {"name": "dueOn", "type": {"type": "int", "logicalType": "date"}},
+    {"name": "openFrom", "type": {"type": "int", "logicalType": "time-millis"}},
+    {
+      "name": "fee",
+      "type": {"type": "bytes", "logicalType": "decimal", "precision": 6, "scale": 2}
+    },
+    {
+      "name": "book",
+      "type": {
+        "type": "record",
+        "name": "Book",
+        "fields": [
+          {"name": "isbn", "type": "string"},
+          {"name": "title", "type": "string"},
+          {
+            "name": "authors",
+            "type": {"type": "array", "items": "string"},
+            "default": []
+          },
+          {
+            "name": "format",
+            "type": {
+              "type": "enum",
+              "name": "Format",
+              "symbols": ["PAPER", "EBOOK", "AUDIO"],
+              "default": "PAPER"
+            },
+            "default": "PAPER"
+          }
+        ]
+      }
+    },
+    {
+      "name": "member",
+      "type": ["null", "string", "long"],
+      "default": null,
+      "doc": "Card number or member id."
+    },
+    {"name": "notes", "type": {"type": "map", "values": "string"}, "default": {}},
+    {"name": "previous", "type": ["null", "Book"], "default": null},
+    {"name": "renewals", "type": "int", "default": 0, "aliases": ["renewCount"]}
+  ]
+}"""
 
 BOOK_LENT: TopicSpec[BookLent] = TopicSpec(
     name="book_lent",

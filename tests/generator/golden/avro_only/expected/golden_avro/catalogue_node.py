@@ -21,15 +21,25 @@ class CatalogueNode(BaseModel):
     checksum: Annotated[bytes, Field(min_length=16, max_length=16)] | None = None
 
 
-_SCHEMA = (
-    '{"type": "record", "name": "CatalogueNode", "namespace": '
-    '"org.library.catalogue", "doc": "A recursive type: a catalogue '
-    'section and its subsections.", "fields": [{"name": "label", "type": '
-    '"string"}, {"name": "children", "type": {"type": "array", "items": '
-    '"CatalogueNode"}, "default": []}, {"name": "checksum", "type": '
-    '["null", {"type": "fixed", "name": "Md5", "size": 16}], "default": '
-    "null}]}"
-)
+_SCHEMA = r"""{
+  "type": "record",
+  "name": "CatalogueNode",
+  "namespace": "org.library.catalogue",
+  "doc": "A recursive type: a catalogue section and its subsections.",
+  "fields": [
+    {"name": "label", "type": "string"},
+    {
+      "name": "children",
+      "type": {"type": "array", "items": "CatalogueNode"},
+      "default": []
+    },
+    {
+      "name": "checksum",
+      "type": ["null", {"type": "fixed", "name": "Md5", "size": 16}],
+      "default": null
+    }
+  ]
+}"""
 
 CATALOGUE_NODE: TopicSpec[CatalogueNode] = TopicSpec(
     name="catalogue_node",

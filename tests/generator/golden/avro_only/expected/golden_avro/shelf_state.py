@@ -23,11 +23,14 @@ class ShelfState(RootModel[OrgLibraryShelvesShelfState]):
     """A topic whose payload is an enum."""
 
 
-_SCHEMA = (
-    '{"type": "enum", "name": "ShelfState", "namespace": '
-    '"org.library.shelves", "doc": "A topic whose payload is an enum.", '
-    '"symbols": ["OPEN", "RESTOCKING", "CLOSED"], "default": "OPEN"}'
-)
+_SCHEMA = r"""{
+  "type": "enum",
+  "name": "ShelfState",
+  "namespace": "org.library.shelves",
+  "doc": "A topic whose payload is an enum.",
+  "symbols": ["OPEN", "RESTOCKING", "CLOSED"],
+  "default": "OPEN"
+}"""
 
 SHELF_STATE: TopicSpec[ShelfState] = TopicSpec(
     name="shelf_state",

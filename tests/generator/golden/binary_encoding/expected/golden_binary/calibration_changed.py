@@ -20,13 +20,17 @@ class CalibrationChanged(BaseModel):
     changed_at: AwareDatetime = Field(alias="changedAt")
 
 
-_SCHEMA = (
-    '{"type": "record", "name": "CalibrationChanged", "namespace": '
-    '"io.sensors", "doc": "Stays on Avro JSON: the topic overrides the '
-    'binary default.", "fields": [{"name": "sensor", "type": "string"}, '
-    '{"name": "factor", "type": "float"}, {"name": "changedAt", "type": '
-    '{"type": "long", "logicalType": "timestamp-millis"}}]}'
-)
+_SCHEMA = r"""{
+  "type": "record",
+  "name": "CalibrationChanged",
+  "namespace": "io.sensors",
+  "doc": "Stays on Avro JSON: the topic overrides the binary default.",
+  "fields": [
+    {"name": "sensor", "type": "string"},
+    {"name": "factor", "type": "float"},
+    {"name": "changedAt", "type": {"type": "long", "logicalType": "timestamp-millis"}}
+  ]
+}"""
 
 CALIBRATION_CHANGED: TopicSpec[CalibrationChanged] = TopicSpec(
     name="calibration_changed",

@@ -26,20 +26,38 @@ class ReadingTaken(BaseModel):
     window: Duration
 
 
-_SCHEMA = (
-    '{"type": "record", "name": "ReadingTaken", "namespace": "io.sensors", '
-    '"fields": [{"name": "sensor", "type": {"type": "fixed", "name": '
-    '"SensorId", "size": 8}}, {"name": "takenAt", "type": {"type": "long", '
-    '"logicalType": "timestamp-millis"}}, {"name": "localTime", "type": '
-    '{"type": "long", "logicalType": "local-timestamp-micros"}}, {"name": '
-    '"celsius", "type": "double"}, {"name": "humidity", "type": ["null", '
-    '"float"], "default": null}, {"name": "raw", "type": "bytes"}, '
-    '{"name": "calibrated", "type": "boolean", "default": true}, {"name": '
-    '"offset", "type": {"type": "fixed", "name": "Offset", "size": 4, '
-    '"logicalType": "decimal", "precision": 8, "scale": 3}}, {"name": '
-    '"window", "type": {"type": "fixed", "name": "Window", "size": 12, '
-    '"logicalType": "duration"}}]}'
-)
+_SCHEMA = r"""{
+  "type": "record",
+  "name": "ReadingTaken",
+  "namespace": "io.sensors",
+  "fields": [
+    {"name": "sensor", "type": {"type": "fixed", "name": "SensorId", "size": 8}},
+    {"name": "takenAt", "type": {"type": "long", "logicalType": "timestamp-millis"}},
+    {
+      "name": "localTime",
+      "type": {"type": "long", "logicalType": "local-timestamp-micros"}
+    },
+    {"name": "celsius", "type": "double"},
+    {"name": "humidity", "type": ["null", "float"], "default": null},
+    {"name": "raw", "type": "bytes"},
+    {"name": "calibrated", "type": "boolean", "default": true},
+    {
+      "name": "offset",
+      "type": {
+        "type": "fixed",
+        "name": "Offset",
+        "size": 4,
+        "logicalType": "decimal",
+        "precision": 8,
+        "scale": 3
+      }
+    },
+    {
+      "name": "window",
+      "type": {"type": "fixed", "name": "Window", "size": 12, "logicalType": "duration"}
+    }
+  ]
+}"""
 
 READING_TAKEN: TopicSpec[ReadingTaken] = TopicSpec(
     name="reading_taken",

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from enum import StrEnum
-from typing import Annotated, Literal
+from typing import Literal
 
 from pubsub_runtime import PubSubBroker, TopicSpec
 from pydantic import BaseModel, ConfigDict, Field
@@ -19,48 +19,38 @@ class Kind(StrEnum):
 
 
 class Patient(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
     name: str
     email: str | None = None
     guardian: Patient | None = None
 
 
 class EmailContact(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
     channel: Literal["email"]
     address: str
 
 
 class PhoneContact(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
     channel: Literal["phone"]
     number: str
 
 
 class AppointmentBooked(BaseModel):
-    """
-    A patient booked an appointment.
-    """
+    """A patient booked an appointment."""
 
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    appointment_id: Annotated[str, Field(alias="appointmentId")]
-    starts_at: Annotated[str, Field(alias="startsAt")]
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    appointment_id: str = Field(alias="appointmentId")
+    starts_at: str = Field(alias="startsAt")
     day: str | None = None
     patient: Patient
     kind: Kind
-    duration_minutes: Annotated[int | None, Field(alias="durationMinutes")] = None
+    duration_minutes: int | None = Field(default=None, alias="durationMinutes")
     room: str | None = None
     tags: list[str] | None = None
     contact: EmailContact | PhoneContact | None = None

@@ -5,42 +5,49 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Annotated
 
 from pubsub_runtime import PubSubBroker, TopicSpec
 from pydantic import BaseModel, ConfigDict, Field
 
 
 class Measurement(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
     code: str
     value: float
     unit: str | None = None
 
 
 class LabResult(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    sample_id: Annotated[str, Field(alias="sampleId")]
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    sample_id: str = Field(alias="sampleId")
     report: str | None = None
     values: list[Measurement]
 
 
-_SCHEMA = (
-    '{"$schema": "http://json-schema.org/draft-07/schema#", "title": '
-    '"LabResult", "type": "object", "properties": {"sampleId": {"type": '
-    '"string"}, "report": {"type": "string", "format": "uri"}, "values": '
-    '{"type": "array", "items": {"$ref": "#/definitions/Measurement"}, '
-    '"minItems": 1}}, "required": ["sampleId", "values"], "definitions": '
-    '{"Measurement": {"type": "object", "properties": {"code": {"type": '
-    '"string"}, "value": {"type": "number"}, "unit": {"anyOf": [{"type": '
-    '"string"}, {"type": "null"}]}}, "required": ["code", "value"]}}}'
-)
+_SCHEMA = r"""{
+  "$schema": "http://json-schema.org/draft-07/schema#",
+  "title": "LabResult",
+  "type": "object",
+  "properties": {
+    "sampleId": {"type": "string"},
+    "report": {"type": "string", "format": "uri"},
+    "values": {"type": "array", "items": {"$ref": "#/definitions/Measurement"}, "minItems": 1}
+  },
+  "required": ["sampleId", "values"],
+  "definitions": {
+    "Measurement": {
+      "type": "object",
+      "properties": {
+        "code": {"type": "string"},
+        "value": {"type": "number"},
+        "unit": {"anyOf": [{"type": "string"}, {"type": "null"}]}
+      },
+      "required": ["code", "value"]
+    }
+  }
+}"""
 
 LAB_RESULT: TopicSpec[LabResult] = TopicSpec(
     name="lab_result",

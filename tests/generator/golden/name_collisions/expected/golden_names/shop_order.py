@@ -48,21 +48,42 @@ class Order(BaseModel):
     state: State
 
 
-_SCHEMA = (
-    '{"type": "record", "name": "Order", "namespace": "com.shop", "doc": '
-    '"A dash in the file name; keywords and BaseModel attributes as field '
-    'names; two Items.", "fields": [{"name": "class", "type": "string"}, '
-    '{"name": "from", "type": "string"}, {"name": "json", "type": '
-    '"string"}, {"name": "schema", "type": "string"}, {"name": '
-    '"model_config", "type": "string"}, {"name": "camelCase", "type": '
-    '"int"}, {"name": "camel_case", "type": "int"}, {"name": "item", '
-    '"type": {"type": "record", "name": "Item", "fields": [{"name": "sku", '
-    '"type": "string"}]}}, {"name": "supplierItem", "type": {"type": '
-    '"record", "name": "Item", "namespace": "com.supplier", "fields": '
-    '[{"name": "code", "type": "string"}]}}, {"name": "state", "type": '
-    '{"type": "enum", "name": "State", "symbols": ["None", "True", "name", '
-    '"value", "open"]}}]}'
-)
+_SCHEMA = r"""{
+  "type": "record",
+  "name": "Order",
+  "namespace": "com.shop",
+  "doc": "A dash in the file name; keywords and BaseModel attributes as field names; two Items.",
+  "fields": [
+    {"name": "class", "type": "string"},
+    {"name": "from", "type": "string"},
+    {"name": "json", "type": "string"},
+    {"name": "schema", "type": "string"},
+    {"name": "model_config", "type": "string"},
+    {"name": "camelCase", "type": "int"},
+    {"name": "camel_case", "type": "int"},
+    {
+      "name": "item",
+      "type": {"type": "record", "name": "Item", "fields": [{"name": "sku", "type": "string"}]}
+    },
+    {
+      "name": "supplierItem",
+      "type": {
+        "type": "record",
+        "name": "Item",
+        "namespace": "com.supplier",
+        "fields": [{"name": "code", "type": "string"}]
+      }
+    },
+    {
+      "name": "state",
+      "type": {
+        "type": "enum",
+        "name": "State",
+        "symbols": ["None", "True", "name", "value", "open"]
+      }
+    }
+  ]
+}"""
 
 SHOP_ORDER: TopicSpec[Order] = TopicSpec(
     name="shop-order",

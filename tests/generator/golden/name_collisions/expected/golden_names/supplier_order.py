@@ -5,37 +5,42 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Annotated
 
 from pubsub_runtime import PubSubBroker, TopicSpec
 from pydantic import BaseModel, ConfigDict, Field
 
 
 class SupplierOrder(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
-    first_name: Annotated[str, Field(alias="first-name")]
-    field_1st: Annotated[bool | None, Field(alias="1st")] = None
-    with_space: Annotated[str | None, Field(alias="with space")] = None
-    class_: Annotated[str, Field(alias="class")]
-    json_: Annotated[str | None, Field(alias="json")] = None
-    model_config_: Annotated[str | None, Field(alias="model_config")] = None
-    copy_: Annotated[int | None, Field(alias="copy")] = None
-    camel_case: Annotated[int | None, Field(alias="camelCase")] = None
-    camel_case_2: Annotated[int | None, Field(alias="camel_case")] = None
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    first_name: str = Field(alias="first-name")
+    field_1st: bool | None = Field(default=None, alias="1st")
+    with_space: str | None = Field(default=None, alias="with space")
+    class_: str = Field(alias="class")
+    json_: str | None = Field(default=None, alias="json")
+    model_config_: str | None = Field(default=None, alias="model_config")
+    copy_: int | None = Field(default=None, alias="copy")
+    camel_case: int | None = Field(default=None, alias="camelCase")
+    camel_case_2: int | None = Field(default=None, alias="camel_case")
 
 
-_SCHEMA = (
-    '{"$schema": "https://json-schema.org/draft/2020-12/schema", "title": '
-    '"Order", "type": "object", "properties": {"first-name": {"type": '
-    '"string"}, "1st": {"type": "boolean"}, "with space": {"type": '
-    '"string"}, "class": {"type": "string"}, "json": {"type": "string"}, '
-    '"model_config": {"type": "string"}, "copy": {"type": "integer"}, '
-    '"camelCase": {"type": "integer"}, "camel_case": {"type": "integer"}}, '
-    '"required": ["first-name", "class"]}'
-)
+_SCHEMA = r"""{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "title": "Order",
+  "type": "object",
+  "properties": {
+    "first-name": {"type": "string"},
+    "1st": {"type": "boolean"},
+    "with space": {"type": "string"},
+    "class": {"type": "string"},
+    "json": {"type": "string"},
+    "model_config": {"type": "string"},
+    "copy": {"type": "integer"},
+    "camelCase": {"type": "integer"},
+    "camel_case": {"type": "integer"}
+  },
+  "required": ["first-name", "class"]
+}"""
 
 SUPPLIER_ORDER: TopicSpec[SupplierOrder] = TopicSpec(
     name="supplier_order",

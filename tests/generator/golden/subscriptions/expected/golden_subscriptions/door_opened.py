@@ -18,12 +18,13 @@ class DoorOpened(BaseModel):
     door: str
 
 
-_SCHEMA = (
-    '{"type": "record", "name": "DoorOpened", "namespace": '
-    '"com.warehouse", "doc": "No subscriptions configured: one default '
-    'subscription, named after the service.", "fields": [{"name": "door", '
-    '"type": "string"}]}'
-)
+_SCHEMA = r"""{
+  "type": "record",
+  "name": "DoorOpened",
+  "namespace": "com.warehouse",
+  "doc": "No subscriptions configured: one default subscription, named after the service.",
+  "fields": [{"name": "door", "type": "string"}]
+}"""
 
 DOOR_OPENED: TopicSpec[DoorOpened] = TopicSpec(
     name="door_opened",

@@ -18,12 +18,16 @@ class ParcelScanned(BaseModel):
     scanned_at: AwareDatetime = Field(alias="scannedAt")
 
 
-_SCHEMA = (
-    '{"type": "record", "name": "ParcelScanned", "namespace": '
-    '"com.warehouse", "fields": [{"name": "parcel", "type": "string"}, '
-    '{"name": "dock", "type": "int"}, {"name": "scannedAt", "type": '
-    '{"type": "long", "logicalType": "timestamp-millis"}}]}'
-)
+_SCHEMA = r"""{
+  "type": "record",
+  "name": "ParcelScanned",
+  "namespace": "com.warehouse",
+  "fields": [
+    {"name": "parcel", "type": "string"},
+    {"name": "dock", "type": "int"},
+    {"name": "scannedAt", "type": {"type": "long", "logicalType": "timestamp-millis"}}
+  ]
+}"""
 
 WAREHOUSE_PARCEL_SCANNED: TopicSpec[ParcelScanned] = TopicSpec(
     name="warehouse.parcel-scanned",

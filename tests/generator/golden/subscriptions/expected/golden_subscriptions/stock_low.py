@@ -11,20 +11,19 @@ from pydantic import BaseModel, ConfigDict
 
 
 class StockLow(BaseModel):
-    model_config = ConfigDict(
-        extra="allow",
-        populate_by_name=True,
-    )
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
     sku: str
     left: int
 
 
-_SCHEMA = (
-    '{"$schema": "https://json-schema.org/draft/2020-12/schema", "title": '
-    '"StockLow", "type": "object", "properties": {"sku": {"type": '
-    '"string"}, "left": {"type": "integer", "minimum": 0}}, "required": '
-    '["sku", "left"]}'
-)
+_SCHEMA = r"""{
+  "$schema": "https://json-schema.org/draft/2020-12/schema",
+  "title": "StockLow",
+  "type": "object",
+  "properties": {"sku": {"type": "string"}, "left": {"type": "integer", "minimum": 0}},
+  "required": ["sku", "left"]
+}"""
 
 STOCK_LOW: TopicSpec[StockLow] = TopicSpec(
     name="stock_low",

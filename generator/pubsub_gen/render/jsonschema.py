@@ -1,0 +1,75 @@
+"""The template context of a JSON Schema topic's models, computed from the intermediate model.
+
+The classes, fields and types come from ``ir.JsonModels`` (datamodel-code-generator's parser
+decided them); they render through ``models.py.jinja`` in the style of the Avro models.
+"""
+
+from __future__ import annotations
+
+from pubsub_gen import ir
+from pubsub_gen.render.flat import flat_text, json_value
+from pubsub_gen.render.literals import py_doc, py_str
+from pubsub_gen.render.pytypes import Import
+from pubsub_gen.render.views import (
+    ClassView,
+    EnumView,
+    FieldView,
+    MemberView,
+    Models,
+    RecordView,
+    RootModelView,
+)
+
+# What the template may write besides the fields' types (ruff's pass removes the unused ones).
+_TEMPLATE_IMPORTS: frozenset[Import] = frozenset(
+    {("pydantic", "BaseModel"), ("pydantic", "ConfigDict"), ("pydantic", "Field")}
+)
+
+
+def json_models(models: ir.JsonModels) -> tuple[Models, list[str]]:
+    """The models of one topic and their import lines."""
+    classes: list[ClassView] = []
+    for model in models.classes:
+        doc = py_doc(model.doc)
+        if model.kind == "enum":
+            members = tuple(MemberView(m.python_name, m.default or "None") for m in model.fields)
+            classes.append(EnumView(model.name, doc, members, base=model.base))
+        elif model.kind == "root":
+            annotation = model.fields[0].annotation if model.fields else "Any"
+            classes.append(RootModelView(model.name, annotation, doc))
+        else:
+            config = ", ".join(f"{key}={value}" for key, value in model.config)
+            classes.append(
+                RecordView(
+                    model.name,
+                    doc,
+                    tuple(_field_view(f) for f in model.fields),
+                    base=model.base or "BaseModel",
+                    config=f"ConfigDict({config})",
+                    extra=model.extra_annotation,
+                )
+            )
+    rebuilds = tuple(m.name for m in models.classes if m.rebuild)
+    imports = [
+        f"from {module} import {clause}" if module else f"import {clause}"
+        for module, clause in sorted({*models.imports, *_TEMPLATE_IMPORTS})
+    ]
+    return Models(tuple(classes), rebuilds, (), frozenset()), imports
+
+
+def _field_view(field: ir.ModelField) -> FieldView:
+    arguments = []
+    if field.default is not None:
+        arguments.append(f"default={field.default}")
+    if field.default_factory is not None:
+        arguments.append(f"default_factory={field.default_factory}")
+    if field.python_name != field.wire_name:
+        arguments.append(f"alias={py_str(field.wire_name)}")
+    if field.doc is not None:  # the schema's text exactly (Avro docs are stripped)
+        arguments.append(f"description={py_str(field.doc)}")
+    arguments += [f"{key}={flat_text(json_value(value))}" for key, value in field.metadata]
+    if not arguments:
+        return FieldView(field.python_name, field.annotation, None)
+    if arguments == [f"default={field.default}"]:
+        return FieldView(field.python_name, field.annotation, field.default)
+    return FieldView(field.python_name, field.annotation, f"Field({', '.join(arguments)})")
