@@ -69,7 +69,7 @@ class AvroReader:
             return None
         try:
             # As the runtime's codecs give it to fastavro (which misreads a few legal schemas)
-            from pubsub_runtime._avro import for_fastavro
+            from pubsub_runtime._codecs.avro import for_fastavro
 
             fastavro.parse_schema(for_fastavro(document)[0])
         except Exception as exc:  # fastavro raises several unrelated exception types

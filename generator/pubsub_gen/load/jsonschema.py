@@ -176,7 +176,7 @@ _METASCHEMAS = {
 def _meta_validator(draft: str) -> Any:
     """jsonschema-rs checking a document against its draft's metaschema (bundled, offline),
     formats asserted (a ``pattern`` must be a regular expression it can run)."""
-    from pubsub_runtime._jsonschema_codec import compile_validator
+    from pubsub_runtime._codecs.jsonschema import compile_validator
 
     return compile_validator({"$schema": _METASCHEMAS[draft], "$ref": _METASCHEMAS[draft]})
 
@@ -191,7 +191,7 @@ def _validator_problems(
     ]
     if found:
         return found
-    from pubsub_runtime._jsonschema_codec import compile_validator
+    from pubsub_runtime._codecs.jsonschema import compile_validator
 
     try:
         compile_validator(document)

@@ -60,7 +60,7 @@ class _CannotBuild(Exception):
 
 def json_sample(document: Mapping[str, Any]) -> Any:
     """A JSON value ``document`` accepts; raises ``SampleError`` when none could be found."""
-    from pubsub_runtime._jsonschema_codec import compile_validator, schema_reason
+    from pubsub_runtime._codecs.jsonschema import compile_validator, schema_reason
 
     try:
         judge = compile_validator(document)  # the topic's own validator decides
