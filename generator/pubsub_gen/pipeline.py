@@ -159,7 +159,7 @@ class _Generation:
         try:
             from pubsub_gen import render
 
-            project, inputs = self._load(worker)
+            project, inputs, building = self._load(worker)
             keys = {item.key for item in inputs}
             modules: dict[str, RenderedFile] = {}
             services: dict[str, list[RenderedFile]] = {}
@@ -175,7 +175,7 @@ class _Generation:
             common = render.common_files(project)
             first = [*modules.values(), *common, *_flat(services.values())]
             early = _Formatting(self.config, first, self.known)
-            parts = self._json_models(inputs, worker)
+            parts = self._json_models(inputs, building)
             for topic in project.topics:
                 if topic.module in keys:
                     add(topic, parts)
@@ -197,26 +197,39 @@ class _Generation:
             RenderedFile(f.path, formatted.get(f.path, f.content), f.owned_by_tool) for f in ordered
         ]
 
-    def _load(self, worker: Worker | None) -> tuple[ir.Project, list[JsonSchemaInput]]:
-        """The project and its JSON Schema inputs; the slower metaschema check runs once the
-        worker has its inputs."""
+    def _load(
+        self, worker: Worker | None
+    ) -> tuple[ir.Project, list[JsonSchemaInput], Worker | None]:
+        """The project, its JSON Schema inputs and the worker building their models (None when
+        this process must build them). The worker starts on the inputs as soon as the files
+        are read; every check runs meanwhile, the slower metaschema check last."""
         from pubsub_gen.errors import SchemaError
         from pubsub_gen.load import load_project, metaschema_problems
-        from pubsub_gen.load.jsonmodels import json_inputs
+        from pubsub_gen.load.discover import SchemaFile
+        from pubsub_gen.load.jsonmodels import json_inputs, read_json_inputs
+
+        submitted: list[JsonSchemaInput] | None = None
+
+        def start(files: Sequence[SchemaFile]) -> None:
+            nonlocal submitted
+            if worker is not None:
+                submitted = read_json_inputs(self.config, files)
+                worker.submit(submitted)
 
         try:
-            project = load_project(self.config, metaschema=False)
+            project = load_project(self.config, metaschema=False, on_read=start)
         except SchemaError:
             load_project(self.config)  # the full report, metaschema problems included
             raise
         project = self._with_revisions(project)
         inputs = json_inputs(project)
-        if worker is not None:
-            worker.submit(inputs)
+        if worker is not None and submitted != inputs:  # pragma: no cover - a generator bug
+            worker.close()  # its models would not be this project's: build them here
+            worker = None
         if metaschema_problems(project):
             load_project(self.config)  # raises the full report
             raise AssertionError("metaschema problems went unreported")  # pragma: no cover
-        return project, inputs
+        return project, inputs, worker
 
     def _with_revisions(self, project: ir.Project) -> ir.Project:
         """Record each Avro topic's schema in the lock file; the topics carry their revisions."""
