@@ -15,6 +15,7 @@ User files that already exist (never rewritten) are not formatted at all.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
     from pubsub_gen import ir
     from pubsub_gen.load.jsonmodels import JsonSchemaInput
     from pubsub_gen.worker import Worker
+    from pubsub_gen.write import Staging
 
 # With fewer JSON Schema topics, a second interpreter (and its imports) costs more than it saves.
 WORKER_MIN_TOPICS = 8
@@ -71,9 +73,17 @@ def run(
     speedups = _Speedups(config, version, cache=cache)
     if (unchanged := speedups.unchanged()) is not None:
         return unchanged  # nothing changed: the run stops before loading anything
-    generation = _Generation(config, speedups)
-    files = generation.files()  # load -> model -> render -> format
-    result = _write(config, files, generation.lock_text, check=check, diff=diff)
+    from pubsub_gen.write import Staging
+
+    # Files the run will write are created ahead while it waits for the worker (see Staging).
+    staging = None if check or diff else Staging(config.out)
+    try:
+        generation = _Generation(config, speedups, staging)
+        files = generation.files()  # load -> model -> render -> format
+        result = _write(config, files, generation.lock_text, check=check, diff=diff, ahead=staging)
+    finally:
+        if staging is not None:
+            staging.discard()
     if not (check or diff):
         speedups.save(files, generation)
     return result
@@ -141,9 +151,12 @@ class _Speedups:
 class _Generation:
     """One run's rendering and formatting, overlapped as the module docstring says."""
 
-    def __init__(self, config: Config, speedups: _Speedups | None = None) -> None:
+    def __init__(
+        self, config: Config, speedups: _Speedups | None = None, staging: Staging | None = None
+    ) -> None:
         self.config = config
         self.speedups = speedups
+        self.staging = staging  # where the first files are written ahead, if anywhere
         self.known = speedups.known if speedups else {}  # source_key -> formatted, earlier runs
         self.cached = speedups.json_models if speedups else None  # encoded, from the last run
         self.formatted: dict[str, str] = {}  # source_key -> formatted source, of this run
@@ -174,7 +187,7 @@ class _Generation:
                     add(topic, {})
             common = render.common_files(project)
             first = [*modules.values(), *common, *_flat(services.values())]
-            early = _Formatting(self.config, first, self.known)
+            early = _Formatting(self.config, first, self.known, staging=self.staging)
             parts = self._json_models(inputs, building)
             for topic in project.topics:
                 if topic.module in keys:
@@ -300,6 +313,7 @@ class _Formatting:
         known: dict[str, str],
         *,
         background: bool = True,
+        staging: Staging | None = None,
     ) -> None:
         # A user file that exists is never written: formatting it would be wasted.
         self._files = [
@@ -309,6 +323,7 @@ class _Formatting:
         self._done: dict[PurePosixPath, str] = {}
         self.used: dict[str, str] = {}  # source_key -> formatted source, of the tool's files
         self._error: BaseException | None = None
+        self._staging = staging
         self._thread: threading.Thread | None = None
         if background:
             self._thread = threading.Thread(target=self._run, daemon=True)
@@ -325,8 +340,21 @@ class _Formatting:
             # Kept for the next run: the tool's files (the user's exist by then, unformatted).
             owned = {source_key(f) for f in self._files if f.owned_by_tool}
             self.used = {key: content for key, content in used.items() if key in owned}
+            if self._staging is not None:
+                self._stage(contents)
         except BaseException as error:  # re-raised in the caller's thread
             self._error = error
+
+    def _stage(self, contents: Sequence[str]) -> None:
+        assert self._staging is not None
+        # Only a head start: if it fails, writing the files reports what is wrong.
+        with contextlib.suppress(OSError):
+            self._staging.stage(
+                [
+                    RenderedFile(f.path, content, f.owned_by_tool)
+                    for f, content in zip(self._files, contents, strict=True)
+                ]
+            )
 
     def wait(self) -> None:
         if self._thread is not None:
@@ -347,6 +375,7 @@ def _write(
     *,
     check: bool,
     diff: bool,
+    ahead: Staging | None = None,
 ) -> GenerateResult:
     from pubsub_gen import write
     from pubsub_gen.commands import lock
@@ -367,7 +396,7 @@ def _write(
             files=files,
             user_files=user_files,
         )
-    written = write.apply(plan)
+    written = write.apply(plan, ahead)
     if lock_stale and lock_text is not None:
         lock.write_if_changed(config.lock, lock_text)
     return GenerateResult(
