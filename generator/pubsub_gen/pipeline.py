@@ -7,9 +7,11 @@ inside one optional wrapper, ``_Speedups``, which only makes them faster:
   rendered source was formatted by an earlier run, and the JSON Schema models when no ``*.json``
   schema changed, come from it;
 - the worker process (``pubsub_gen.worker``): the JSON Schema models (one datamodel-code-generator
-  batch, the longest step) are made there while this process checks the schemas against their
-  metaschemas, renders everything that does not need those models and formats it with ruff in
-  a background thread; the files that need the models follow.
+  batch, the longest step) are made there, from the moment the schema files are read, while this
+  process checks every schema, renders everything that does not need those models, formats it
+  with ruff in a background thread and writes it ahead under temporary names
+  (``write.Staging``: renamed into place by the write step, removed if the run fails); the
+  files that need the models follow.
 User files that already exist (never rewritten) are not formatted at all.
 """
 
