@@ -7,14 +7,17 @@ inside one optional wrapper, ``_Speedups``, which only makes them faster:
   rendered source was formatted by an earlier run, and the JSON Schema models when no ``*.json``
   schema changed, come from it;
 - the worker process (``pubsub_gen.worker``): the JSON Schema models (one datamodel-code-generator
-  batch, the longest step) are made there while this process checks the schemas against their
-  metaschemas, renders everything that does not need those models and formats it with ruff in
-  a background thread; the files that need the models follow.
+  batch, the longest step) are made there, from the moment the schema files are read, while this
+  process checks every schema, renders everything that does not need those models, formats it
+  with ruff in a background thread and writes it ahead under temporary names
+  (``write.Staging``: renamed into place by the write step, removed if the run fails); the
+  files that need the models follow.
 User files that already exist (never rewritten) are not formatted at all.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import threading
@@ -31,6 +34,7 @@ if TYPE_CHECKING:
     from pubsub_gen import ir
     from pubsub_gen.load.jsonmodels import JsonSchemaInput
     from pubsub_gen.worker import Worker
+    from pubsub_gen.write import Staging
 
 # With fewer JSON Schema topics, a second interpreter (and its imports) costs more than it saves.
 WORKER_MIN_TOPICS = 8
@@ -71,9 +75,17 @@ def run(
     speedups = _Speedups(config, version, cache=cache)
     if (unchanged := speedups.unchanged()) is not None:
         return unchanged  # nothing changed: the run stops before loading anything
-    generation = _Generation(config, speedups)
-    files = generation.files()  # load -> model -> render -> format
-    result = _write(config, files, generation.lock_text, check=check, diff=diff)
+    from pubsub_gen.write import Staging
+
+    # Files the run will write are created ahead while it waits for the worker (see Staging).
+    staging = None if check or diff else Staging(config.out)
+    try:
+        generation = _Generation(config, speedups, staging)
+        files = generation.files()  # load -> model -> render -> format
+        result = _write(config, files, generation.lock_text, check=check, diff=diff, ahead=staging)
+    finally:
+        if staging is not None:
+            staging.discard()
     if not (check or diff):
         speedups.save(files, generation)
     return result
@@ -141,9 +153,12 @@ class _Speedups:
 class _Generation:
     """One run's rendering and formatting, overlapped as the module docstring says."""
 
-    def __init__(self, config: Config, speedups: _Speedups | None = None) -> None:
+    def __init__(
+        self, config: Config, speedups: _Speedups | None = None, staging: Staging | None = None
+    ) -> None:
         self.config = config
         self.speedups = speedups
+        self.staging = staging  # where the first files are written ahead, if anywhere
         self.known = speedups.known if speedups else {}  # source_key -> formatted, earlier runs
         self.cached = speedups.json_models if speedups else None  # encoded, from the last run
         self.formatted: dict[str, str] = {}  # source_key -> formatted source, of this run
@@ -159,7 +174,7 @@ class _Generation:
         try:
             from pubsub_gen import render
 
-            project, inputs = self._load(worker)
+            project, inputs, building = self._load(worker)
             keys = {item.key for item in inputs}
             modules: dict[str, RenderedFile] = {}
             services: dict[str, list[RenderedFile]] = {}
@@ -174,8 +189,8 @@ class _Generation:
                     add(topic, {})
             common = render.common_files(project)
             first = [*modules.values(), *common, *_flat(services.values())]
-            early = _Formatting(self.config, first, self.known)
-            parts = self._json_models(inputs, worker)
+            early = _Formatting(self.config, first, self.known, staging=self.staging)
+            parts = self._json_models(inputs, building)
             for topic in project.topics:
                 if topic.module in keys:
                     add(topic, parts)
@@ -197,26 +212,39 @@ class _Generation:
             RenderedFile(f.path, formatted.get(f.path, f.content), f.owned_by_tool) for f in ordered
         ]
 
-    def _load(self, worker: Worker | None) -> tuple[ir.Project, list[JsonSchemaInput]]:
-        """The project and its JSON Schema inputs; the slower metaschema check runs once the
-        worker has its inputs."""
+    def _load(
+        self, worker: Worker | None
+    ) -> tuple[ir.Project, list[JsonSchemaInput], Worker | None]:
+        """The project, its JSON Schema inputs and the worker building their models (None when
+        this process must build them). The worker starts on the inputs as soon as the files
+        are read; every check runs meanwhile, the slower metaschema check last."""
         from pubsub_gen.errors import SchemaError
         from pubsub_gen.load import load_project, metaschema_problems
-        from pubsub_gen.load.jsonmodels import json_inputs
+        from pubsub_gen.load.discover import SchemaFile
+        from pubsub_gen.load.jsonmodels import json_inputs, read_json_inputs
+
+        submitted: list[JsonSchemaInput] | None = None
+
+        def start(files: Sequence[SchemaFile]) -> None:
+            nonlocal submitted
+            if worker is not None:
+                submitted = read_json_inputs(self.config, files)
+                worker.submit(submitted)
 
         try:
-            project = load_project(self.config, metaschema=False)
+            project = load_project(self.config, metaschema=False, on_read=start)
         except SchemaError:
             load_project(self.config)  # the full report, metaschema problems included
             raise
         project = self._with_revisions(project)
         inputs = json_inputs(project)
-        if worker is not None:
-            worker.submit(inputs)
+        if worker is not None and submitted != inputs:  # pragma: no cover - a generator bug
+            worker.close()  # its models would not be this project's: build them here
+            worker = None
         if metaschema_problems(project):
             load_project(self.config)  # raises the full report
             raise AssertionError("metaschema problems went unreported")  # pragma: no cover
-        return project, inputs
+        return project, inputs, worker
 
     def _with_revisions(self, project: ir.Project) -> ir.Project:
         """Record each Avro topic's schema in the lock file; the topics carry their revisions."""
@@ -287,6 +315,7 @@ class _Formatting:
         known: dict[str, str],
         *,
         background: bool = True,
+        staging: Staging | None = None,
     ) -> None:
         # A user file that exists is never written: formatting it would be wasted.
         self._files = [
@@ -296,6 +325,7 @@ class _Formatting:
         self._done: dict[PurePosixPath, str] = {}
         self.used: dict[str, str] = {}  # source_key -> formatted source, of the tool's files
         self._error: BaseException | None = None
+        self._staging = staging
         self._thread: threading.Thread | None = None
         if background:
             self._thread = threading.Thread(target=self._run, daemon=True)
@@ -312,8 +342,21 @@ class _Formatting:
             # Kept for the next run: the tool's files (the user's exist by then, unformatted).
             owned = {source_key(f) for f in self._files if f.owned_by_tool}
             self.used = {key: content for key, content in used.items() if key in owned}
+            if self._staging is not None:
+                self._stage(contents)
         except BaseException as error:  # re-raised in the caller's thread
             self._error = error
+
+    def _stage(self, contents: Sequence[str]) -> None:
+        assert self._staging is not None
+        # Only a head start: if it fails, writing the files reports what is wrong.
+        with contextlib.suppress(OSError):
+            self._staging.stage(
+                [
+                    RenderedFile(f.path, content, f.owned_by_tool)
+                    for f, content in zip(self._files, contents, strict=True)
+                ]
+            )
 
     def wait(self) -> None:
         if self._thread is not None:
@@ -334,6 +377,7 @@ def _write(
     *,
     check: bool,
     diff: bool,
+    ahead: Staging | None = None,
 ) -> GenerateResult:
     from pubsub_gen import write
     from pubsub_gen.commands import lock
@@ -354,7 +398,7 @@ def _write(
             files=files,
             user_files=user_files,
         )
-    written = write.apply(plan)
+    written = write.apply(plan, ahead)
     if lock_stale and lock_text is not None:
         lock.write_if_changed(config.lock, lock_text)
     return GenerateResult(

@@ -11,6 +11,7 @@ anything is written; a linked file is replaced by the written file, never writte
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import tempfile
@@ -128,20 +129,86 @@ def plan(out: Path, files: Sequence[RenderedFile], packages: Sequence[Path]) -> 
     return Plan(out, tuple(create), tuple(update), tuple(unchanged), tuple(remove), tuple(skipped))
 
 
-def apply(plan: Plan) -> list[Path]:
-    """Carry out ``plan``; each file is replaced atomically. Returns the paths written."""
+class Staging:
+    """Files written ahead, under temporary names beside their targets, while the run still
+    works on others (the rest of the package): ``apply`` renames those whose content it was
+    about to write, ``discard`` removes the others and the folders made for them, so that a run
+    that fails (or writes something else) leaves nothing behind. File creation is the slow part
+    of writing on some file systems; the renames are quick."""
+
+    def __init__(self, out: Path) -> None:
+        self.out = out
+        self._files: dict[PurePath, tuple[str, Path]] = {}
+        self._folders: list[Path] = []  # made by ``stage``, parents first
+
+    def stage(self, files: Sequence[RenderedFile]) -> None:
+        """Write ahead those of ``files`` that a plan would create or update."""
+        for rendered in files:
+            target = self.out / rendered.path
+            if linked_folder(self.out, rendered.path) is not None:
+                continue  # ``plan`` refuses it
+            if rendered.owned_by_tool and _read(target) == rendered.content:
+                continue  # unchanged
+            if not rendered.owned_by_tool and target.exists():
+                continue  # the user's: never rewritten
+            self._make_folders(target.parent)
+            self._files[rendered.path] = (rendered.content, _write_temporary(target, rendered))
+
+    def take(self, rendered: RenderedFile) -> Path | None:
+        """The temporary file holding exactly ``rendered``, if staged (it is the caller's then)."""
+        staged = self._files.get(rendered.path)
+        if staged is None or staged[0] != rendered.content:
+            return None
+        del self._files[rendered.path]
+        return staged[1]
+
+    def discard(self) -> None:
+        """Remove every staged file not taken, and the folders made that stay empty."""
+        for _, temporary in self._files.values():
+            temporary.unlink(missing_ok=True)
+        self._files.clear()
+        for folder in reversed(self._folders):
+            with contextlib.suppress(OSError):  # it holds written files (or someone else's)
+                folder.rmdir()
+        self._folders.clear()
+
+    def _make_folders(self, folder: Path) -> None:
+        missing: list[Path] = []
+        while not folder.exists() and folder != folder.parent:
+            missing.append(folder)
+            folder = folder.parent
+        for made in reversed(missing):
+            made.mkdir(exist_ok=True)
+            self._folders.append(made)
+
+
+def _write_temporary(target: Path, rendered: RenderedFile) -> Path:
+    """``rendered`` in a new temporary file beside ``target`` (readable like a written file)."""
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as stream:
+            stream.write(rendered.content)
+        os.chmod(temporary, 0o644)  # mkstemp makes files private
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return Path(temporary)
+
+
+def apply(plan: Plan, staging: Staging | None = None) -> list[Path]:
+    """Carry out ``plan``; each file is replaced atomically (a file staged with the content to
+    write is renamed into place). Returns the paths written."""
     written: list[Path] = []
     for rendered in (*plan.create, *plan.update):
         target = plan.out / rendered.path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.")
+        temporary = staging.take(rendered) if staging is not None else None
+        if temporary is None:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            temporary = _write_temporary(target, rendered)
         try:
-            with os.fdopen(descriptor, "w", encoding="utf-8", newline="\n") as stream:
-                stream.write(rendered.content)
-            os.chmod(temporary, 0o644)  # mkstemp makes files private
             os.replace(temporary, target)
         except BaseException:
-            Path(temporary).unlink(missing_ok=True)
+            temporary.unlink(missing_ok=True)
             raise
         written.append(target)
     for path in plan.remove:

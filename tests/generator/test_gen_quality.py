@@ -17,14 +17,16 @@ from test_gen_injection import HOSTILE
 
 import pubsub_gen
 from pubsub_gen import SchemaWarning
+from pubsub_gen.errors import SampleNote
 
 BIN = Path(sys.executable).parent
 
 
 @pytest.fixture(scope="module")
 def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every kind of output side by side: examples, features, conformance, hostile text, and
-    the edges of issue 19 (deep nesting, type keyword names, comments, ...)."""
+    """Every kind of output side by side: examples, features, conformance, hostile text, the
+    edges of issue 19 (deep nesting, type keyword names, comments, ...), and topics without a
+    possible sample (samples.py raises ``SampleMissing`` with a long message)."""
     root = tmp_path_factory.mktemp("quality")
     out = root / "out"
     pubsub_gen.generate(SCHEMAS, out, package="examples")
@@ -53,7 +55,28 @@ def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
             package="hardened",
             topics={"keywords": {"encoding": "binary"}, "keywords_json": {"model": "RecordJ"}},
         )
+    impossible = {"type": "string", "minLength": 5, "maxLength": 2}
+    no_sample = {
+        "loop.avsc": {
+            "type": "record",
+            "name": "Loop",
+            "fields": [{"name": "me", "type": "Loop"}],
+        },
+        "odd.json": {
+            "title": "Odd",
+            "type": "object",
+            "required": ["s"],
+            "properties": {"s": impossible},
+        },
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SampleNote)
+        generate(write_schemas(root / "no_sample", no_sample), out, package="no_sample")
     return out
+
+
+def test_topics_without_a_sample_are_in_the_checked_output(generated: Path) -> None:
+    assert (generated / "no_sample" / "samples.py").read_text().count("raise SampleMissing(") == 2
 
 
 def run(*command: str | Path, cwd: Path) -> subprocess.CompletedProcess[str]:

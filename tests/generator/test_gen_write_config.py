@@ -31,6 +31,31 @@ def test_written_files_are_readable_by_everyone(tmp_path: Path) -> None:
     assert (tmp_path / "pkg/topic.py").stat().st_mode & 0o777 == 0o644
 
 
+def test_staged_files_are_renamed_into_place_or_removed_with_their_folders(
+    tmp_path: Path,
+) -> None:
+    kept = RenderedFile(PurePosixPath("pkg/kept.py"), "X = 1\n")
+    changed = RenderedFile(PurePosixPath("pkg/changed.py"), "Y = 1\n")
+    dropped = RenderedFile(PurePosixPath("pkg/sub/dropped.py"), "Z = 1\n")
+    staging = write.Staging(tmp_path)
+    staging.stage([kept, changed, dropped])
+    assert not (tmp_path / "pkg/kept.py").exists(), "staged, not written"
+    final = RenderedFile(changed.path, "Y = 2\n")  # the run wrote something else
+    written = write.apply(write.plan(tmp_path, [kept, final], [Path("pkg")]), staging)
+    staging.discard()
+    assert written == [tmp_path / "pkg/kept.py", tmp_path / "pkg/changed.py"]
+    assert (tmp_path / "pkg/changed.py").read_text() == "Y = 2\n"
+    assert (tmp_path / "pkg/kept.py").stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in (tmp_path / "pkg").iterdir()) == ["changed.py", "kept.py"]
+
+
+def test_a_run_that_stages_and_fails_leaves_nothing(tmp_path: Path) -> None:
+    staging = write.Staging(tmp_path / "out")
+    staging.stage([RenderedFile(PurePosixPath("pkg/topic.py"), "X = 1\n")])
+    staging.discard()
+    assert not (tmp_path / "out").exists()
+
+
 def test_flags_win_over_pyproject_and_paths_are_relative_to_it(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.pubsub-gen]\nschemas = "s"\nout = "o"\npackage = "p"\nencoding = "binary"\n'

@@ -169,8 +169,10 @@ class Store:
                 ignore.write_text("# Created by pubsub-gen: a cache, never committed.\n*\n")
             descriptor, temporary = tempfile.mkstemp(dir=self.folder, prefix=f".{path.name}.")
             try:
+                # dumps, not dump: only a one-shot encoding takes json's C encoder (5x faster).
+                text = json.dumps(data, separators=(",", ":"))
                 with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-                    json.dump(data, stream, separators=(",", ":"))
+                    stream.write(text)
                 os.replace(temporary, path)
             except BaseException:
                 Path(temporary).unlink(missing_ok=True)

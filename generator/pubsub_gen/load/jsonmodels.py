@@ -27,7 +27,9 @@ from typing import Any
 from urllib.parse import unquote
 
 from pubsub_gen import ir, naming
+from pubsub_gen.config import Config, TopicConfig
 from pubsub_gen.errors import SchemaError, SchemaProblem, json_pointer
+from pubsub_gen.load.discover import SchemaFile
 from pubsub_gen.load.jsonschema import (
     default_problem,
     draft_of,
@@ -67,6 +69,25 @@ def json_inputs(project: ir.Project) -> list[JsonSchemaInput]:
                 )
             )
     return inputs
+
+
+def read_json_inputs(config: Config, files: Sequence[SchemaFile]) -> list[JsonSchemaInput]:
+    """``json_inputs`` of the project that ``files`` (just read, not checked yet) make, if they
+    load: what a worker can start on while the checks run."""
+    from pubsub_gen.load.project import json_payload_class
+
+    inputs = [
+        JsonSchemaInput(
+            key=naming.module_name(f.path.stem),
+            path=f.path,
+            display_path=f.display_path,
+            document=f.document,
+            root_class=json_payload_class(f, config.topics.get(f.path.stem, TopicConfig())),
+        )
+        for f in files
+        if f.format == "jsonschema"
+    ]
+    return sorted(inputs, key=lambda item: item.key)  # the topics' order
 
 
 def _string_enum(node: dict[str, Any]) -> list[str] | None:

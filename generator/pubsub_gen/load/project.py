@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import keyword
 import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from pubsub_gen import ir, naming
@@ -16,7 +17,7 @@ from pubsub_gen.errors import SchemaError, SchemaProblem
 from pubsub_gen.load.avro import read_avro
 from pubsub_gen.load.discover import SchemaFile, display_path, find_schema_files, read_schema_file
 
-__all__ = ["load_project", "metaschema_problems"]
+__all__ = ["json_payload_class", "load_project", "metaschema_problems"]
 
 # Pub/Sub's rule for topic and subscription ids.
 _RESOURCE_ID = re.compile(r"[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}")
@@ -24,13 +25,20 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _EXPORTED = frozenset({"TOPICS"})
 
 
-def load_project(config: Config, *, metaschema: bool = True, wire_only: bool = False) -> ir.Project:
+def load_project(
+    config: Config,
+    *,
+    metaschema: bool = True,
+    wire_only: bool = False,
+    on_read: Callable[[Sequence[SchemaFile]], None] | None = None,
+) -> ir.Project:
     """The intermediate model of every topic under ``config.schemas``; raises ``SchemaError``.
 
     ``metaschema=False`` skips the JSON Schema metaschema check (see ``metaschema_problems``):
     a caller that runs it later and finds a problem must load again with it, for the full
     report. ``wire_only=True`` also accepts Avro that is valid but holds no value, so that no
-    code can be made for it (an empty union): comparing schemas needs no code.
+    code can be made for it (an empty union): comparing schemas needs no code. ``on_read`` gets
+    the files that parsed, before any of them is checked (a caller that starts work early).
     """
     base = config.display_base
     problems: list[SchemaProblem] = []
@@ -45,6 +53,8 @@ def load_project(config: Config, *, metaschema: bool = True, wire_only: bool = F
             problems.append(read)
         else:
             files.append(read)
+    if on_read is not None:
+        on_read(files)
     pyproject = Path(display_path(config.pyproject, base)) if config.pyproject else Path("<flags>")
     stems = {path.stem for path in paths}
     for stem in sorted(set(config.topics) - stems):
@@ -127,7 +137,7 @@ def _load_topic(
         encoding = "JSON"
         problems.extend(_check_jsonschema(schema_file, metaschema))
         payload = ir.JsonSchemaPayload(schema_file.document)
-        payload_class = model or naming.json_payload_class(schema_file.document, stem)
+        payload_class = json_payload_class(schema_file, topic_config)
     if payload is None or len(problems) > before:
         return None
     return ir.Topic(
@@ -146,6 +156,13 @@ def _load_topic(
         constant=naming.constant_name(name),
         payload=payload,
         options=topic_config.options,
+    )
+
+
+def json_payload_class(schema_file: SchemaFile, topic_config: TopicConfig) -> str:
+    """The payload class of a JSON Schema topic: its configured model, else its schema's name."""
+    return topic_config.model or naming.json_payload_class(
+        schema_file.document, schema_file.path.stem
     )
 
 

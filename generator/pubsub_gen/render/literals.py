@@ -38,6 +38,13 @@ def py_str(text: str) -> str:
     return "(" + " ".join(pieces) + ")"
 
 
+def py_str_argument(text: str) -> str:
+    """``py_str`` as the only argument of a call, whose parentheses already group the pieces
+    (wrapping them again is ruff's UP034)."""
+    literal = py_str(text)
+    return literal[1:-1] if literal.startswith("(") else literal
+
+
 def _split_long(word: str) -> list[str]:
     """A word too long for one piece, cut where its escaped form reaches the limit."""
     if not word:

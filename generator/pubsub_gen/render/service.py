@@ -19,7 +19,7 @@ from pubsub_gen import ir, naming
 from pubsub_gen.errors import SampleNote
 from pubsub_gen.render import flat
 from pubsub_gen.render.fields import FieldDoc, payload_fields
-from pubsub_gen.render.literals import docstring_text, py_doc, py_str
+from pubsub_gen.render.literals import docstring_text, py_doc, py_str, py_str_argument
 from pubsub_gen.render.pytypes import Import, render_imports
 from pubsub_gen.render.samples_avro import avro_sample
 from pubsub_gen.render.samples_json import SampleError, json_sample
@@ -45,7 +45,7 @@ class SampleView:
     docstring: str
     statements: tuple[str, ...]  # what the expression needs first (a deep sample's parts)
     expression: str | None
-    problem: str | None  # literal: why no sample could be built
+    problem: str | None  # the argument of SampleMissing: why no sample could be built
 
 
 Header = Callable[[str], str]  # the tool's header line for a source path
@@ -169,7 +169,7 @@ def _samples_context(topics: Sequence[ir.Topic]) -> dict[str, object]:
                 docstring=f'"""A sample {topic.payload_class}, every field set."""',
                 statements=rendered.statements if rendered is not None else (),
                 expression=rendered.expression if rendered is not None else None,
-                problem=py_str(problem) if problem is not None else None,
+                problem=py_str_argument(problem) if problem is not None else None,
             )
         )
     return {
