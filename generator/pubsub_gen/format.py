@@ -1,16 +1,18 @@
 """Step 4: format every rendered file of a run, in one pass, with ruff at pinned settings.
 
-The pass, over one temporary folder holding the files:
-1. ``ruff check --fix``: import sorting, unused imports, sorted ``__all__``;
-2. ``ruff format``;
-3. only for files that still have a line over ``LINE_LENGTH`` (a schema's long name or text in
-   one literal, which the formatter cannot split): ``ruff check --add-noqa`` marks those lines
-   ``# noqa: E501``, so the output stays lint-clean. Most runs have none and skip the call.
-Then every tool-owned Python file gets ``# isort: skip_file`` below its header: its imports are
-sorted by these pinned settings, which a project's isort configuration (e.g. pubsub_runtime as
-first-party) must not fight over. ruff cannot fix and format, or fix and mark, in one call.
+The renderer writes source that needs no fixing: imports in the order of ruff's isort rules at
+these settings (``render/imports.py``), no unused import, ``__all__`` sorted as RUF022 wants,
+and ``# isort: skip_file`` in the header block of the tool's files (a project's isort settings,
+e.g. pubsub_runtime as first-party, must not fight over them). So the pass is one call:
+``ruff format`` over one temporary folder holding the files. A test runs ``ruff check --fix``
+with these settings on the golden output and fails if it would change anything.
 
-Every call runs with ``--isolated`` and the same settings (``_SETTINGS``), so the output does
+Only a file that still has a line over ``LINE_LENGTH`` after formatting (a schema's long name
+or text in one literal, which neither the renderer nor the formatter can split) costs a second
+call: ``ruff check --add-noqa`` marks those lines ``# noqa: E501``, so the output stays
+lint-clean. Most runs have none and skip it.
+
+Every call runs with ``--isolated`` and the same settings (``SETTINGS``), so the output does
 not depend on any ruff configuration of the project or the machine; that makes a file's
 formatted source a function of its rendered source, which ``format_files`` looks up in a cache
 before calling ruff.
@@ -30,8 +32,8 @@ from pubsub_gen.output import RenderedFile
 LINE_LENGTH = 100
 TARGET = "py311"
 # pubsub_runtime is a third-party dependency of the generated code; the generated package
-# imports itself relatively.
-_SETTINGS = (
+# imports itself relatively. The isort setting is for the test that the output needs no fixing.
+SETTINGS = (
     "--isolated",
     "--no-cache",
     "--quiet",
@@ -39,10 +41,9 @@ _SETTINGS = (
     f"--target-version={TARGET}",
     "--config=lint.isort.known-third-party=['pubsub_runtime', 'pydantic']",
 )
-_FIX = ("check", "--fix", "--select=I,F401,RUF022")
+FIXES = "--select=I,F401,RUF022"  # what the renderer's output must already satisfy
 _FORMAT = ("format",)
 _MARK_LONG_LINES = ("check", "--select=E501", "--add-noqa")
-SKIP_ISORT = "# isort: skip_file\n"
 
 
 class FormatError(Exception):
@@ -50,14 +51,14 @@ class FormatError(Exception):
 
 
 def format_tree(root: Path) -> None:
-    """Fix imports, format and mark unsplittable long lines of every Python file under ``root``."""
+    """Format every Python file under ``root`` and mark its unsplittable long lines."""
     from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
 
     ruff = find_ruff_bin()
 
     def call(arguments: tuple[str, ...], *paths: str) -> None:
         done = subprocess.run(
-            [ruff, *arguments, *_SETTINGS, *paths],
+            [ruff, *arguments, *SETTINGS, *paths],
             cwd=root,
             capture_output=True,
             text=True,
@@ -69,7 +70,6 @@ def format_tree(root: Path) -> None:
                 f"{done.stdout}{done.stderr}"
             )
 
-    call(_FIX, ".")
     call(_FORMAT, ".")
     long = sorted(
         str(path.relative_to(root)) for path in root.rglob("*.py") if _has_long_line(path)
@@ -92,10 +92,8 @@ def _has_long_line(path: Path) -> bool:
 
 
 def source_key(rendered: RenderedFile) -> str:
-    """The cache key of a rendered file: ruff's fixes depend on its path (``__init__.py``, the
-    package it sits in) and its content, not on the other files; the marker on its owner."""
+    """The cache key of a rendered file: its path and its content, not the other files."""
     h = hashlib.sha256(rendered.path.as_posix().encode("utf-8", "surrogatepass") + b"\0")
-    h.update(b"tool\0" if rendered.owned_by_tool else b"user\0")
     h.update(rendered.content.encode("utf-8", "surrogatepass"))
     return h.hexdigest()
 
@@ -142,12 +140,4 @@ def _format_in(folder: str | None, files: Sequence[RenderedFile]) -> list[str]:
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(rendered.content, encoding="utf-8", newline="\n")
         format_tree(root)
-        return [_mark((root / f.path).read_text(encoding="utf-8"), f) for f in files]
-
-
-def _mark(content: str, rendered: RenderedFile) -> str:
-    """The tool's Python files opt out of the project's import sorting; the user's do not."""
-    if rendered.path.suffix != ".py" or not rendered.owned_by_tool:
-        return content
-    first, _, rest = content.partition("\n")
-    return f"{first}\n{SKIP_ISORT}{rest}"
+        return [(root / f.path).read_text(encoding="utf-8") for f in files]

@@ -18,8 +18,10 @@ from test_gen_injection import HOSTILE
 import pubsub_gen
 from pubsub_gen import SchemaWarning
 from pubsub_gen.errors import SampleNote
+from pubsub_gen.format import FIXES, SETTINGS
 
 BIN = Path(sys.executable).parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
 
 
 @pytest.fixture(scope="module")
@@ -95,6 +97,24 @@ def test_generated_code_is_ruff_formatted(generated: Path) -> None:
         BIN / "ruff", "format", "--check", "--no-cache", "--config", config, ".", cwd=generated
     )
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def needs_fixing(folder: Path) -> str:
+    """What ``ruff check --fix`` at format.py's pinned settings would change under ``folder``
+    (import order, unused imports, ``__all__`` order; E501 too: a long line must be marked)."""
+    done = run(BIN / "ruff", "check", f"{FIXES},E501", "--diff", *SETTINGS, ".", cwd=folder)
+    findings = run(BIN / "ruff", "check", f"{FIXES},E501", *SETTINGS, ".", cwd=folder)
+    return "" if findings.returncode == 0 else done.stdout + findings.stdout + findings.stderr
+
+
+def test_generated_code_needs_no_fixing(generated: Path) -> None:
+    # format.py runs only ``ruff format``: the renderer must write what ruff's fixes would.
+    assert needs_fixing(generated) == ""
+
+
+@pytest.mark.parametrize("folder", [REPO / "generated_example", *GOLDEN.glob("*/expected")])
+def test_golden_output_needs_no_fixing(folder: Path) -> None:
+    assert needs_fixing(folder) == ""
 
 
 def test_generated_code_passes_mypy_strict(generated: Path, tmp_path: Path) -> None:

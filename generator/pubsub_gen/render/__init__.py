@@ -15,9 +15,9 @@ import jinja2
 from pubsub_gen import ir, naming
 from pubsub_gen.output import HEADER_PREFIX, RenderedFile, header
 from pubsub_gen.render.avro import avro_models
+from pubsub_gen.render.imports import Import, import_lines, member_key
 from pubsub_gen.render.jsonschema import json_models as json_model_views
 from pubsub_gen.render.literals import py_doc, py_schema, py_str
-from pubsub_gen.render.pytypes import Import, render_imports
 from pubsub_gen.render.service import common_service_files, topic_service_files
 from pubsub_gen.render.views import Models
 
@@ -32,6 +32,7 @@ __all__ = [
 
 _TOPIC_IMPORTS: frozenset[Import] = frozenset(
     {
+        ("__future__", "annotations"),
         ("collections.abc", "Iterable"),
         ("collections.abc", "Mapping"),
         ("pubsub_runtime", "PubSubBroker"),
@@ -97,29 +98,23 @@ def _models_source(models: Models) -> str:
 
 def json_models_source(models: ir.JsonModels) -> str:
     """The models of one JSON Schema topic as a module of their own (imports, then classes)."""
-    views, import_lines = json_model_views(models)
-    imports = "\n".join(["from __future__ import annotations", "", *import_lines])
+    views = json_model_views(models)
+    imports = "\n".join(import_lines({("__future__", "annotations"), *views.imports}))
     return f"{imports}\n\n\n{_models_source(views)}\n"
 
 
 def _render_topic(topic: ir.Topic, json_models: Mapping[str, ir.JsonModels]) -> str:
-    imports = set(_TOPIC_IMPORTS)
-    named_types: tuple[tuple[str, str], ...] = ()
     if isinstance(topic.payload, ir.AvroPayload):
         models = avro_models(topic)
-        imports |= models.imports
-        named_types = models.named_types
-        import_lines = render_imports(imports)
     else:
-        models, json_imports = json_model_views(json_models[topic.module])
-        import_lines = [*render_imports(imports), *json_imports]
+        models = json_model_views(json_models[topic.module])
     return (
         environment()
         .get_template("topic.py.jinja")
         .render(
             header=header(topic.display_path),
             docstring=py_doc(f"Topic {topic.name}: its payload models, TopicSpec and publisher."),
-            imports=import_lines,
+            imports=import_lines(_TOPIC_IMPORTS | models.imports),
             models=_models_source(models),
             definition=py_schema(topic.definition),
             constant=topic.constant,
@@ -127,7 +122,7 @@ def _render_topic(topic: ir.Topic, json_models: Mapping[str, ir.JsonModels]) -> 
             topic_name=py_str(topic.name),
             schema_type=py_str(topic.schema_type),
             encoding=py_str(topic.encoding),
-            named_types=named_types,
+            named_types=models.named_types,
             **_revisions(topic),
             publisher_class=topic.publisher_class,
             publisher_doc=py_doc(
@@ -156,15 +151,24 @@ def _revisions(topic: ir.Topic) -> dict[str, list[tuple[str, str]]]:
 
 def _render_package(project: ir.Project) -> str:
     exports = ["TOPICS"]
+    imports: set[Import] = {
+        ("__future__", "annotations"),
+        ("collections.abc", "Mapping"),
+        ("types", "MappingProxyType"),
+        ("typing", "Any"),
+        ("pubsub_runtime", "TopicSpec"),
+    }
     for topic in project.topics:
         exports += [topic.payload_class, topic.publisher_class]
+        imports |= {(f".{topic.module}", name) for name in (topic.constant, *exports[-2:])}
     return (
         environment()
         .get_template("package_init.py.jinja")
         .render(
             header=header(project.schemas_display),
             docstring=py_doc(f"Typed Pub/Sub topics generated from {project.schemas_display}."),
+            imports=import_lines(imports),
             topics=project.topics,
-            exports=[py_str(name) for name in sorted(exports)],
+            exports=[py_str(name) for name in sorted(exports, key=member_key)],
         )
     )

@@ -6,10 +6,14 @@ decided them); they render through ``models.py.jinja`` in the style of the Avro 
 
 from __future__ import annotations
 
+import io
+import tokenize
+from collections.abc import Iterable
+
 from pubsub_gen import ir
 from pubsub_gen.render.flat import flat_text, json_value
+from pubsub_gen.render.imports import Import
 from pubsub_gen.render.literals import py_doc, py_str
-from pubsub_gen.render.pytypes import Import
 from pubsub_gen.render.views import (
     ClassView,
     EnumView,
@@ -20,14 +24,15 @@ from pubsub_gen.render.views import (
     RootModelView,
 )
 
-# What the template may write besides the fields' types (ruff's pass removes the unused ones).
-_TEMPLATE_IMPORTS: frozenset[Import] = frozenset(
+# What the template may write besides the fields' types.
+_TEMPLATE_IMPORTS: frozenset[tuple[str, str]] = frozenset(
     {("pydantic", "BaseModel"), ("pydantic", "ConfigDict"), ("pydantic", "Field")}
 )
 
 
-def json_models(models: ir.JsonModels) -> tuple[Models, list[str]]:
-    """The models of one topic and their import lines."""
+def json_models(models: ir.JsonModels) -> Models:
+    """The models of one topic, with the imports they use (only those: the output has no
+    unused import for ruff to remove)."""
     classes: list[ClassView] = []
     for model in models.classes:
         doc = py_doc(model.doc)
@@ -50,11 +55,38 @@ def json_models(models: ir.JsonModels) -> tuple[Models, list[str]]:
                 )
             )
     rebuilds = tuple(m.name for m in models.classes if m.rebuild)
-    imports = [
-        f"from {module} import {clause}" if module else f"import {clause}"
-        for module, clause in sorted({*models.imports, *_TEMPLATE_IMPORTS})
-    ]
-    return Models(tuple(classes), rebuilds, (), frozenset()), imports
+    used = _names(_code_of(classes))
+    imports: set[Import] = set()
+    for module, clause in {*models.imports, *_TEMPLATE_IMPORTS}:
+        if clause.split(" as ")[-1].split(".")[0] in used:
+            imports.add((module, clause) if module else (clause, None))
+    return Models(tuple(classes), rebuilds, (), frozenset(imports))
+
+
+def _code_of(classes: Iterable[ClassView]) -> list[str]:
+    """The expressions the template writes for ``classes`` (docstrings aside)."""
+    code: list[str] = []
+    for view in classes:
+        if isinstance(view, EnumView):
+            code += [view.base, *(m.value for m in view.members)]
+        elif isinstance(view, RootModelView):
+            code += ["RootModel", view.annotation]
+        else:
+            code += [view.base, view.config]
+            if view.extra is not None:  # ``__pydantic_extra__: <extra> = Field(init=False)``
+                code += [view.extra, "Field"]
+            code += [f.annotation for f in view.fields]
+            code += [f.value for f in view.fields if f.value is not None]
+    return code
+
+
+def _names(fragments: Iterable[str]) -> set[str]:
+    """The identifiers (not the words inside string literals) of Python expressions."""
+    names: set[str] = set()
+    for fragment in fragments:
+        tokens = tokenize.generate_tokens(io.StringIO(fragment).readline)
+        names |= {token.string for token in tokens if token.type == tokenize.NAME}
+    return names
 
 
 def _field_view(field: ir.ModelField) -> FieldView:

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from pubsub_gen import ir
+from pubsub_gen.render.imports import Import
 from pubsub_gen.render.literals import py_str
 
 _PRIMITIVES: Mapping[str, str] = {
@@ -26,9 +27,9 @@ _PRIMITIVES: Mapping[str, str] = {
 # shadow the type in a class body (attribute names never start with an underscore).
 _LOGICAL: Mapping[str, tuple[str, tuple[str, str | None]]] = {
     "uuid": ("UUID", ("uuid", "UUID")),
-    "date": ("_dt.date", ("datetime", None)),
-    "time-millis": ("_dt.time", ("datetime", None)),
-    "time-micros": ("_dt.time", ("datetime", None)),
+    "date": ("_dt.date", ("datetime as _dt", None)),
+    "time-millis": ("_dt.time", ("datetime as _dt", None)),
+    "time-micros": ("_dt.time", ("datetime as _dt", None)),
     "timestamp-millis": ("AwareDatetime", ("pydantic", "AwareDatetime")),
     "timestamp-micros": ("AwareDatetime", ("pydantic", "AwareDatetime")),
     "local-timestamp-millis": ("NaiveDatetime", ("pydantic", "NaiveDatetime")),
@@ -36,7 +37,6 @@ _LOGICAL: Mapping[str, tuple[str, tuple[str, str | None]]] = {
     "duration": ("Duration", ("pubsub_runtime", "Duration")),
 }
 _EPOCH = dt.datetime(1970, 1, 1)
-Import = tuple[str, str | None]  # (module, name); name None: ``import module as _alias``
 
 
 class AvroTypes:
@@ -149,7 +149,7 @@ class AvroTypes:
             return f"Duration(months={months}, days={days}, milliseconds={millis})"
         unit = 1000 if t.name.endswith("-millis") else 1
         moment = _EPOCH + dt.timedelta(microseconds=value * unit)
-        self.imports.add(("datetime", None))
+        self.imports.add(("datetime as _dt", None))
         zone = ", tzinfo=_dt.UTC" if t.name.startswith("timestamp-") else ""
         return (
             f"_dt.datetime({moment.year}, {moment.month}, {moment.day}, {moment.hour}, "
@@ -166,15 +166,3 @@ def _primitive_default(name: str, value: Any) -> str:
     if name == "bytes":
         return repr(value.encode("latin-1"))
     return py_str(value)
-
-
-def render_imports(imports: set[Import]) -> list[str]:
-    """Import lines in a stable order (the formatter sorts and merges them again)."""
-    modules: dict[str, set[str]] = {}
-    plain: list[str] = []
-    for module, name in sorted(imports, key=lambda i: (i[0], i[1] or "")):
-        if name is None:
-            plain.append(f"import {module} as _dt" if module == "datetime" else f"import {module}")
-        else:
-            modules.setdefault(module, set()).add(name)
-    return plain + [f"from {m} import {', '.join(sorted(n))}" for m, n in sorted(modules.items())]

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from pubsub_gen import ir
 from pubsub_gen.render.flat import Expr, Nested, call
+from pubsub_gen.render.imports import Import
 from pubsub_gen.render.literals import py_str
-from pubsub_gen.render.pytypes import Import
 
 _MAX_NESTING = 2  # a recursive record appears this many times on one path (shows the nesting)
 
@@ -90,7 +90,7 @@ class _Builder:
         if t.name == "duration":
             self.imports.add(("pubsub_runtime", "Duration"))
             return "Duration(months=1, days=2, milliseconds=3000)"
-        self.imports.add(("datetime", None))
+        self.imports.add(("datetime as _dt", None))
         micros = 123000 if t.name.endswith("-millis") else 123456
         if t.name == "date":
             return "_dt.date(2024, 1, 15)"

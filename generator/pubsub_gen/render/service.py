@@ -19,8 +19,8 @@ from pubsub_gen import ir, naming
 from pubsub_gen.errors import SampleNote
 from pubsub_gen.render import flat
 from pubsub_gen.render.fields import FieldDoc, payload_fields
+from pubsub_gen.render.imports import Import, import_lines, member_key
 from pubsub_gen.render.literals import docstring_text, py_doc, py_str, py_str_argument
-from pubsub_gen.render.pytypes import Import, render_imports
 from pubsub_gen.render.samples_avro import avro_sample
 from pubsub_gen.render.samples_json import SampleError, json_sample
 
@@ -85,7 +85,8 @@ def common_service_files(
             docstring=py_doc(
                 "Every topic's handlers: importing this package registers all their subscribers."
             ),
-            modules=[topic.module for topic in topics],
+            imports=import_lines({(".", topic.module) for topic in topics}),
+            modules=sorted((topic.module for topic in topics), key=member_key),
         ),
         _file(
             environment,
@@ -119,6 +120,25 @@ def topic_service_files(
         "failing_subscription": py_str(naming.failing_subscription(topic.name)),
         "dead_letter_topic": py_str(naming.dead_letter_topic(topic.name)),
     }
+    module, sample = f"..{topic.module}", naming.sample_function(topic.module)
+    handler_imports: set[Import] = {
+        ("logging", None),
+        ("..broker", "broker"),
+        (module, topic.constant),
+        (module, topic.payload_class),
+    }
+    test_imports: set[Import] = {
+        ("pubsub_runtime", "PubSubBroker"),
+        ("pubsub_runtime.testing", "TestBroker"),
+        ("..", "TOPICS"),
+        ("..app", "app"),
+        (module, topic.constant),
+        (module, topic.payload_class),
+        (module, topic.publisher_class),
+        ("..samples", sample),
+    }
+    common["handler_imports"] = import_lines(handler_imports)
+    common["test_imports"] = import_lines(test_imports)
     handlers = f"handlers/{naming.handler_module(topic.module)}.py"
     tests = f"tests/{naming.test_module(topic.module)}.py"
     return [
@@ -130,18 +150,13 @@ def topic_service_files(
 def _samples_context(topics: Sequence[ir.Topic]) -> dict[str, object]:
     functions = {naming.sample_function(t.module) for t in topics}
     by_module = naming.module_references([t.module for t in topics])
-    imports: set[Import] = set()
+    imports: set[Import] = {("__future__", "annotations")}
     samples: list[SampleView] = []
-    module_imports: list[str] = []
     references = set(by_module.values())
     for topic in topics:
         reference = by_module[topic.module]
         aliased = reference != topic.module
-        module_imports.append(
-            f"from . import {topic.module} as {reference}"
-            if aliased
-            else f"from . import {topic.module}"
-        )
+        imports.add((".", f"{topic.module} as {reference}" if aliased else topic.module))
         tree, problem = _sample_expression(topic, imports)
         if problem is not None:
             warnings.warn(problem, SampleNote, stacklevel=1)
@@ -174,8 +189,7 @@ def _samples_context(topics: Sequence[ir.Topic]) -> dict[str, object]:
         )
     return {
         "docstring": py_doc("A sample message per topic, built from its schema: every field set."),
-        "imports": render_imports(imports),
-        "module_imports": module_imports,
+        "imports": import_lines(imports),
         "samples": samples,
     }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from pubsub_gen.render.pytypes import Import
+from pubsub_gen.render.imports import Import
 
 
 @dataclass(frozen=True)
