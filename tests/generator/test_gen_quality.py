@@ -17,6 +17,7 @@ from test_gen_injection import HOSTILE
 
 import pubsub_gen
 from pubsub_gen import SchemaWarning
+from pubsub_gen import format as formatting
 from pubsub_gen.errors import SampleNote
 from pubsub_gen.format import FIXES, SETTINGS
 
@@ -115,6 +116,28 @@ def test_generated_code_needs_no_fixing(generated: Path) -> None:
 @pytest.mark.parametrize("folder", [REPO / "generated_example", *GOLDEN.glob("*/expected")])
 def test_golden_output_needs_no_fixing(folder: Path) -> None:
     assert needs_fixing(folder) == ""
+
+
+def test_a_run_formats_with_one_ruff_format_call_per_batch(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    real = subprocess.run
+
+    def spy(command: list[str], **options: object) -> object:
+        calls.append(command[1])
+        return real(command, **options)  # type: ignore[call-overload]
+
+    monkeypatch.setattr(formatting.subprocess, "run", spy)
+    pubsub_gen.generate(SCHEMAS, tmp_path / "out", package="examples", cache=False)
+    # A named type's entry past 100 columns: the renderer marks it, no ruff check call does.
+    name = "Status" * 10
+    enum = {"type": "enum", "name": name, "symbols": ["A"]}
+    long = {"type": "record", "name": "R", "fields": [{"name": "s", "type": enum}]}
+    schemas = write_schemas(tmp_path / "long", {"long_names.avsc": json.dumps(long)})
+    generate(schemas, tmp_path / "out", package="long")
+    assert "# noqa: E501" in (tmp_path / "out" / "long" / "long_names.py").read_text()
+    assert calls and set(calls) == {"format"}
 
 
 def test_generated_code_passes_mypy_strict(generated: Path, tmp_path: Path) -> None:

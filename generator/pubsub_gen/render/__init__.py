@@ -123,7 +123,7 @@ def _render_topic(topic: ir.Topic, json_models: Mapping[str, ir.JsonModels]) -> 
             topic_name=py_str(topic.name),
             schema_type=py_str(topic.schema_type),
             encoding=py_str(topic.encoding),
-            named_types=[(*entry, _noqa_e501(8, *entry)) for entry in models.named_types],
+            named_types=[(*entry, _noqa_e501(*entry)) for entry in models.named_types],
             **_revisions(topic),
             publisher_class=topic.publisher_class,
             publisher_doc=py_doc(
@@ -133,10 +133,11 @@ def _render_topic(topic: ir.Topic, json_models: Mapping[str, ir.JsonModels]) -> 
     )
 
 
-def _noqa_e501(indent: int, key: str, value: str) -> str:
-    """The mark of a ``key: value,`` entry that no formatter can bring within the line length
-    (format.py's ``ruff check --add-noqa`` would add it; written here, that call is skipped)."""
-    width = indent + len(key) + 2 + len(value) + 1
+def _noqa_e501(key: str, value: str) -> str:
+    """The mark of a ``named_types`` entry (``key: value,`` indented 8 in topic.py.jinja) that no
+    formatter can bring within the line length (format.py's ``ruff check --add-noqa`` would add
+    it; written here, that call is skipped)."""
+    width = 8 + len(key) + 2 + len(value) + 1
     return "  # noqa: E501" if key.isascii() and width > LINE_LENGTH else ""
 
 
@@ -168,7 +169,8 @@ def _render_package(project: ir.Project) -> str:
     }
     for topic in project.topics:
         exports += [topic.payload_class, topic.publisher_class]
-        imports |= {(f".{topic.module}", name) for name in (topic.constant, *exports[-2:])}
+        names = (topic.constant, topic.payload_class, topic.publisher_class)
+        imports |= {(f".{topic.module}", name) for name in names}
     return (
         environment()
         .get_template("package_init.py.jinja")
