@@ -42,7 +42,7 @@ from pubsub_runtime._codecs.decode import (
     decodes_off_loop,
 )
 from pubsub_runtime._codecs.revisions import RegistryUnavailable
-from pubsub_runtime._config import SubscriberOptions, TopicCodec, project_of, topic_path
+from pubsub_runtime._config import TopicCodec, project_of, topic_path
 from pubsub_runtime._dispatch import Handler, HandlerCall, raised, returned, run_handler
 from pubsub_runtime._errors import UnknownWriterSchema
 from pubsub_runtime._outcome import ACK
@@ -65,29 +65,17 @@ Settled = Literal["ack", "nack", "ack_confirming", "acked_by_handler"]
 handler called ``await message.ack()``."""
 
 
-class Endpoint(Protocol):
-    """What ``deliver`` reads of a subscriber (pull or push): also what observers label by."""
+class Endpoint(_observe.Source, Protocol):
+    """What ``deliver`` reads of a subscriber (pull or push): what observers label by, and more."""
 
     @property
     def kind(self) -> str: ...  # "subscriber" or "push subscriber", for the log lines
-
-    @property
-    def alias(self) -> str: ...
-
-    @property
-    def topic_name(self) -> str: ...
-
-    @property
-    def subscription_name(self) -> str: ...
 
     @property
     def topic_path(self) -> str: ...
 
     @property
     def subscription_path(self) -> str: ...
-
-    @property
-    def options(self) -> SubscriberOptions: ...
 
     @property
     def spec(self) -> TopicCodec | None: ...
