@@ -39,7 +39,7 @@ from google.pubsub_v1 import StreamingPullResponse
 from pubsub_runtime import _observe
 from pubsub_runtime._ack_errors import AckResult
 from pubsub_runtime._acks import AckAnswer, AckBatcher
-from pubsub_runtime._codecs.revisions import fetch_revision
+from pubsub_runtime._codecs.revisions import learn_revision
 from pubsub_runtime._config import SubscriberOptions, TopicCodec
 from pubsub_runtime._delivery import Settled, deliver
 from pubsub_runtime._dispatch import Handler, HandlerCall, handler_task_name
@@ -535,21 +535,11 @@ class Subscriber:
     # -- schema revisions fetched from the registry ------------------------------------------
 
     async def learn_revision(self, spec: Any, unknown: UnknownWriterSchema) -> bool:
-        """Fetch the revision the message names (once per process) and give it to the spec.
-
-        False when there is nothing to ask (no registry client, or the message does not name a
-        registry revision). Raises ``RegistryUnavailable`` when the registry cannot be asked,
-        ``RevisionMissing`` when it has no such revision.
-        """
-        if not (unknown.revision_id and unknown.schema_name and self._schema_client is not None):
+        """Fetch the revision the message names (once per process) and give it to the spec;
+        False without a registry client (see ``revisions.learn_revision``)."""
+        if self._schema_client is None:
             return False
-        definition = await fetch_revision(
-            unknown.schema_name, unknown.revision_id, self._schema_client
-        )
-        add_revision = getattr(spec, "add_revision", None)
-        if add_revision is not None:
-            add_revision(unknown.revision_id, definition)
-        return True
+        return await learn_revision(spec, unknown, self._schema_client)
 
     # -- bookkeeping -------------------------------------------------------------------------
 

@@ -14,11 +14,14 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Callable
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pubsub_runtime._transport import close_client
 
-__all__ = ["RegistryUnavailable", "RevisionMissing", "fetch_revision"]
+if TYPE_CHECKING:
+    from pubsub_runtime._errors import UnknownWriterSchema
+
+__all__ = ["RegistryUnavailable", "RevisionMissing", "fetch_revision", "learn_revision"]
 
 logger = logging.getLogger("pubsub_runtime")
 _TIMEOUT: Final = 10.0
@@ -52,6 +55,24 @@ async def fetch_revision(
     finally:
         if pending.done() and _pending.get(key) is pending:
             del _pending[key]  # a failure is asked again by the next message
+
+
+async def learn_revision(
+    spec: Any, unknown: UnknownWriterSchema, client_factory: Callable[[], Any]
+) -> bool:
+    """Fetch the registry revision ``unknown`` names and give it to ``spec``.
+
+    False when the message names no registry revision (nothing to ask). Raises
+    ``RegistryUnavailable`` when the registry cannot be asked, ``RevisionMissing`` when it has
+    no such revision.
+    """
+    if not (unknown.revision_id and unknown.schema_name):
+        return False
+    definition = await fetch_revision(unknown.schema_name, unknown.revision_id, client_factory)
+    add_revision = getattr(spec, "add_revision", None)
+    if add_revision is not None:
+        add_revision(unknown.revision_id, definition)
+    return True
 
 
 async def _fetch(key: str, client_factory: Callable[[], Any]) -> str:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any, Final
 from google.pubsub_v1 import PushConfig
 
 from pubsub_runtime._admin import subscription_resource
+from pubsub_runtime._codecs.revisions import learn_revision
 from pubsub_runtime._config import SubscriberOptions, TopicCodec, subscription_path, topic_path
 from pubsub_runtime._delivery import Settled
 from pubsub_runtime._delivery import deliver as deliver_message
@@ -38,6 +39,7 @@ from pubsub_runtime._message import Message
 from pubsub_runtime._poison import PublishFunction
 from pubsub_runtime._push.auth import KeyFetchError, PushAuth, TokenError, TokenVerifier
 from pubsub_runtime._push.envelope import MalformedPush, parse_push
+from pubsub_runtime._transport import new_schema_client
 
 if TYPE_CHECKING:
     from pubsub_runtime._broker import PubSubBroker
@@ -244,4 +246,6 @@ class PushSubscriber:
         return True  # the request ends without an answer: Pub/Sub redelivers
 
     async def learn_revision(self, spec: TopicCodec, unknown: UnknownWriterSchema) -> bool:
-        return False  # an unknown writer schema is poison here
+        # from the broker's registry, as the pull subscribers fetch theirs
+        settings = self.broker._settings
+        return await learn_revision(spec, unknown, lambda: new_schema_client(settings))
