@@ -140,6 +140,18 @@ def test_a_run_formats_with_one_ruff_format_call_per_batch(
     assert calls and set(calls) == {"format"}
 
 
+def test_a_named_type_too_long_for_one_literal_is_split_and_left_unmarked(tmp_path: Path) -> None:
+    # Its full name is cut into pieces over several lines: a noqa there would be unused (RUF100).
+    namespace = ".".join(["x" * 40] * 3)
+    record = {"type": "record", "name": "Payload", "namespace": namespace, "fields": []}
+    schemas = write_schemas(tmp_path / "s", {"very_long.avsc": json.dumps(record)})
+    generate(schemas, tmp_path / "out", package="deep")
+    config = REPO / "pyproject.toml"
+    done = run(BIN / "ruff", "check", "--no-cache", "--config", config, ".", cwd=tmp_path / "out")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert namespace not in (tmp_path / "out" / "deep" / "very_long.py").read_text()
+
+
 def test_generated_code_passes_mypy_strict(generated: Path, tmp_path: Path) -> None:
     done = run(
         BIN / "mypy",

@@ -137,6 +137,8 @@ def _noqa_e501(key: str, value: str) -> str:
     """The mark of a ``named_types`` entry (``key: value,`` indented 8 in topic.py.jinja) that no
     formatter can bring within the line length (format.py's ``ruff check --add-noqa`` would add
     it; written here, that call is skipped)."""
+    if key.startswith("("):  # a name too long for one literal: split over lines, nothing to mark
+        return ""
     width = 8 + len(key) + 2 + len(value) + 1
     return "  # noqa: E501" if key.isascii() and width > LINE_LENGTH else ""
 
