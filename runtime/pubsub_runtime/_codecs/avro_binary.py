@@ -10,7 +10,7 @@ as building models without validation).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
 from functools import partial
@@ -30,6 +30,7 @@ from pubsub_runtime._codecs.avro import (
     AvroType,
     Conv,
     Models,
+    PreparedReader,
     Trampoline,
     aware,
     identity,
@@ -240,27 +241,29 @@ _PLAIN_TYPE: dict[str, type] = {
 }
 
 
-_MICROS = 1000  # per millisecond
 _READERS: Any = fastavro._logical_readers
 _EPOCH, _EPOCH_NAIVE = _READERS.epoch, _READERS.epoch_naive
-# fastavro's own timestamp readers, with timedelta's arguments given by position (twice as
-# fast): ``epoch + timedelta(microseconds=...)`` either way, the same value or OverflowError.
+_MS, _US = timedelta(milliseconds=1), timedelta(microseconds=1)
+# fastavro's own timestamp readers, done as ``epoch + unit * value``: fastavro's
+# ``epoch + timedelta(microseconds=...)`` is the same exact integer arithmetic on microseconds
+# (the same value, or OverflowError), and a timedelta times an int costs a third of building
+# one from an argument (the timestamp being the conversion a typical record needs).
 _POSITIONAL = {
     "long-timestamp-millis": (
         _READERS.read_timestamp_millis,
-        lambda v, epoch=_EPOCH, td=timedelta: epoch + td(0, 0, v * _MICROS),
+        lambda v, epoch=_EPOCH, unit=_MS: epoch + unit * v,
     ),
     "long-timestamp-micros": (
         _READERS.read_timestamp_micros,
-        lambda v, epoch=_EPOCH, td=timedelta: epoch + td(0, 0, v),
+        lambda v, epoch=_EPOCH, unit=_US: epoch + unit * v,
     ),
     "long-local-timestamp-millis": (
         _READERS.read_local_timestamp_millis,
-        lambda v, epoch=_EPOCH_NAIVE, td=timedelta: epoch + td(0, 0, v * _MICROS),
+        lambda v, epoch=_EPOCH_NAIVE, unit=_MS: epoch + unit * v,
     ),
     "long-local-timestamp-micros": (
         _READERS.read_local_timestamp_micros,
-        lambda v, epoch=_EPOCH_NAIVE, td=timedelta: epoch + td(0, 0, v),
+        lambda v, epoch=_EPOCH_NAIVE, unit=_US: epoch + unit * v,
     ),
 }
 
@@ -416,29 +419,44 @@ def _has_named_branch(schema: AvroSchema) -> bool:
     return walk(schema.root)
 
 
-class _PlainReader:
+def _plain_decoders(
+    schema: AvroSchema, models: Models, validate: Conv, exact: Callable[[bytes], Any]
+) -> tuple[Callable[[bytes], Any], Callable[[bytes], Any]]:
     """The fast way to decode: read without logical types, convert, validate.
 
-    ``decode`` raises on anything wrong, with no reason worth giving: the codec then decodes
-    the message the exact way. ``return_named_type`` costs fastavro time on every record, so
-    it is asked for only when some union has a named branch to tag.
+    Returns that way alone (it raises on anything wrong, with no reason worth giving), and the
+    codec's ``decode``: the same steps, with a message they refuse decoded again by ``exact``,
+    for its verdict and reason. ``return_named_type`` costs fastavro time on every record, so
+    it is asked for only when some union has a named branch to tag. Raises ``_Ambiguous`` for
+    a schema the plain reading cannot serve.
     """
+    named_unions = _has_named_branch(schema)
+    decoder = _PlainDecoder(schema, models, named_unions=named_unions)
+    from_datum = decoder.conv(schema.root) or identity
+    prepared = PreparedReader.of(
+        fastavro.parse_schema(_plain_schema(schema.document)), return_named_type=named_unions
+    )
+    read, writer, named, reader, options = prepared.fields()
+    new_buffer = BytesIO
 
-    def __init__(self, schema: AvroSchema, models: Models, validate: Conv) -> None:
-        self.named_unions = _has_named_branch(schema)
-        decoder = _PlainDecoder(schema, models, named_unions=self.named_unions)
-        self.from_datum = decoder.conv(schema.root) or identity
-        self.parsed = fastavro.parse_schema(_plain_schema(schema.document))
-        self.validate = validate
-
-    def decode(self, data: bytes) -> Any:
-        buffer = BytesIO(data)
-        datum = fastavro.schemaless_reader(
-            buffer, self.parsed, None, return_named_type=self.named_unions
-        )
+    def plain(data: bytes) -> Any:
+        buffer = new_buffer(data)
+        datum = read(buffer, writer, named, reader, options)
         if buffer.tell() != len(data):
             raise ValueError("bytes left after the message")
-        return self.validate(self.from_datum(datum))
+        return validate(from_datum(datum))
+
+    def decode(data: bytes) -> Any:  # plain's steps inline: once per message, a call less
+        try:
+            buffer = new_buffer(data)
+            datum = read(buffer, writer, named, reader, options)
+            if buffer.tell() == len(data):
+                return validate(from_datum(datum))
+        except Exception:
+            pass
+        return exact(data)
+
+    return plain, decode
 
 
 class AvroBinaryCodec:
@@ -462,13 +480,16 @@ class AvroBinaryCodec:
         to_python = CompiledEncoder(schema, models, wire).serializer.to_python
         self._to_datum = partial(to_python, by_alias=True)
         self._from_datum = BinaryDecoder(schema, models).conv(schema.root) or identity
-        self._plain: _PlainReader | None
+        self._read = PreparedReader.of(self._parsed, return_named_type=True)
+        # ``decode`` is a function bound here: the fast way (or the exact way alone)
+        self.decode: Callable[[bytes], Any] = self._decode_exact
+        self._plain: Callable[[bytes], Any] | None = None
         try:
             # what model_validate calls, without its wrapper (it is given no options)
             validate = model.__pydantic_validator__.validate_python
-            self._plain = _PlainReader(schema, models, validate)
+            self._plain, self.decode = _plain_decoders(schema, models, validate, self._decode_exact)
         except Exception:  # an ambiguous union (or a surprise): the exact way does it all
-            self._plain = None
+            pass
 
     def encode(self, value: Any) -> bytes:
         try:
@@ -480,19 +501,12 @@ class AvroBinaryCodec:
             raise EncodeError(self.topic, one_line(exc)) from exc
         return buffer.getvalue()
 
-    def decode(self, data: bytes) -> Any:
-        plain = self._plain
-        if plain is not None:
-            try:
-                return plain.decode(data)
-            except Exception:
-                pass  # a bad message: decoded again the exact way, for its verdict and reason
-        return self._decode_exact(data)
-
     def _decode_exact(self, data: bytes) -> Any:
+        """fastavro reads with the logical types and named types tagged, then model_validate:
+        every message of a schema the plain way cannot read, and the verdict on a bad one."""
         try:
             buffer = BytesIO(data)
-            datum = fastavro.schemaless_reader(buffer, self._parsed, None, return_named_type=True)
+            datum = self._read(buffer)
             if buffer.tell() != len(data):
                 raise ValueError(f"{len(data) - buffer.tell()} bytes left after the message")
         except Exception as exc:

@@ -20,7 +20,14 @@ from fastavro._read_py import reader as _json_reader  # what fastavro.json_reade
 from fastavro.io.json_decoder import AvroJSONDecoder
 from pydantic import BaseModel
 
-from pubsub_runtime._codecs.avro import PRIMITIVES, AvroSchema, Models, for_fastavro, identity
+from pubsub_runtime._codecs.avro import (
+    PRIMITIVES,
+    AvroSchema,
+    Models,
+    PreparedReader,
+    for_fastavro,
+    identity,
+)
 from pubsub_runtime._codecs.avro_binary import BinaryDecoder
 from pubsub_runtime._errors import DecodeError, one_line
 
@@ -102,20 +109,32 @@ class Resolver:
         decoder = BinaryDecoder(reader, models, resolved=True, untag=untag)
         convert = decoder.conv(reader.root) or identity
         self._convert: Callable[[Any], Any] = convert
-        self.decode = self._binary if encoding == "BINARY" else self._json
+        self.decode: Callable[[bytes], Any] = self._binary() if encoding == "BINARY" else self._json
 
-    def _binary(self, data: bytes) -> Any:
-        try:
-            buffer = BytesIO(data)
-            datum = fastavro.schemaless_reader(
-                buffer, self._writer, self._reader, return_named_type=True
-            )
-            if buffer.tell() != len(data):
-                raise ValueError(f"{len(data) - buffer.tell()} bytes left after the message")
-        except Exception as exc:
-            reason = f"not Avro binary of its writer schema, or not resolvable: {one_line(exc)}"
-            raise DecodeError(self.topic, reason) from exc
-        return self._validate(datum)
+    def _binary(self) -> Callable[[bytes], Any]:
+        """The binary decoder: fastavro reads with both schemas, ``model_validate`` builds."""
+        prepared = PreparedReader.of(self._writer, self._reader, return_named_type=True)
+        read, writer, named, reader, options = prepared.fields()
+        # what model_validate calls, without its wrapper (it is given no options)
+        validate = self.model.__pydantic_validator__.validate_python
+        convert, topic = self._convert, self.topic
+        new_buffer = BytesIO
+
+        def decode(data: bytes) -> Any:  # everything bound: it runs once per message
+            try:
+                buffer = new_buffer(data)
+                datum = read(buffer, writer, named, reader, options)
+                if buffer.tell() != len(data):
+                    raise ValueError(f"{len(data) - buffer.tell()} bytes left after the message")
+            except Exception as exc:
+                reason = f"not Avro binary of its writer schema, or not resolvable: {one_line(exc)}"
+                raise DecodeError(topic, reason) from exc
+            try:
+                return validate(convert(datum))
+            except Exception as exc:
+                raise DecodeError(topic, one_line(exc)) from exc
+
+        return decode
 
     def _json(self, data: bytes) -> Any:
         try:

@@ -90,9 +90,11 @@ class TopicSpec(Generic[ModelT]):
     _decoders: dict[str | None, Callable[[bytes], Any]]  # by ``encoding`` argument, as given
     _writers: dict[str, str]  # fingerprint -> writer schema's JSON text
     _revision_ids: dict[str, str]  # registry revision id -> fingerprint
-    # (revision attribute, fingerprint attribute) -> writer's fingerprint; None: today's schema
-    _identities: dict[tuple[Any, Any], str | None]
-    _resolvers: dict[tuple[str, str], Callable[[bytes], Any]]  # (fingerprint, encoding)
+    # fingerprint attribute, or (revision attribute, fingerprint attribute) when there is a
+    # revision -> writer's fingerprint; None: today's schema
+    _identities: dict[Any, str | None]
+    # (fingerprint, encoding): the encoding given to decode, and the one it stands for
+    _resolvers: dict[tuple[str, str | None], Callable[[bytes], Any]]
     _fingerprint: list[str]  # today's fingerprint, once computed
 
     def __init__(
@@ -240,7 +242,15 @@ class TopicSpec(Generic[ModelT]):
         ``UnknownWriterSchema``; without either attribute, today's schema reads it.
         """
         if attributes is not None and self.schema_type == "AVRO":
-            key = (attributes.get(REVISION_ATTRIBUTE), attributes.get(FINGERPRINT_ATTRIBUTE))
+            # This runs for every message: ``in`` then ``[]``, as protobuf's attribute map
+            # answers ``get`` of a missing key through a KeyError, several times slower; and
+            # without a revision the fingerprint alone is the key, sparing a tuple.
+            fingerprint = None
+            if FINGERPRINT_ATTRIBUTE in attributes:
+                fingerprint = attributes[FINGERPRINT_ATTRIBUTE]
+            key: Any = fingerprint
+            if REVISION_ATTRIBUTE in attributes:
+                key = (attributes[REVISION_ATTRIBUTE], fingerprint)
             writer = self._identities.get(key, _UNSEEN)
             if writer is _UNSEEN:
                 try:
@@ -248,16 +258,20 @@ class TopicSpec(Generic[ModelT]):
                 except ValueError as exc:  # today's definition is broken
                     raise DecodeError(self.name, str(exc)) from exc
             if writer is not None:
-                return self._resolved(writer, encoding)(data)  # type: ignore[no-any-return]
+                resolver = self._resolvers.get((writer, encoding))
+                if resolver is None:
+                    resolver = self._resolver(writer, encoding)
+                return resolver(data)  # type: ignore[no-any-return]
         decoder = self._decoders.get(encoding)  # per message: skip the checks below
         if decoder is None:
             decoder = self._decoder(encoding)
         result: ModelT = decoder(data)
         return result
 
-    def _identify(self, key: tuple[Any, Any], attributes: Mapping[str, str]) -> str | None:
-        """The fingerprint of the writer named by ``key``; None for today's schema."""
-        revision, fingerprint = key
+    def _identify(self, key: Any, attributes: Mapping[str, str]) -> str | None:
+        """The fingerprint of the writer named by ``key`` (the fingerprint attribute, or
+        with a revision attribute both as a tuple); None for today's schema."""
+        revision, fingerprint = key if type(key) is tuple else (None, key)
         found = self._revision_ids.get(revision) if revision else None
         if found is None and fingerprint:
             found = fingerprint if fingerprint in self._writers else None
@@ -278,7 +292,8 @@ class TopicSpec(Generic[ModelT]):
             self._identities[key] = writer
         return writer
 
-    def _resolved(self, writer: str, encoding: str | None) -> Callable[[bytes], Any]:
+    def _resolver(self, writer: str, encoding: str | None) -> Callable[[bytes], Any]:
+        """The decoder of messages of ``writer`` in ``encoding`` (the argument, as given)."""
         wanted = self._wanted(encoding)
         resolver = self._resolvers.get((writer, wanted))
         if resolver is None:
@@ -298,6 +313,7 @@ class TopicSpec(Generic[ModelT]):
                 reason = f"cannot read writer schema {writer}: {one_line(exc)}"
                 raise DecodeError(self.name, reason) from exc
             self._resolvers[writer, wanted] = resolver
+        self._resolvers[writer, encoding] = resolver  # only encodings that decode, as below
         return resolver
 
     def _wanted(self, encoding: str | None) -> str:
