@@ -251,8 +251,9 @@ class TopicSpec(Generic[ModelT]):
             key: Any = fingerprint
             if REVISION_ATTRIBUTE in attributes:
                 key = (attributes[REVISION_ATTRIBUTE], fingerprint)
-            writer = self._identities.get(key, _UNSEEN)
-            if writer is _UNSEEN:
+            try:
+                writer = self._identities[key]
+            except KeyError:
                 try:
                     writer = self._identify(key, attributes)
                 except ValueError as exc:  # today's definition is broken
@@ -371,7 +372,6 @@ class TopicSpec(Generic[ModelT]):
         return AvroJsonCodec(self.name, self.model, schema, self.named_types)
 
 
-_UNSEEN: Any = object()
 _MAX_IDENTITIES = 1024  # bounds what attributes from outside can make this remember
 
 
