@@ -26,6 +26,7 @@ from pydantic_core import CoreSchema
 from pydantic_core import core_schema as cs
 
 from pubsub_runtime._codecs.avro import (
+    PRIMITIVES,
     AvroSchema,
     AvroType,
     Conv,
@@ -398,6 +399,8 @@ def _plain_schema(node: Any) -> Any:
     key = f"{node.get('type')}-{node.get('logicalType')}"
     if key in _CONVERTED and key in _FASTAVRO_LOGICAL:
         del plain["logicalType"]
+        if plain.keys() == {"type"} and plain["type"] in PRIMITIVES:
+            return plain["type"]  # the same type, which fastavro reads without a dict lookup
     return plain
 
 
