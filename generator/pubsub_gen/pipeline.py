@@ -21,7 +21,7 @@ import contextlib
 import os
 import sys
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -35,9 +35,6 @@ if TYPE_CHECKING:
     from pubsub_gen.load.jsonmodels import JsonSchemaInput
     from pubsub_gen.worker import Worker
     from pubsub_gen.write import Staging
-
-# With fewer JSON Schema topics, a second interpreter (and its imports) costs more than it saves.
-WORKER_MIN_TOPICS = 8
 
 
 @dataclass(frozen=True)
@@ -120,7 +117,12 @@ class _Speedups:
 
     def worker(self) -> Worker | None:
         """A worker for the JSON Schema models, unless the cache has them or it does not pay."""
-        return _start_worker(self.config) if self.json_models is None else None
+        if self.json_models is None:
+            return _start_worker(self.config)
+        started = _prestarted_worker()
+        if started is not None:
+            started.close()  # not needed after all
+        return None
 
     def save(self, files: list[RenderedFile], generation: _Generation) -> None:
         """Record a run that wrote its files, for the next one."""
@@ -135,18 +137,19 @@ class _Speedups:
             self.store.save_json_models(self.keys.json_models, generation.json_models)
 
     def _remember(self, key: str, files: list[RenderedFile]) -> None:
-        """Record the run: the hash of each tool-owned file as it is on disk now."""
+        """Record the run: the hash of each tool-owned file, whose content on disk is now the
+        formatted content (written, or found equal)."""
         assert self.store is not None
-        entries = []
-        for rendered in files:
-            found: str | None = None
-            if rendered.owned_by_tool:
-                try:
-                    found = caching.digest((self.config.out / rendered.path).read_bytes())
-                except OSError:
-                    self.store.forget(self.config.package)
-                    return
-            entries.append(caching.Entry(rendered.path, rendered.owned_by_tool, found))
+        entries = [
+            caching.Entry(
+                rendered.path,
+                rendered.owned_by_tool,
+                caching.digest(rendered.content.encode("utf-8"))
+                if rendered.owned_by_tool
+                else None,
+            )
+            for rendered in files
+        ]
         self.store.save(key, self.config.package, entries)
 
 
@@ -172,9 +175,9 @@ class _Generation:
         worker = self.speedups.worker() if self.speedups is not None else None
         early: _Formatting | None = None
         try:
-            from pubsub_gen import render
-
             project, inputs, building = self._load(worker)
+            from pubsub_gen import render  # after the worker has its inputs
+
             keys = {item.key for item in inputs}
             modules: dict[str, RenderedFile] = {}
             services: dict[str, list[RenderedFile]] = {}
@@ -189,7 +192,18 @@ class _Generation:
                     add(topic, {})
             common = render.common_files(project)
             first = [*modules.values(), *common, *_flat(services.values())]
-            early = _Formatting(self.config, first, self.known, staging=self.staging)
+            reserve = None
+            if building is not None and self.staging is not None:
+                reserve = _Reservation(self.staging, project, modules, services, len(keys))
+            # While the worker builds, ruff takes one core (the worker has the other).
+            early = _Formatting(
+                self.config,
+                first,
+                self.known,
+                staging=self.staging,
+                then=reserve,
+                threads=1 if building is not None else None,
+            )
             parts = self._json_models(inputs, building)
             for topic in project.topics:
                 if topic.module in keys:
@@ -287,12 +301,25 @@ def _flat(groups: Iterable[Sequence[RenderedFile]]) -> list[RenderedFile]:
 
 
 def _start_worker(config: Config) -> Worker | None:
-    """A worker for the JSON Schema models, when the run has enough of them to gain from it."""
+    """A worker for the JSON Schema models, when the run has enough of them to gain from it:
+    the one the console command started (``worker.prestart``), else a new one."""
+    started = _prestarted_worker()
     if not worker_pays_off(config):
+        if started is not None:
+            started.close()
         return None
     from pubsub_gen.worker import Worker
 
-    return Worker()
+    return started if started is not None else Worker()
+
+
+def _prestarted_worker() -> Worker | None:
+    """``worker.take()`` (the caller closes it when it does not use it)."""
+    if "pubsub_gen.worker" not in sys.modules:
+        return None  # nothing started one
+    from pubsub_gen import worker
+
+    return worker.take()
 
 
 def worker_pays_off(config: Config) -> bool:
@@ -300,13 +327,50 @@ def worker_pays_off(config: Config) -> bool:
     if "datamodel_code_generator.parser" in sys.modules:
         return False  # this process paid for the library already (a long-lived caller)
     from pubsub_gen.load.discover import find_schema_files
+    from pubsub_gen.worker import MIN_TOPICS
 
     count = sum(1 for path in find_schema_files(config.schemas) if path.suffix == ".json")
-    return count >= WORKER_MIN_TOPICS
+    return count >= MIN_TOPICS
+
+
+class _Reservation:
+    """Empty temporary files for the JSON Schema topics' files (``Staging.reserve``), made while
+    the worker builds their models: as many in each folder, per topic, as the other topics'
+    files staged there; with no other topic, one module per topic in the package."""
+
+    def __init__(
+        self,
+        staging: Staging,
+        project: ir.Project,
+        modules: Mapping[str, RenderedFile],
+        services: Mapping[str, Sequence[RenderedFile]],
+        late_topics: int,
+    ) -> None:
+        self.staging = staging
+        self.package = PurePosixPath(*project.package.split("."))
+        self.topic_paths = {f.path for f in (*modules.values(), *_flat(services.values()))}
+        self.early_topics = len(modules)
+        self.late_topics = late_topics
+
+    def __call__(self, staged: Sequence[RenderedFile]) -> None:
+        folders: dict[PurePosixPath, int] = {}
+        if not self.early_topics:
+            folders[self.package] = self.late_topics
+        for rendered in staged:
+            if rendered.path in self.topic_paths:
+                folder = rendered.path.parent
+                folders[folder] = folders.get(folder, 0) + 1
+        self.staging.reserve(
+            {
+                folder: -(-count * self.late_topics // (self.early_topics or 1))  # rounded up
+                for folder, count in folders.items()
+            }
+        )
 
 
 class _Formatting:
-    """Formats files with ruff (in a thread unless ``background`` is false)."""
+    """Formats files with ruff (in a thread unless ``background`` is false), then stages them
+    (``staging``) and calls ``then`` with those staged, in that thread."""
 
     def __init__(
         self,
@@ -316,6 +380,8 @@ class _Formatting:
         *,
         background: bool = True,
         staging: Staging | None = None,
+        then: Callable[[Sequence[RenderedFile]], None] | None = None,
+        threads: int | None = None,
     ) -> None:
         # A user file that exists is never written: formatting it would be wasted.
         self._files = [
@@ -326,6 +392,8 @@ class _Formatting:
         self.used: dict[str, str] = {}  # source_key -> formatted source, of the tool's files
         self._error: BaseException | None = None
         self._staging = staging
+        self._then = then
+        self._threads = threads
         self._thread: threading.Thread | None = None
         if background:
             self._thread = threading.Thread(target=self._run, daemon=True)
@@ -337,7 +405,7 @@ class _Formatting:
         from pubsub_gen.format import format_files, source_key
 
         try:
-            contents, used = format_files(self._files, self._known)
+            contents, used = format_files(self._files, self._known, threads=self._threads)
             self._done = {f.path: c for f, c in zip(self._files, contents, strict=True)}
             # Kept for the next run: the tool's files (the user's exist by then, unformatted).
             owned = {source_key(f) for f in self._files if f.owned_by_tool}
@@ -351,12 +419,14 @@ class _Formatting:
         assert self._staging is not None
         # Only a head start: if it fails, writing the files reports what is wrong.
         with contextlib.suppress(OSError):
-            self._staging.stage(
+            staged = self._staging.stage(
                 [
                     RenderedFile(f.path, content, f.owned_by_tool)
                     for f, content in zip(self._files, contents, strict=True)
                 ]
             )
+            if self._then is not None:
+                self._then(staged)
 
     def wait(self) -> None:
         if self._thread is not None:

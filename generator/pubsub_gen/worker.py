@@ -37,6 +37,34 @@ _WARM = (
 )
 _INPUTS = "inputs.json"
 _RESULT = "result.json"
+# With fewer JSON Schema topics, a second interpreter (and its imports) costs more than it saves.
+MIN_TOPICS = 8
+_prestarted: Worker | None = None
+
+
+def prestart() -> None:
+    """Start a worker now, for the run this process is about to make (``take`` hands it over):
+    the console command calls it first thing, so the worker's imports overlap this process's.
+    A worker nobody takes waits for its inputs until this process ends, then exits."""
+    global _prestarted
+    if _prestarted is None:
+        import atexit
+
+        _prestarted = Worker()
+        atexit.register(_discard)
+
+
+def take() -> Worker | None:
+    """The worker ``prestart`` started, if any (it is the caller's then)."""
+    global _prestarted
+    started, _prestarted = _prestarted, None
+    return started
+
+
+def _discard() -> None:
+    started = take()
+    if started is not None:
+        started.close()
 
 
 class Worker:
