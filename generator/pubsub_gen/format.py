@@ -85,15 +85,17 @@ def _has_long_line(path: Path) -> bool:
     """Whether E501 may flag a line of ``path`` (a quick filter: ruff decides). A character is
     at most two columns wide (a tab: at most ``LINE_LENGTH``); like E501, a line of one word
     (a deep sample's enum member) is left alone, and one the renderer marked already."""
-    with path.open(encoding="utf-8") as stream:
-        for line in stream:
-            if len(line.split()) < 2 or line.rstrip().endswith("# noqa: E501"):
-                continue
-            length = len(line.rstrip("\n"))
-            if length > LINE_LENGTH or (not line.isascii() and 2 * length > LINE_LENGTH):
-                return True
-            if "\t" in line:
-                return True
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    if text.isascii() and "\t" not in text and max(map(len, lines)) <= LINE_LENGTH:
+        return False  # the usual file, decided without a loop in Python
+    for line in lines:
+        if len(line.split()) < 2 or line.rstrip().endswith("# noqa: E501"):
+            continue
+        if len(line) > LINE_LENGTH or (not line.isascii() and 2 * len(line) > LINE_LENGTH):
+            return True
+        if "\t" in line:
+            return True
     return False
 
 

@@ -58,10 +58,16 @@ def _plain_generate(args: list[str]) -> tuple[str | None, dict[str, str]] | None
     if "--encoding" in options and options["--encoding"].lower() not in _ENCODINGS:
         return None
     # click's checks of the folders: what it would refuse goes to it, to say so.
-    for folder in (schemas, options.get("--out")):
-        if folder is not None and not (os.path.isdir(folder) and os.access(folder, os.R_OK)):
-            return None
+    if schemas is not None and not _readable_folder(schemas):
+        return None
+    out = options.get("--out")
+    if out is not None and os.path.lexists(out) and not _readable_folder(out):
+        return None  # --out may name a folder still to make
     return schemas, options
+
+
+def _readable_folder(path: str) -> bool:
+    return os.path.isdir(path) and os.access(path, os.R_OK)
 
 
 def _up_to_date(schemas: str | None, options: dict[str, str]) -> bool:

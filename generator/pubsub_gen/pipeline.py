@@ -96,7 +96,6 @@ class _Speedups:
 
     def __init__(self, config: Config, version: str, *, cache: bool) -> None:
         self.config = config
-        self.version = version
         self.store = caching.Store(config.out) if cache else None
         self.keys = caching.inputs_keys(config, version) if cache else None
         self.known: dict[str, str] = {}  # source_key -> formatted source, from earlier runs
@@ -128,8 +127,8 @@ class _Speedups:
         """Record a run that wrote its files, for the next one."""
         if self.store is None or self.keys is None:
             return
-        # the key covers the lock file as this run left it
-        key = caching.inputs_keys(self.config, self.version).output
+        # The key of the inputs as this run read them, with the lock file as the run left it.
+        key = self.keys.output_with(self.config.lock)
         self._remember(key, files)
         if generation.formatted.keys() != self.known.keys():  # this run's files: never stale
             self.store.save_formatted(generation.formatted)
@@ -326,11 +325,10 @@ def worker_pays_off(config: Config) -> bool:
     """Enough JSON Schema files, and a process that has not imported the library yet."""
     if "datamodel_code_generator.parser" in sys.modules:
         return False  # this process paid for the library already (a long-lived caller)
-    from pubsub_gen.load.discover import find_schema_files
     from pubsub_gen.worker import MIN_TOPICS
 
-    count = sum(1 for path in find_schema_files(config.schemas) if path.suffix == ".json")
-    return count >= MIN_TOPICS
+    files = caching.schema_files(str(config.schemas))  # the loader's files, found faster
+    return sum(name.endswith(".json") for name, _ in files) >= MIN_TOPICS
 
 
 class _Reservation:

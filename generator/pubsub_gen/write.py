@@ -96,7 +96,11 @@ def plan(out: Path, files: Sequence[RenderedFile], packages: Sequence[Path]) -> 
 
     Raises ``OutputError`` when a folder to write in is a symbolic link.
     """
-    links = sorted({link for f in files if (link := linked_folder(out, f.path)) is not None})
+    # One look per folder: a package has hundreds of files in a few folders.
+    folders = {f.path.parent: f.path for f in files}
+    links = sorted(
+        {link for path in folders.values() if (link := linked_folder(out, path)) is not None}
+    )
     if links:
         raise OutputError(
             f"{links[0]} is a symbolic link (to {os.readlink(links[0])}): pubsub-gen writes "

@@ -153,6 +153,7 @@ def test_the_console_command_answers_a_no_op_before_importing_click(
         ["schemas", "schemas"],
         ["missing", "--out", "out"],
         ["schemas", "--out", "out/events/__init__.py"],
+        ["schemas", "--out", "fresh"],  # a first run
         ["schemas", "--out"],
         ["--version"],
         ["generate", "--help"],
@@ -184,6 +185,9 @@ def test_the_console_command_answers_like_click(
         ([], (None, {})),
         (["generate"], (None, {})),
         (["s", "--out", "o"], ("s", {"--out": "o"})),
+        (["s", "--out", "new"], ("s", {"--out": "new"})),  # a folder still to make
+        (["s", "--out", "file"], None),
+        (["missing"], None),
         (["--package=p", "s"], ("s", {"--package": "p"})),
         (["s", "--check"], None),
         (["s", "--no-cache"], None),
@@ -208,6 +212,7 @@ def test_the_console_command_takes_only_a_plain_generation(
     monkeypatch.chdir(tmp_path)
     (tmp_path / "s").mkdir()
     (tmp_path / "o").mkdir()
+    (tmp_path / "file").write_text("")
     assert launch._plain_generate(args) == expected
 
 

@@ -209,7 +209,23 @@ class Keys:
 
     output: str  # everything the output depends on
     json_models: str  # what the JSON Schema models depend on: settings, generator, *.json files
-    json_files: int = 0  # how many JSON Schema files there are
+    json_files: int  # how many JSON Schema files there are
+    unlocked: Any  # the hash of ``output`` before the revision lock file (hashlib's object)
+
+    def output_with(self, lock: Path) -> str:
+        """``output`` with the revision lock file as it is now (the run may have written it)."""
+        return _with_lock(self.unlocked, lock)
+
+
+def _with_lock(unlocked: Any, lock: Path) -> str:
+    """Hashed last, so that ``Keys.output_with`` need not read the schema files again."""
+    output = unlocked.copy()
+    try:  # the revision lock file: its revisions are embedded in the generated TopicSpecs
+        recorded = lock.read_bytes()
+    except OSError:
+        recorded = b"absent"
+    output.update(b"lock\0" + recorded + b"\0")
+    return str(output.hexdigest())
 
 
 @dataclass(frozen=True)
@@ -238,11 +254,6 @@ def inputs_keys(config: Config, version: str) -> Keys:
         for h in (output, json_models):
             h.update(part.encode("utf-8", "surrogateescape"))
             h.update(b"\0")
-    try:  # the revision lock file: its revisions are embedded in the generated TopicSpecs
-        recorded = config.lock.read_bytes()
-    except OSError:
-        recorded = b"absent"
-    output.update(b"lock\0" + recorded + b"\0")
     json_files = 0
     for name, path in schema_files(str(config.schemas)):
         try:
@@ -256,7 +267,7 @@ def inputs_keys(config: Config, version: str) -> Keys:
         for h in (output, json_models) if is_json else (output,):
             h.update(entry)
             h.update(data)
-    return Keys(output.hexdigest(), json_models.hexdigest(), json_files)
+    return Keys(_with_lock(output, config.lock), json_models.hexdigest(), json_files, output)
 
 
 def schema_files(schemas: str) -> list[tuple[str, str]]:
