@@ -51,7 +51,7 @@ def prestart() -> None:
         import atexit
 
         _prestarted = Worker()
-        atexit.register(_discard)
+        atexit.register(discard)
 
 
 def take() -> Worker | None:
@@ -61,7 +61,8 @@ def take() -> Worker | None:
     return started
 
 
-def _discard() -> None:
+def discard() -> None:
+    """Stop the worker ``prestart`` started, if nobody took it."""
     started = take()
     if started is not None:
         started.close()

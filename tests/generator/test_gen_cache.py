@@ -111,14 +111,21 @@ def _command(launcher: str, args: list[str], cwd: Path) -> subprocess.CompletedP
     """``pubsub-gen ARGS`` through ``launcher`` (``pubsub_gen.launch``, the console command, or
     ``pubsub_gen.cli``, click's group alone), with the imported modules of note on stdout."""
     script = (
-        "import sys\n"
+        "import os, sys\n"
+        "def report():\n"
+        "    heavy = ['click', 'pubsub_gen.pipeline', 'pubsub_gen.load.project', 'jinja2']\n"
+        "    print('imported:', [m for m in heavy if m in sys.modules], flush=True)\n"
+        "real_exit = os._exit\n"
+        "def report_and_exit(code):\n"  # the launcher ends a generation with os._exit
+        "    report()\n"
+        "    real_exit(code)\n"
+        "os._exit = report_and_exit\n"
         f"sys.argv = ['pubsub-gen', *{args!r}]\n"
         f"from {launcher} import main\n"
         "try:\n"
         "    main()\n"
         "finally:\n"
-        "    heavy = ['click', 'pubsub_gen.pipeline', 'pubsub_gen.load.project', 'jinja2']\n"
-        "    print('imported:', [m for m in heavy if m in sys.modules])\n"
+        "    report()\n"
     )
     return subprocess.run(
         [sys.executable, "-c", script], capture_output=True, text=True, check=False, cwd=cwd

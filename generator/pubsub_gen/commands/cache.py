@@ -77,7 +77,7 @@ class Store:
         # A linked cache folder could be anywhere: neither read nor written (only costs time).
         self.usable = not self.folder.is_symlink()
 
-    def _manifest_path(self, package: str) -> Path:
+    def manifest_path(self, package: str) -> Path:
         return self.folder / f"{package}.manifest.json"
 
     def up_to_date(self, key: str, package: str) -> list[Entry] | None:
@@ -85,7 +85,7 @@ class Store:
         if not self.usable:
             return None
         try:
-            data = json.loads(self._manifest_path(package).read_text(encoding="utf-8"))
+            data = json.loads(self.manifest_path(package).read_text(encoding="utf-8"))
             if data.get("key") != key:
                 return None
             rows = [(str(p), bool(o), d) for p, o, d in data["files"]]
@@ -119,7 +119,7 @@ class Store:
 
     def save(self, key: str, package: str, entries: Iterable[Entry]) -> None:
         rows = [[e.path.as_posix(), e.owned_by_tool, e.digest] for e in entries]
-        self._write(self._manifest_path(package), {"key": key, "files": rows})
+        self._write(self.manifest_path(package), {"key": key, "files": rows})
 
     def formatted(self) -> dict[str, str]:
         """sha256 of rendered source -> its formatted source, from earlier runs."""
@@ -240,6 +240,11 @@ class Quick:
 def quick_check(config: Config, version: str) -> Quick:
     """Whether a run of ``config`` has nothing to do, before anything else is imported."""
     store = Store(config.out)
+    if not store.usable or not (
+        store.manifest_path(config.package).exists() or (store.folder / _JSON_MODELS).exists()
+    ):  # a first run: nothing to hash for
+        files = schema_files(str(config.schemas))
+        return Quick(None, sum(name.endswith(".json") for name, _ in files), False)
     keys = inputs_keys(config, version)
     entries = store.up_to_date(keys.output, config.package)
     if entries is not None:
