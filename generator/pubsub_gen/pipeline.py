@@ -6,12 +6,14 @@ inside one optional wrapper, ``_Speedups``, which only makes them faster:
   owns, and when nothing changed it stops there, before importing the renderer; files whose
   rendered source was formatted by an earlier run, and the JSON Schema models when no ``*.json``
   schema changed, come from it;
-- the worker process (``pubsub_gen.worker``): the JSON Schema models (one datamodel-code-generator
-  batch, the longest step) are made there, from the moment the schema files are read, while this
-  process checks every schema, renders everything that does not need those models, formats it
-  with ruff in a background thread and writes it ahead under temporary names
-  (``write.Staging``: renamed into place by the write step, removed if the run fails); the
-  files that need the models follow.
+- the worker process (``pubsub_gen.worker``; the console command starts it first thing,
+  ``pubsub_gen.launch``): the JSON Schema models (one datamodel-code-generator batch, the
+  longest step) are made there, from the moment the schema files are read, while this process
+  checks every schema, renders everything that does not need those models, formats it with
+  ruff in a background thread (one ruff thread: the worker has the other core) and writes it
+  ahead under temporary names (``write.Staging``: renamed into place by the write step, removed
+  if the run fails), then creates empty temporary files for the files still to come; the files
+  that need the models follow.
 User files that already exist (never rewritten) are not formatted at all.
 """
 

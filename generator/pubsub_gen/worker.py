@@ -4,8 +4,9 @@ the rest.
 datamodel-code-generator's one batch call dominates a run (its imports and set-up, then about
 10 ms per schema), and it is pure Python: in-process it leaves the second core idle. ``Worker``
 starts ``python -c ...`` (the same interpreter and the same ``pubsub_gen``) as soon as a run
-knows it has JSON Schema topics, so that the worker imports the library while this process
-still loads the schemas; ``submit`` hands it the inputs through a temporary folder, and
+knows it has JSON Schema topics (the console command: before it imports anything else,
+``prestart``), so that the worker imports the library while this process still loads the
+schemas; ``submit`` hands it the inputs through a temporary folder, and
 ``result`` returns exactly what ``jsonschema_models`` returns in-process (that very
 function runs in the worker; its ``ir.JsonModels`` travel as JSON). Any failure of the worker
 itself (it cannot start, it dies, its answer is unreadable) falls back to the in-process call,
