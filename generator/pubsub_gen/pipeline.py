@@ -175,11 +175,13 @@ class _Generation:
         # First: the worker imports its library while this process loads and renders.
         worker = self.speedups.worker() if self.speedups is not None else None
         early: _Formatting | None = None
+        middle: _Formatting | None = None
         try:
             project, inputs, building = self._load(worker)
             from pubsub_gen import render  # after the worker has its inputs
 
             keys = {item.key for item in inputs}
+            by_module = {topic.module: topic for topic in project.topics}
             modules: dict[str, RenderedFile] = {}
             services: dict[str, list[RenderedFile]] = {}
 
@@ -206,16 +208,33 @@ class _Generation:
                 threads=1 if building is not None else None,
             )
             parts = self._json_models(inputs, building)
-            for topic in project.topics:
-                if topic.module in keys:
-                    add(topic, parts)
-            late = [f for i in inputs for f in (modules[i.key], *services[i.key])]
-            done = _Formatting(self.config, late, self.known, background=False)
-            formatted = {**early.result(), **done.result()}
-            self.formatted = {**early.used, **done.used}
+            # The topics that needed the models, in two halves: ruff formats (and the staging
+            # writes) the first while this thread renders the second.
+            late = [item.key for item in inputs]
+            halves = (late[: (len(late) + 1) // 2], late[(len(late) + 1) // 2 :])
+            for key in halves[0]:
+                add(by_module[key], parts)
+            middle = _Formatting(
+                self.config,
+                [f for key in halves[0] for f in (modules[key], *services[key])],
+                self.known,
+                staging=self.staging if building is not None else None,
+                after=early,  # which may still be making the reserved files
+            )
+            for key in halves[1]:
+                add(by_module[key], parts)
+            done = _Formatting(
+                self.config,
+                [f for key in halves[1] for f in (modules[key], *services[key])],
+                self.known,
+                background=False,
+            )
+            formatted = {**early.result(), **middle.result(), **done.result()}
+            self.formatted = {**early.used, **middle.used, **done.used}
         finally:
-            if early is not None:
-                early.wait()  # never leave ruff working in a folder about to go
+            for formatting in (early, middle):
+                if formatting is not None:
+                    formatting.wait()  # never leave ruff working in a folder about to go
             if worker is not None:
                 worker.close()
         ordered = [
@@ -370,7 +389,8 @@ class _Reservation:
 
 class _Formatting:
     """Formats files with ruff (in a thread unless ``background`` is false), then stages them
-    (``staging``) and calls ``then`` with those staged, in that thread."""
+    (``staging``, once ``after`` is done) and calls ``then`` with those staged, in that
+    thread."""
 
     def __init__(
         self,
@@ -382,6 +402,7 @@ class _Formatting:
         staging: Staging | None = None,
         then: Callable[[Sequence[RenderedFile]], None] | None = None,
         threads: int | None = None,
+        after: _Formatting | None = None,
     ) -> None:
         # A user file that exists is never written: formatting it would be wasted.
         self._files = [
@@ -394,6 +415,7 @@ class _Formatting:
         self._staging = staging
         self._then = then
         self._threads = threads
+        self._after = after  # stages only once that one is done with the staging
         self._thread: threading.Thread | None = None
         if background:
             self._thread = threading.Thread(target=self._run, daemon=True)
@@ -411,6 +433,8 @@ class _Formatting:
             owned = {source_key(f) for f in self._files if f.owned_by_tool}
             self.used = {key: content for key, content in used.items() if key in owned}
             if self._staging is not None:
+                if self._after is not None:
+                    self._after.wait()
                 self._stage(contents)
         except BaseException as error:  # re-raised in the caller's thread
             self._error = error

@@ -161,7 +161,8 @@ class Staging:
             if not rendered.owned_by_tool and target.exists():
                 continue  # the user's: never rewritten
             self._make_folders(target.parent)
-            self._files[rendered.path] = (rendered.content, _write_temporary(target, rendered))
+            temporary = _write_temporary(target, rendered, self.spare(target.parent))
+            self._files[rendered.path] = (rendered.content, temporary)
             staged.append(rendered)
         return staged
 
