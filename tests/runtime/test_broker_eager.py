@@ -154,3 +154,51 @@ async def test_a_handler_acks_its_message_first_thing(
         assert subscriber.in_flight == 0
         assert not subscriber._running
     assert results == [AckResult.SUCCESS] * count
+
+
+async def test_messages_are_leased_while_their_handler_waits_or_runs_and_released_after(
+    pubsub_emulator: Emulator, unique_name: Callable[[str], str]
+) -> None:
+    """A handler ending in its first step is never leased; one that suspends is, until it ends,
+    and so are the messages of a response waiting for a slot (``max_messages``)."""
+    broker = PubSubBroker(pubsub_emulator.project_id)
+    topic, count, bound = unique_name("eager-lease"), 12, 3
+    release = asyncio.Event()
+    started: list[str] = []
+    handled: list[str] = []
+    all_handled = asyncio.Event()
+
+    @broker.subscriber(
+        "eager-lease",
+        topic_name=topic,
+        subscription_name=unique_name("eager-lease-sub"),
+        max_messages=bound,
+    )
+    async def handle(message: Message) -> None:
+        started.append(message._ack_id or "")
+        if message.data == b"wait":
+            await release.wait()
+        handled.append(message.id)
+        if len(handled) == count:
+            all_handled.set()
+
+    (subscriber,) = broker.subscribers
+    async with broker:
+        await broker.publish_many(topic, [b"wait"] * count)
+        deadline = asyncio.get_running_loop().time() + WAIT
+        while len(started) < bound:
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # the rest of the response, if any, waits for a slot
+        assert len(started) == bound  # the bound holds
+        assert subscriber.in_flight == bound
+        # every message received so far is leased: the running ones and those waiting
+        assert set(started) <= set(subscriber._leased)
+        assert set(subscriber._running) == set(started)
+        release.set()
+        await asyncio.wait_for(all_handled.wait(), WAIT)
+        await asyncio.sleep(0.5)
+        assert subscriber.in_flight == 0
+        assert not subscriber._running
+        assert not subscriber._leased
+    assert sorted(handled) == sorted(set(handled))
