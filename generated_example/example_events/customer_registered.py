@@ -12,7 +12,7 @@ from pubsub_runtime import PubSubBroker, TopicSpec
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class SignupChannel(StrEnum):
+class CustomerRegisteredSignupChannel(StrEnum):
     WEB = "web"
     MOBILE_APP = "mobile-app"
     IN_STORE = "in store"
@@ -90,7 +90,9 @@ class CustomerRegistered(BaseModel):
         alias="referredBy",
         description="The referral that brought the customer, if any.",
     )
-    signup_channel: SignupChannel | None = Field(default=None, alias="signupChannel")
+    signup_channel: CustomerRegisteredSignupChannel | None = Field(
+        default=None, alias="signupChannel"
+    )
     marketing_opt_in: bool = Field(default=False, alias="marketingOptIn")
     loyalty_points: int = Field(default=0, alias="loyaltyPoints")
     discount_rate: float | None = Field(default=None, alias="discountRate")

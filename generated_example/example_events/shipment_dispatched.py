@@ -12,7 +12,7 @@ from pubsub_runtime import PubSubBroker, TopicSpec
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class Class(StrEnum):
+class ShipmentDispatchedClass(StrEnum):
     """Service class booked with the carrier."""
 
     STANDARD = "standard"
@@ -84,7 +84,9 @@ class ShipmentDispatched(BaseModel):
     dispatched_at: str
     expected_delivery: str | None = None
     carrier: Carrier
-    class_: Class = Field(alias="class", description="Service class booked with the carrier.")
+    class_: ShipmentDispatchedClass = Field(
+        alias="class", description="Service class booked with the carrier."
+    )
     field_2nd_attempt_allowed: bool = Field(default=True, alias="2nd_attempt_allowed")
     tracking_url: str | None = None
     parcels: list[Parcel]

@@ -18,7 +18,7 @@ import dataclasses
 import keyword
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from pydantic import BaseModel, RootModel
@@ -289,6 +289,25 @@ def json_class(definition: str, payload_classes: set[str]) -> str:
     return definition if definition in payload_classes else class_name(definition)
 
 
+def json_inline_title(title: str, taken: set[str]) -> str | None:
+    """The class of an inline object or enum schema with a ``title``: the title in PascalCase,
+    unless that is empty or ``taken`` (a definition's class, a payload model, an earlier title);
+    records the choice. None: the schema is named like any inline one, after its place.
+
+    An inline schema without a usable title gets ``<Parent><Property>``: the class holding it,
+    then the property in PascalCase (``ShipmentDispatched`` / ``class`` ->
+    ``ShipmentDispatchedClass``), recursively for nested ones; an array's items take the
+    property's singular (``lines`` -> ``OrderLine``). datamodel-code-generator joins those
+    names (its ``full-path`` naming strategy) and ``json_class`` makes them safe. Definitions
+    and the payload model keep their own names.
+    """
+    name = class_name(title) if pascal_case(title) else None
+    if name is None or name in taken:
+        return None
+    taken.add(name)
+    return name
+
+
 def json_attributes(wire_names: Iterable[str]) -> dict[str, str]:
     """Attribute name by wire name, for the properties of one JSON Schema document. Wire names
     that sanitise to one name (``+1`` and ``-1``) get distinct ones, numbered in the order of
@@ -320,6 +339,46 @@ def json_root_object(payload_class: str) -> str:
 
 
 _NUMBERED = re.compile(r"(.+?)([0-9]+)")
+
+
+def json_module_classes(
+    classes: Sequence[str],
+    definitions: Mapping[str, str],
+    within: Mapping[str, str],
+    asked: set[str],
+) -> dict[str, str]:
+    """Renames of one module's classes as the library named them (``classes``, in order).
+
+    ``definitions`` maps the class of a ``$defs``/``definitions`` entry to the class its key
+    asks for (``json_class``): the library's ``full-path`` naming may prefix a definition it
+    first meets inside another model (``Address`` -> ``CustomerRegisteredAddress``), and a
+    definition takes its own name back when no other class of the module holds it. An inline
+    model inside it (``within`` maps it to the definition's class) loses that prefix too
+    (``CustomerRegisteredAddressKind`` -> ``AddressKind``). Then the duplicates are numbered as
+    ``numbered_duplicates`` says.
+    """
+    renames: dict[str, str] = {}
+    kept = set(classes)
+
+    def rename(name: str, new: str) -> None:
+        if new != name and new not in kept:
+            renames[name] = new
+            kept.discard(name)
+            kept.add(new)
+
+    for name in classes:
+        if name in definitions:
+            rename(name, definitions[name])
+    for name in classes:
+        holder = within.get(name)
+        if holder in renames and name.startswith(holder):
+            rename(name, renames[holder] + name[len(holder) :])
+    renamed = [renames.get(name, name) for name in classes]
+    numbered = numbered_duplicates(renamed, asked)
+    for name in classes:
+        final = numbered.get(renames.get(name, name), renames.get(name, name))
+        renames[name] = final
+    return {old: new for old, new in renames.items() if old != new}
 
 
 def numbered_duplicates(classes: Sequence[str], asked: set[str]) -> dict[str, str]:

@@ -596,9 +596,10 @@ def test_enums_are_str_enums_with_the_wire_values(modules: dict[str, ModuleType]
     assert parsed.class_ == "same-day"
     # Nullable enums stay StrEnums; the null is the field's None.
     nullables = modules["nullables"]
-    assert issubclass(nullables.Mood, enum.StrEnum) and issubclass(nullables.Level, enum.StrEnum)
+    assert issubclass(nullables.NullablesMood, enum.StrEnum)
+    assert issubclass(nullables.Level, enum.StrEnum)
     assert [m.value for m in nullables.Level] == ["low", "high"]
-    assert issubclass(modules["combined"].Level, enum.IntEnum)
+    assert issubclass(modules["combined"].CombinedLevel, enum.IntEnum)
 
 
 def test_non_object_roots_become_root_models(modules: dict[str, ModuleType]) -> None:
@@ -700,14 +701,82 @@ def test_enum_members_follow_our_naming_unless_the_schema_names_them() -> None:
 def test_a_topics_classes_keep_their_names_when_another_topic_is_added() -> None:
     # The library numbers duplicate class names across the whole batch (Address1 became
     # Address2 once another topic had an Address); each module is numbered on its own.
-    def street(key: str) -> dict[str, Any]:
+    def with_address(key: str) -> dict[str, Any]:
         address = {"type": "object", "properties": {key: {"type": "string"}}}
-        return {"type": "object", "properties": {"address": address}}
+        return {"type": "object", "$defs": {"Address": address}}
 
-    homes = {"type": "object", "properties": {"home": street("street"), "work": street("city")}}
-    other = {"type": "object", "properties": {"address": street("zip")["properties"]["address"]}}
+    def branch(key: str) -> dict[str, Any]:
+        return {"type": "object", "required": [key], "properties": {key: {"type": "string"}}}
+
+    homes = with_address("street")
+    homes["properties"] = {
+        "home": {"$ref": "#/$defs/Address"},
+        "pick": {"oneOf": [branch("street"), branch("city")]},  # anonymous: numbered
+    }
+    other = with_address("zip")
+    other["properties"] = {"address": {"$ref": "#/$defs/Address"}}
     alone = render_jsonschema_models(inputs({"homes": homes}))["homes"]
     together = render_jsonschema_models(inputs({"another": other, "homes": homes}))
     assert together["homes"].source == alone.source
-    assert set(alone.class_names) == {"Address", "Address1", "Home", "Work", "Homes"}
+    assert set(alone.class_names) == {"Address", "HomesPick", "HomesPick1", "Homes"}
     assert "Address" in together["another"].class_names
+
+
+def test_inline_types_are_named_after_where_they_sit() -> None:
+    # An inline enum or object is <Parent><Property> (recursively), an array's items the
+    # property's singular, a titled one its title unless taken; definitions keep their keys.
+    def status(*values: str) -> dict[str, Any]:
+        enum = {"type": "string", "enum": list(values)}
+        return {"type": "object", "properties": {"status": enum}}
+
+    order = {
+        "title": "Order",
+        "type": "object",
+        "properties": {
+            "payment": status("paid", "refunded"),
+            "delivery": status("sent", "lost"),
+            "lines": {"type": "array", "items": status("open", "done")},
+            "gift": {
+                "title": "Gift wrap",
+                "type": "object",
+                "properties": {"paper": {"type": "string", "enum": ["red", "gold"]}},
+            },
+            "kind": {"title": "Address", "type": "string", "enum": ["home", "work"]},  # taken
+            "ship_to": {"$ref": "#/$defs/PostalAddress"},
+        },
+        "$defs": {
+            "Address": {
+                "type": "object",
+                "properties": {"kind": {"type": "string", "enum": ["flat", "house"]}},
+            },
+            # The library names a definition it meets first through allOf after its parent.
+            "PostalAddress": {"allOf": [{"$ref": "#/$defs/Address"}], "required": ["kind"]},
+        },
+    }
+    rendered = render_jsonschema_models(inputs({"order": order}))["order"]
+    assert set(rendered.class_names) == {
+        "Order",
+        "OrderPayment",
+        "OrderPaymentStatus",
+        "OrderDelivery",
+        "OrderDeliveryStatus",
+        "OrderLine",
+        "OrderLineStatus",
+        "GiftWrap",
+        "GiftWrapPaper",
+        "OrderKind",
+        "Address",
+        "AddressKind",
+        "PostalAddress",
+    }
+    for field in (
+        "payment: OrderPayment | None",
+        "status: OrderPaymentStatus | None",
+        "status: OrderDeliveryStatus | None",
+        "lines: list[OrderLine] | None",
+        "gift: GiftWrap | None",
+        "paper: GiftWrapPaper | None",
+        "kind: OrderKind | None",
+        "kind: AddressKind | None",
+    ):
+        assert field in rendered.source

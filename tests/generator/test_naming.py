@@ -88,3 +88,22 @@ def test_numbered_duplicates_are_numbered_per_module_in_its_order() -> None:
     }
     # A name the schema asked for is never renamed.
     assert naming.numbered_duplicates(["Address", "Address3"], {"Address", "Address3"}) == {}
+
+
+def test_json_inline_titles_and_definitions_taking_their_names_back() -> None:
+    taken = {"Order", "Address"}
+    assert naming.json_inline_title("gift wrap", taken) == "GiftWrap"
+    assert naming.json_inline_title("Gift-Wrap", taken) is None  # taken now
+    assert naming.json_inline_title("address", taken) is None
+    assert naming.json_inline_title("--", taken) is None
+    assert naming.json_inline_title("class", taken) == "Class"
+    # The library prefixed the definition Address and what sits in it; OrderAddressBook is
+    # another inline model of Order and keeps its name.
+    classes = ["OrderAddress", "OrderAddressKind", "OrderAddressBook", "Order"]
+    renames = naming.json_module_classes(
+        classes, {"OrderAddress": "Address"}, {"OrderAddressKind": "OrderAddress"}, set(classes)
+    )
+    assert renames == {"OrderAddress": "Address", "OrderAddressKind": "AddressKind"}
+    # A definition whose name another class holds keeps the library's.
+    held = ["Address", "OrderAddress"]
+    assert naming.json_module_classes(held, {"OrderAddress": "Address"}, {}, set(held)) == {}

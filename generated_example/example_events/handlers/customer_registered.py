@@ -30,7 +30,7 @@ async def handle_customer_registered(message: CustomerRegistered) -> None:
         address: PostalAddress | None
         contact: EmailContact | PhoneContact -- How the customer prefers to be contacted.
         referred_by: Referral | None -- The referral that brought the customer, if any.
-        signup_channel: SignupChannel | None
+        signup_channel: CustomerRegisteredSignupChannel | None
         marketing_opt_in: bool
         loyalty_points: int
         discount_rate: float | None

@@ -25,7 +25,7 @@ async def handle_shipment_dispatched(message: ShipmentDispatched) -> None:
         dispatched_at: str
         expected_delivery: str | None
         carrier: Carrier
-        class_: Class -- Service class booked with the carrier.
+        class_: ShipmentDispatchedClass -- Service class booked with the carrier.
         field_2nd_attempt_allowed: bool
         tracking_url: str | None
         parcels: list[Parcel]

@@ -31,6 +31,7 @@ from pubsub_gen.config import Config, TopicConfig
 from pubsub_gen.errors import SchemaError, SchemaProblem, json_pointer
 from pubsub_gen.load.discover import SchemaFile
 from pubsub_gen.load.jsonschema import (
+    SCHEMA_MAPS,
     default_problem,
     draft_of,
     has_object,
@@ -121,7 +122,10 @@ def _normalise(document: Mapping[str, Any], node: dict[str, Any]) -> None:
     else:  # a nullable enum: StrEnum | None rather than an Enum with a None member
         del node["enum"]
         node.pop("type", None)
-        node["anyOf"] = [{"type": "string", "enum": strings, **names}, {"type": "null"}]
+        branch = {"type": "string", "enum": strings, **names}
+        if "title" in node:  # the enum's class takes it (_hoist_titled)
+            branch["title"] = node["title"]
+        node["anyOf"] = [branch, {"type": "null"}]
 
 
 def _member_names(node: dict[str, Any], strings: list[str]) -> dict[str, Any]:
@@ -152,8 +156,9 @@ def _nullable_definitions(document: dict[str, Any]) -> None:
             node["anyOf"] = [{"$ref": node.pop("$ref")}, {"type": "null"}]
 
 
-def _prepare(item: JsonSchemaInput) -> dict[str, Any]:
-    """A normalised copy of the document whose root model gets the name ``root_class``."""
+def _prepare(item: JsonSchemaInput, roots: set[str]) -> dict[str, Any]:
+    """A normalised copy of the document whose root model gets the name ``root_class``
+    (``roots``: the payload classes of the run)."""
     root_object = naming.json_root_object(item.root_class)
     document = widen(item.document, draft_of(item.document) or "2020-12", root_object)
     if "enum" in document:
@@ -168,8 +173,80 @@ def _prepare(item: JsonSchemaInput) -> dict[str, Any]:
     for node, _ in subschemas(document, ()):
         if isinstance(node, dict):
             _normalise(document, node)
+    _hoist_titled(document, roots)
     document["title"] = item.root_class
     return document
+
+
+def _makes_class(node: Any) -> bool:
+    """Whether the library makes a class of ``node`` itself: an enum of strings (normalised) or
+    an object with declared properties."""
+    if not isinstance(node, dict) or {"$ref", "allOf", "anyOf", "oneOf"} & node.keys():
+        return False
+    if node.get("type") == "string":
+        return isinstance(node.get("enum"), list)
+    return node.get("type") == "object" and bool(node.get("properties"))
+
+
+def _is_definition(pointer: tuple[str | int, ...]) -> bool:
+    """Whether ``pointer`` is a ``$defs``/``definitions`` entry (read pairwise: a property may be
+    named ``$defs``)."""
+    index, last_map = 0, None
+    while index < len(pointer):
+        key = pointer[index]
+        if key in SCHEMA_MAPS and index + 1 < len(pointer):
+            last_map, index = key, index + 2
+        else:
+            last_map, index = None, index + 1
+    return last_map in ("$defs", "definitions")
+
+
+# What a schema says of the field holding it (``jsonwiden`` keeps these of every schema).
+_FIELD_ANNOTATIONS = ("title", "description", "default", "deprecated", "readOnly", "writeOnly")
+
+
+def _hoist_titled(document: dict[str, Any], roots: set[str]) -> None:
+    """An inline object or enum with a ``title`` moves to a definition that ``naming`` names
+    after the title, so that its class takes it (and what it holds is prefixed with it); one
+    whose title is taken, or that a ``$ref`` points into, stays inline."""
+    targets = {
+        unquote(node["$ref"][1:])
+        for node, _ in subschemas(document, ())
+        if isinstance(node, dict)
+        and isinstance(node.get("$ref"), str)
+        and node["$ref"].startswith("#")
+    }
+    taken = set(roots)
+    for key in ("$defs", "definitions"):
+        definitions = document.get(key)
+        taken.update(naming.json_class(name, roots) for name in definitions or ())
+    moves = []
+    for node, pointer in list(subschemas(document, ())):
+        title = node.get("title") if isinstance(node, dict) else None
+        if not pointer or not isinstance(title, str) or not _makes_class(node):
+            continue
+        here = json_pointer(*pointer)
+        if _is_definition(pointer) or any(t == here or t.startswith(here + "/") for t in targets):
+            continue
+        name = naming.json_inline_title(title, taken)
+        if name is not None:
+            moves.append((_at(document, pointer[:-1]), pointer[-1], name, node))
+    if not moves:
+        return
+    defs_key = "definitions" if "definitions" in document else "$defs"
+    definitions = document.setdefault(defs_key, {})
+    for container, place, name, node in moves:
+        # The field keeps what it says of itself (the annotations the widened copy keeps).
+        reference = {k: node[k] for k in _FIELD_ANNOTATIONS if k in node}
+        container[place] = {"$ref": "#" + json_pointer(defs_key, name), **reference}
+        definitions[name] = node
+
+
+def _at(document: Any, pointer: tuple[str | int, ...]) -> Any:
+    node = document
+    for token in pointer:
+        node = node[token]
+    return node
 
 
 def _property_names(document: Any) -> set[str]:
@@ -193,7 +270,22 @@ def _root_clashes(item: JsonSchemaInput, roots: set[str]) -> Iterator[SchemaProb
                 yield schema_problem(item.display_path, (key, name), message)
 
 
-_Captured = tuple[tuple[str, ...], "ir.ModelClass", frozenset[tuple[str, str]]]
+# (module path, model, its imports, the definition it is or sits in: ``_definition_of``)
+_Captured = tuple[
+    tuple[str, ...], "ir.ModelClass", frozenset[tuple[str, str]], tuple[str, bool] | None
+]
+
+
+def _definition_of(model: Any) -> tuple[str, bool] | None:
+    """The ``$defs``/``definitions`` key a model of the library sits under, and whether it is
+    that definition's own model (its reference path is ``<file>#/$defs/<key>``; an inline model
+    inside it has more after the key, the library's own markers after a ``#``)."""
+    _, _, fragment = str(getattr(model.reference, "path", "")).partition("#")
+    tokens = [t.replace("~1", "/").replace("~0", "~") for t in fragment.split("/")[1:]]
+    if len(tokens) < 2 or tokens[0] not in ("$defs", "definitions"):
+        return None
+    key, marker, _ = tokens[1].partition("#")
+    return key, len(tokens) == 2 and not marker
 
 
 def _imports_of(model: Any) -> frozenset[tuple[str, str]]:
@@ -276,7 +368,8 @@ def _capturing() -> Iterator[list[_Captured]]:
     def capture(self: Any, *args: Any, **kwargs: Any) -> str:
         if not active:
             return render_template(self, *args, **kwargs)
-        captured.append((tuple(self.module_path), _model_class(self, kwargs), _imports_of(self)))
+        model = _model_class(self, kwargs)
+        captured.append((tuple(self.module_path), model, _imports_of(self), _definition_of(self)))
         return ""
 
     @functools.wraps(render_modules)  # the pipeline finds it by module and name
@@ -304,7 +397,12 @@ def _generate(
     """One datamodel-codegen run over ``folder``: module key -> its models, and the class names
     asked for (before the library's numbering of duplicates)."""
     from datamodel_code_generator import generate
-    from datamodel_code_generator.enums import DataModelType, DefaultValueType, InputFileType
+    from datamodel_code_generator.enums import (
+        DataModelType,
+        DefaultValueType,
+        InputFileType,
+        NamingStrategy,
+    )
     from datamodel_code_generator.format import PythonVersion
 
     roots = {item.root_class for item in items}
@@ -333,6 +431,8 @@ def _generate(
             aliases={wire: name for wire, name in aliases.items() if wire != name},  # else noisy
             allow_population_by_field_name=True,
             custom_class_name_generator=name_class,
+            # An inline model is named after where it sits: <Parent><Property> (naming.py).
+            naming_strategy=NamingStrategy.FullPath,
             treat_dot_as_module=False,
             collapse_root_models=True,
             use_annotated=True,
@@ -376,11 +476,12 @@ def _run(
     batches = [[item for item in items if item not in alone], *([item] for item in alone)]
     modules: dict[str, list[_Captured]] = {}
     asked: set[str] = set()
+    roots = {item.root_class for item in items}
     for index, batch in enumerate(b for b in batches if b):
         folder = workdir / f"schemas{index}"
         folder.mkdir()
         for item in batch:
-            text = json.dumps(_prepare(item), ensure_ascii=False, indent=1)
+            text = json.dumps(_prepare(item, roots), ensure_ascii=False, indent=1)
             (folder / f"{item.key}.json").write_text(text, encoding="utf-8")
         found, names = _generate(folder, batch)
         modules.update(found)
@@ -470,12 +571,19 @@ def _expression(text: str, renames: Mapping[str, str]) -> tuple[str, set[str]]:
     return _lint_safe(text), {renames.get(name, name) for name in names}
 
 
-def _models(item: JsonSchemaInput, captured: Sequence[_Captured], asked: set[str]) -> ir.JsonModels:
-    """The IR of one topic's models: duplicates numbered per module, forward references noted."""
-    renames = naming.numbered_duplicates([c.name for _, c, _ in captured], asked)
+def _models(
+    item: JsonSchemaInput, captured: Sequence[_Captured], asked: set[str], roots: set[str]
+) -> ir.JsonModels:
+    """The IR of one topic's models: definitions named by their keys, duplicates numbered per
+    module, forward references noted."""
+    own = {d[0]: c.name for _, c, _, d in captured if d is not None and d[1]}
+    definitions = {name: naming.json_class(key, roots) for key, name in own.items()}
+    within = {c.name: own[d[0]] for _, c, _, d in captured if d and not d[1] and d[0] in own}
+    library_names = [c.name for _, c, _, _ in captured]
+    renames = naming.json_module_classes(library_names, definitions, within, asked)
     defined: set[str] = set()
     classes = []
-    for _, model, _ in captured:
+    for _, model, _, _ in captured:
         name = renames.get(model.name, model.name)
         fields = []
         used: set[str] = set()
@@ -494,7 +602,7 @@ def _models(item: JsonSchemaInput, captured: Sequence[_Captured], asked: set[str
             extra, names = _expression(extra.replace("Dict[", "dict["), renames)
             used |= names
         base, names = _expression(model.base, renames) if model.base else ("", set())
-        later = {c.name for _, c, _ in captured} - defined - {model.name}
+        later = {c.name for _, c, _, _ in captured} - defined - {model.name}
         classes.append(
             dataclasses.replace(
                 model,
@@ -507,7 +615,7 @@ def _models(item: JsonSchemaInput, captured: Sequence[_Captured], asked: set[str
             )
         )
         defined.add(model.name)
-    imports = sorted(set().union(*(i for _, _, i in captured)) - {("__future__", "annotations")})
+    imports = sorted(set().union(*(i for _, _, i, _ in captured)) - {("__future__", "annotations")})
     return ir.JsonModels(item.root_class, tuple(classes), tuple(imports))
 
 
@@ -533,7 +641,7 @@ def jsonschema_models(inputs: Sequence[JsonSchemaInput]) -> dict[str, ir.JsonMod
         raise SchemaError(_blame(inputs, error)) from error
     built, problems = {}, []
     for item in inputs:
-        models = _models(item, modules[item.key], asked)
+        models = _models(item, modules[item.key], asked, roots)
         names = set(models.class_names)
         imported = {clause.split(" as ")[-1] for _, clause in models.imports}
         # The library renames a class that would shadow an import; the payload must keep its name.

@@ -38,7 +38,7 @@ _KEYWORDS = frozenset(
     | {"dependentRequired", "dependentSchemas", "dependencies", "unevaluatedProperties"}
     | {"unevaluatedItems", "title", "description", "default"}
 )
-_SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
+SCHEMA_MAPS = ("properties", "patternProperties", "$defs", "definitions", "dependentSchemas")
 _SCHEMA_LISTS = ("allOf", "anyOf", "oneOf", "prefixItems")
 _SCHEMA_VALUES = (
     "additionalProperties",
@@ -92,7 +92,7 @@ def subschemas(
     yield node, pointer
     if not isinstance(node, dict):
         return
-    for key in _SCHEMA_MAPS:
+    for key in SCHEMA_MAPS:
         if isinstance(node.get(key), dict):
             for name, child in node[key].items():
                 yield from subschemas(child, (*pointer, key, name))
@@ -226,7 +226,7 @@ def _keyword_problems(node: dict[str, Any], draft: str) -> Iterator[tuple[str, s
     for key in _STRINGS:
         if key in node and not isinstance(node[key], str):
             yield key, f"{key} must be a string, not {_short(node[key])}"
-    for key in _SCHEMA_MAPS:
+    for key in SCHEMA_MAPS:
         if key in node and not isinstance(node[key], dict):
             yield key, f"{key} must be an object of schemas"
     for key in _SCHEMA_LISTS:

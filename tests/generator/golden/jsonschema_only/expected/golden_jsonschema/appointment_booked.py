@@ -12,7 +12,7 @@ from pubsub_runtime import PubSubBroker, TopicSpec
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class Kind(StrEnum):
+class AppointmentBookedKind(StrEnum):
     CHECKUP = "checkup"
     VACCINATION = "vaccination"
     SURGERY = "surgery"
@@ -49,7 +49,7 @@ class AppointmentBooked(BaseModel):
     starts_at: str = Field(alias="startsAt")
     day: str | None = None
     patient: Patient
-    kind: Kind
+    kind: AppointmentBookedKind
     duration_minutes: int | None = Field(default=None, alias="durationMinutes")
     room: str | None = None
     tags: list[str] | None = None

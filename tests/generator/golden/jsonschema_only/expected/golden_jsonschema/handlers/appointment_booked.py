@@ -24,7 +24,7 @@ async def handle_appointment_booked(message: AppointmentBooked) -> None:
         starts_at: str
         day: str | None
         patient: Patient
-        kind: Kind
+        kind: AppointmentBookedKind
         duration_minutes: int | None
         room: str | None
         tags: list[str] | None
