@@ -7,14 +7,26 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pubsub_gen.config import ConfigError, load_config
-from pubsub_gen.errors import SchemaError, SchemaProblem, SchemaWarning
-from pubsub_gen.pipeline import GenerateResult, run
-from pubsub_gen.write import OutputError
+if TYPE_CHECKING:  # at run time each name is imported when first used (``__getattr__``)
+    from pubsub_gen.config import ConfigError
+    from pubsub_gen.errors import SchemaError, SchemaProblem, SchemaWarning
+    from pubsub_gen.pipeline import GenerateResult
+    from pubsub_gen.write import OutputError
 
 __version__ = "0.1.0"
+
+# Where each public name lives: ``import pubsub_gen`` (which every submodule's import runs
+# first, the command line's too) imports none of them, so a run with nothing to do stays quick.
+_MODULES = {
+    "ConfigError": "pubsub_gen.config",
+    "SchemaError": "pubsub_gen.errors",
+    "SchemaProblem": "pubsub_gen.errors",
+    "SchemaWarning": "pubsub_gen.errors",
+    "GenerateResult": "pubsub_gen.pipeline",
+    "OutputError": "pubsub_gen.write",
+}
 
 __all__ = [
     "ConfigError",
@@ -53,6 +65,9 @@ def generate(
     ``out_dir/.pubsub-gen-cache/`` so that the next one skips what did not change;
     ``cache=False`` neither reads nor writes them.
     """
+    from pubsub_gen.config import load_config
+    from pubsub_gen.pipeline import run
+
     config = load_config(
         schemas_dir,
         out=out_dir,
@@ -63,3 +78,16 @@ def generate(
         service=service,
     )
     return run(config, version=__version__, check=check, diff=diff, cache=cache)
+
+
+if not TYPE_CHECKING:  # for mypy, the imports above are the module's namespace
+
+    def __getattr__(name: str) -> Any:
+        module = _MODULES.get(name)
+        if module is None:
+            raise AttributeError(f"module 'pubsub_gen' has no attribute {name!r}")
+        from importlib import import_module
+
+        value = getattr(import_module(module), name)
+        globals()[name] = value  # the next lookup is a plain one
+        return value

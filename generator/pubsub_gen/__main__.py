@@ -1,5 +1,5 @@
 """``python -m pubsub_gen``: the same as the ``pubsub-gen`` command."""
 
-from pubsub_gen.cli import main
+from pubsub_gen.launch import main
 
 main()

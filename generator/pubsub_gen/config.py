@@ -7,7 +7,6 @@ to the working directory.
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -66,6 +65,8 @@ def find_pyproject(start: Path) -> Path | None:
     for folder in (start, *start.parents):
         candidate = folder / "pyproject.toml"
         if candidate.is_file():
+            import tomllib  # only now: a no-op run outside any project never needs it
+
             try:
                 data = tomllib.loads(candidate.read_text(encoding="utf-8"))
             except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -155,6 +156,8 @@ def load_config(
 
 def _read_table(pyproject: Path) -> tuple[Mapping[str, Any], Any]:
     """``[tool.pubsub-gen]`` and ``[project].name`` (None when absent)."""
+    import tomllib
+
     try:
         data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (OSError, tomllib.TOMLDecodeError) as exc:

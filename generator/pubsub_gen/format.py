@@ -50,16 +50,19 @@ class FormatError(Exception):
     """ruff refused the generated code: a bug of the generator, never of the input."""
 
 
-def format_tree(root: Path) -> None:
-    """Format every Python file under ``root`` and mark its unsplittable long lines."""
+def format_tree(root: Path, threads: int | None = None) -> None:
+    """Format every Python file under ``root`` and mark its unsplittable long lines; ruff
+    uses ``threads`` threads (default: one per core)."""
     from ruff.__main__ import find_ruff_bin  # type: ignore[import-untyped]
 
     ruff = find_ruff_bin()
+    env = None if threads is None else {**os.environ, "RAYON_NUM_THREADS": str(threads)}
 
     def call(arguments: tuple[str, ...], *paths: str) -> None:
         done = subprocess.run(
             [ruff, *arguments, *SETTINGS, *paths],
             cwd=root,
+            env=env,
             capture_output=True,
             text=True,
             check=False,
@@ -82,15 +85,17 @@ def _has_long_line(path: Path) -> bool:
     """Whether E501 may flag a line of ``path`` (a quick filter: ruff decides). A character is
     at most two columns wide (a tab: at most ``LINE_LENGTH``); like E501, a line of one word
     (a deep sample's enum member) is left alone, and one the renderer marked already."""
-    with path.open(encoding="utf-8") as stream:
-        for line in stream:
-            if len(line.split()) < 2 or line.rstrip().endswith("# noqa: E501"):
-                continue
-            length = len(line.rstrip("\n"))
-            if length > LINE_LENGTH or (not line.isascii() and 2 * length > LINE_LENGTH):
-                return True
-            if "\t" in line:
-                return True
+    text = path.read_text(encoding="utf-8")
+    lines = text.split("\n")
+    if text.isascii() and "\t" not in text and max(map(len, lines)) <= LINE_LENGTH:
+        return False  # the usual file, decided without a loop in Python
+    for line in lines:
+        if len(line.split()) < 2 or line.rstrip().endswith("# noqa: E501"):
+            continue
+        if len(line) > LINE_LENGTH or (not line.isascii() and 2 * len(line) > LINE_LENGTH):
+            return True
+        if "\t" in line:
+            return True
     return False
 
 
@@ -102,12 +107,16 @@ def source_key(rendered: RenderedFile) -> str:
 
 
 def format_files(
-    files: Sequence[RenderedFile], known: Mapping[str, str] | None = None
+    files: Sequence[RenderedFile],
+    known: Mapping[str, str] | None = None,
+    *,
+    threads: int | None = None,
 ) -> tuple[list[str], dict[str, str]]:
     """The formatted content of each of ``files``, and the cache entries of all of them.
 
     ``known`` maps ``source_key`` of a rendered file to its formatted source (from earlier
-    runs); only the other files go through ruff, in one temporary folder.
+    runs); only the other files go through ruff, in one temporary folder, with ``threads``
+    threads (default: one per core).
     """
     known = known or {}
     keys = [source_key(rendered) for rendered in files]
@@ -115,9 +124,9 @@ def format_files(
     todo = [files[index] for index, content in enumerate(formatted) if content is None]
     if todo:
         try:
-            done = _format_in(_memory_folder(), todo)
+            done = _format_in(_memory_folder(), todo, threads)
         except OSError:  # a full or odd memory file system: the usual temporary folder
-            done = _format_in(None, todo)
+            done = _format_in(None, todo, threads)
         remaining = iter(done)
         formatted = [next(remaining) if content is None else content for content in formatted]
     contents = [content or "" for content in formatted]
@@ -135,12 +144,14 @@ def _memory_folder() -> str | None:
     return "/dev/shm" if os.access("/dev/shm", os.W_OK | os.X_OK) else None
 
 
-def _format_in(folder: str | None, files: Sequence[RenderedFile]) -> list[str]:
+def _format_in(
+    folder: str | None, files: Sequence[RenderedFile], threads: int | None = None
+) -> list[str]:
     with tempfile.TemporaryDirectory(prefix="pubsub-gen-", dir=folder) as temporary:
         root = Path(temporary)
         for rendered in files:
             target = root / rendered.path
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(rendered.content, encoding="utf-8", newline="\n")
-        format_tree(root)
+        format_tree(root, threads)
         return [(root / f.path).read_text(encoding="utf-8") for f in files]

@@ -6,12 +6,14 @@ inside one optional wrapper, ``_Speedups``, which only makes them faster:
   owns, and when nothing changed it stops there, before importing the renderer; files whose
   rendered source was formatted by an earlier run, and the JSON Schema models when no ``*.json``
   schema changed, come from it;
-- the worker process (``pubsub_gen.worker``): the JSON Schema models (one datamodel-code-generator
-  batch, the longest step) are made there, from the moment the schema files are read, while this
-  process checks every schema, renders everything that does not need those models, formats it
-  with ruff in a background thread and writes it ahead under temporary names
-  (``write.Staging``: renamed into place by the write step, removed if the run fails); the
-  files that need the models follow.
+- the worker process (``pubsub_gen.worker``; the console command starts it first thing,
+  ``pubsub_gen.launch``): the JSON Schema models (one datamodel-code-generator batch, the
+  longest step) are made there, from the moment the schema files are read, while this process
+  checks every schema, renders everything that does not need those models, formats it with
+  ruff in a background thread (one ruff thread: the worker has the other core) and writes it
+  ahead under temporary names (``write.Staging``: renamed into place by the write step, removed
+  if the run fails), then creates empty temporary files for the files still to come; the files
+  that need the models follow.
 User files that already exist (never rewritten) are not formatted at all.
 """
 
@@ -21,7 +23,7 @@ import contextlib
 import os
 import sys
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
@@ -35,9 +37,6 @@ if TYPE_CHECKING:
     from pubsub_gen.load.jsonmodels import JsonSchemaInput
     from pubsub_gen.worker import Worker
     from pubsub_gen.write import Staging
-
-# With fewer JSON Schema topics, a second interpreter (and its imports) costs more than it saves.
-WORKER_MIN_TOPICS = 8
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,6 @@ class _Speedups:
 
     def __init__(self, config: Config, version: str, *, cache: bool) -> None:
         self.config = config
-        self.version = version
         self.store = caching.Store(config.out) if cache else None
         self.keys = caching.inputs_keys(config, version) if cache else None
         self.known: dict[str, str] = {}  # source_key -> formatted source, from earlier runs
@@ -120,14 +118,19 @@ class _Speedups:
 
     def worker(self) -> Worker | None:
         """A worker for the JSON Schema models, unless the cache has them or it does not pay."""
-        return _start_worker(self.config) if self.json_models is None else None
+        if self.json_models is None:
+            return _start_worker(self.config)
+        started = _prestarted_worker()
+        if started is not None:
+            started.close()  # not needed after all
+        return None
 
     def save(self, files: list[RenderedFile], generation: _Generation) -> None:
         """Record a run that wrote its files, for the next one."""
         if self.store is None or self.keys is None:
             return
-        # the key covers the lock file as this run left it
-        key = caching.inputs_keys(self.config, self.version).output
+        # The key of the inputs as this run read them, with the lock file as the run left it.
+        key = self.keys.output_with(self.config.lock)
         self._remember(key, files)
         if generation.formatted.keys() != self.known.keys():  # this run's files: never stale
             self.store.save_formatted(generation.formatted)
@@ -135,18 +138,19 @@ class _Speedups:
             self.store.save_json_models(self.keys.json_models, generation.json_models)
 
     def _remember(self, key: str, files: list[RenderedFile]) -> None:
-        """Record the run: the hash of each tool-owned file as it is on disk now."""
+        """Record the run: the hash of each tool-owned file, whose content on disk is now the
+        formatted content (written, or found equal)."""
         assert self.store is not None
-        entries = []
-        for rendered in files:
-            found: str | None = None
-            if rendered.owned_by_tool:
-                try:
-                    found = caching.digest((self.config.out / rendered.path).read_bytes())
-                except OSError:
-                    self.store.forget(self.config.package)
-                    return
-            entries.append(caching.Entry(rendered.path, rendered.owned_by_tool, found))
+        entries = [
+            caching.Entry(
+                rendered.path,
+                rendered.owned_by_tool,
+                caching.digest(rendered.content.encode("utf-8"))
+                if rendered.owned_by_tool
+                else None,
+            )
+            for rendered in files
+        ]
         self.store.save(key, self.config.package, entries)
 
 
@@ -171,11 +175,13 @@ class _Generation:
         # First: the worker imports its library while this process loads and renders.
         worker = self.speedups.worker() if self.speedups is not None else None
         early: _Formatting | None = None
+        middle: _Formatting | None = None
         try:
-            from pubsub_gen import render
-
             project, inputs, building = self._load(worker)
+            from pubsub_gen import render  # after the worker has its inputs
+
             keys = {item.key for item in inputs}
+            by_module = {topic.module: topic for topic in project.topics}
             modules: dict[str, RenderedFile] = {}
             services: dict[str, list[RenderedFile]] = {}
 
@@ -189,18 +195,46 @@ class _Generation:
                     add(topic, {})
             common = render.common_files(project)
             first = [*modules.values(), *common, *_flat(services.values())]
-            early = _Formatting(self.config, first, self.known, staging=self.staging)
+            reserve = None
+            if building is not None and self.staging is not None:
+                reserve = _Reservation(self.staging, project, modules, services, len(keys))
+            # While the worker builds, ruff takes one core (the worker has the other).
+            early = _Formatting(
+                self.config,
+                first,
+                self.known,
+                staging=self.staging,
+                then=reserve,
+                threads=1 if building is not None else None,
+            )
             parts = self._json_models(inputs, building)
-            for topic in project.topics:
-                if topic.module in keys:
-                    add(topic, parts)
-            late = [f for i in inputs for f in (modules[i.key], *services[i.key])]
-            done = _Formatting(self.config, late, self.known, background=False)
-            formatted = {**early.result(), **done.result()}
-            self.formatted = {**early.used, **done.used}
+            # The topics that needed the models, in two halves: ruff formats (and the staging
+            # writes) the first while this thread renders the second.
+            late = [item.key for item in inputs]
+            halves = (late[: (len(late) + 1) // 2], late[(len(late) + 1) // 2 :])
+            for key in halves[0]:
+                add(by_module[key], parts)
+            middle = _Formatting(
+                self.config,
+                [f for key in halves[0] for f in (modules[key], *services[key])],
+                self.known,
+                staging=self.staging if building is not None else None,
+                after=early,  # which may still be making the reserved files
+            )
+            for key in halves[1]:
+                add(by_module[key], parts)
+            done = _Formatting(
+                self.config,
+                [f for key in halves[1] for f in (modules[key], *services[key])],
+                self.known,
+                background=False,
+            )
+            formatted = {**early.result(), **middle.result(), **done.result()}
+            self.formatted = {**early.used, **middle.used, **done.used}
         finally:
-            if early is not None:
-                early.wait()  # never leave ruff working in a folder about to go
+            for formatting in (early, middle):
+                if formatting is not None:
+                    formatting.wait()  # never leave ruff working in a folder about to go
             if worker is not None:
                 worker.close()
         ordered = [
@@ -287,26 +321,76 @@ def _flat(groups: Iterable[Sequence[RenderedFile]]) -> list[RenderedFile]:
 
 
 def _start_worker(config: Config) -> Worker | None:
-    """A worker for the JSON Schema models, when the run has enough of them to gain from it."""
+    """A worker for the JSON Schema models, when the run has enough of them to gain from it:
+    the one the console command started (``worker.prestart``), else a new one."""
+    started = _prestarted_worker()
     if not worker_pays_off(config):
+        if started is not None:
+            started.close()
         return None
     from pubsub_gen.worker import Worker
 
-    return Worker()
+    return started if started is not None else Worker()
+
+
+def _prestarted_worker() -> Worker | None:
+    """``worker.take()`` (the caller closes it when it does not use it)."""
+    if "pubsub_gen.worker" not in sys.modules:
+        return None  # nothing started one
+    from pubsub_gen import worker
+
+    return worker.take()
 
 
 def worker_pays_off(config: Config) -> bool:
     """Enough JSON Schema files, and a process that has not imported the library yet."""
     if "datamodel_code_generator.parser" in sys.modules:
         return False  # this process paid for the library already (a long-lived caller)
-    from pubsub_gen.load.discover import find_schema_files
+    from pubsub_gen.worker import MIN_TOPICS
 
-    count = sum(1 for path in find_schema_files(config.schemas) if path.suffix == ".json")
-    return count >= WORKER_MIN_TOPICS
+    files = caching.schema_files(str(config.schemas))  # the loader's files, found faster
+    return sum(name.endswith(".json") for name, _ in files) >= MIN_TOPICS
+
+
+class _Reservation:
+    """Empty temporary files for the JSON Schema topics' files (``Staging.reserve``), made while
+    the worker builds their models: as many in each folder, per topic, as the other topics'
+    files staged there; with no other topic, one module per topic in the package."""
+
+    def __init__(
+        self,
+        staging: Staging,
+        project: ir.Project,
+        modules: Mapping[str, RenderedFile],
+        services: Mapping[str, Sequence[RenderedFile]],
+        late_topics: int,
+    ) -> None:
+        self.staging = staging
+        self.package = PurePosixPath(*project.package.split("."))
+        self.topic_paths = {f.path for f in (*modules.values(), *_flat(services.values()))}
+        self.early_topics = len(modules)
+        self.late_topics = late_topics
+
+    def __call__(self, staged: Sequence[RenderedFile]) -> None:
+        folders: dict[PurePosixPath, int] = {}
+        if not self.early_topics:
+            folders[self.package] = self.late_topics
+        for rendered in staged:
+            if rendered.path in self.topic_paths:
+                folder = rendered.path.parent
+                folders[folder] = folders.get(folder, 0) + 1
+        self.staging.reserve(
+            {
+                folder: -(-count * self.late_topics // (self.early_topics or 1))  # rounded up
+                for folder, count in folders.items()
+            }
+        )
 
 
 class _Formatting:
-    """Formats files with ruff (in a thread unless ``background`` is false)."""
+    """Formats files with ruff (in a thread unless ``background`` is false), then stages them
+    (``staging``, once ``after`` is done) and calls ``then`` with those staged, in that
+    thread."""
 
     def __init__(
         self,
@@ -316,6 +400,9 @@ class _Formatting:
         *,
         background: bool = True,
         staging: Staging | None = None,
+        then: Callable[[Sequence[RenderedFile]], None] | None = None,
+        threads: int | None = None,
+        after: _Formatting | None = None,
     ) -> None:
         # A user file that exists is never written: formatting it would be wasted.
         self._files = [
@@ -326,6 +413,9 @@ class _Formatting:
         self.used: dict[str, str] = {}  # source_key -> formatted source, of the tool's files
         self._error: BaseException | None = None
         self._staging = staging
+        self._then = then
+        self._threads = threads
+        self._after = after  # stages only once that one is done with the staging
         self._thread: threading.Thread | None = None
         if background:
             self._thread = threading.Thread(target=self._run, daemon=True)
@@ -337,12 +427,14 @@ class _Formatting:
         from pubsub_gen.format import format_files, source_key
 
         try:
-            contents, used = format_files(self._files, self._known)
+            contents, used = format_files(self._files, self._known, threads=self._threads)
             self._done = {f.path: c for f, c in zip(self._files, contents, strict=True)}
             # Kept for the next run: the tool's files (the user's exist by then, unformatted).
             owned = {source_key(f) for f in self._files if f.owned_by_tool}
             self.used = {key: content for key, content in used.items() if key in owned}
             if self._staging is not None:
+                if self._after is not None:
+                    self._after.wait()
                 self._stage(contents)
         except BaseException as error:  # re-raised in the caller's thread
             self._error = error
@@ -351,12 +443,14 @@ class _Formatting:
         assert self._staging is not None
         # Only a head start: if it fails, writing the files reports what is wrong.
         with contextlib.suppress(OSError):
-            self._staging.stage(
+            staged = self._staging.stage(
                 [
                     RenderedFile(f.path, content, f.owned_by_tool)
                     for f, content in zip(self._files, contents, strict=True)
                 ]
             )
+            if self._then is not None:
+                self._then(staged)
 
     def wait(self) -> None:
         if self._thread is not None:

@@ -4,8 +4,9 @@ the rest.
 datamodel-code-generator's one batch call dominates a run (its imports and set-up, then about
 10 ms per schema), and it is pure Python: in-process it leaves the second core idle. ``Worker``
 starts ``python -c ...`` (the same interpreter and the same ``pubsub_gen``) as soon as a run
-knows it has JSON Schema topics, so that the worker imports the library while this process
-still loads the schemas; ``submit`` hands it the inputs through a temporary folder, and
+knows it has JSON Schema topics (the console command: before it imports anything else,
+``prestart``), so that the worker imports the library while this process still loads the
+schemas; ``submit`` hands it the inputs through a temporary folder, and
 ``result`` returns exactly what ``jsonschema_models`` returns in-process (that very
 function runs in the worker; its ``ir.JsonModels`` travel as JSON). Any failure of the worker
 itself (it cannot start, it dies, its answer is unreadable) falls back to the in-process call,
@@ -37,6 +38,35 @@ _WARM = (
 )
 _INPUTS = "inputs.json"
 _RESULT = "result.json"
+# With fewer JSON Schema topics, a second interpreter (and its imports) costs more than it saves.
+MIN_TOPICS = 8
+_prestarted: Worker | None = None
+
+
+def prestart() -> None:
+    """Start a worker now, for the run this process is about to make (``take`` hands it over):
+    the console command calls it first thing, so the worker's imports overlap this process's.
+    A worker nobody takes waits for its inputs until this process ends, then exits."""
+    global _prestarted
+    if _prestarted is None:
+        import atexit
+
+        _prestarted = Worker()
+        atexit.register(discard)
+
+
+def take() -> Worker | None:
+    """The worker ``prestart`` started, if any (it is the caller's then)."""
+    global _prestarted
+    started, _prestarted = _prestarted, None
+    return started
+
+
+def discard() -> None:
+    """Stop the worker ``prestart`` started, if nobody took it."""
+    started = take()
+    if started is not None:
+        started.close()
 
 
 class Worker:

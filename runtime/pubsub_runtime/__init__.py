@@ -12,40 +12,86 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from pubsub_runtime._ack_errors import AckResult
-from pubsub_runtime._attributes import FINGERPRINT_ATTRIBUTE, REVISION_ATTRIBUTE
-from pubsub_runtime._broker import PubSubBroker
-from pubsub_runtime._codecs.topic import TopicSpec
-from pubsub_runtime._deadletter import (
-    DeadLetter,
-    DeadLetterRoute,
-    ReplayReport,
-    count_dead_letters,
-    dead_letter_routes,
-    peek_dead_letters,
-    purge_dead_letters,
-    replay_dead_letters,
-)
-from pubsub_runtime._duration import Duration
-from pubsub_runtime._errors import (
-    DecodeError,
-    EncodeError,
-    PubSubRuntimeError,
-    PubSubUnreachable,
-    UnknownWriterSchema,
-)
-from pubsub_runtime._logging import configure_logging
-from pubsub_runtime._message import Message
-from pubsub_runtime._offload import configure_process_pool, run_in_process
-from pubsub_runtime._push.auth import PushAuth
-from pubsub_runtime._retry import Drop, Retry
-from pubsub_runtime._tracing import disable_tracing, enable_tracing
 from pubsub_runtime._version import __version__
-from pubsub_runtime._watchdog import LoopWatchdog
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # at run time each name is imported when first used (``__getattr__``)
+    from pubsub_runtime._ack_errors import AckResult
     from pubsub_runtime._app import FastPubSub, HealthReport
+    from pubsub_runtime._attributes import FINGERPRINT_ATTRIBUTE, REVISION_ATTRIBUTE
+    from pubsub_runtime._broker import PubSubBroker
+    from pubsub_runtime._codecs.topic import TopicSpec
+    from pubsub_runtime._deadletter import (
+        DeadLetter,
+        DeadLetterRoute,
+        ReplayReport,
+        count_dead_letters,
+        dead_letter_routes,
+        peek_dead_letters,
+        purge_dead_letters,
+        replay_dead_letters,
+    )
+    from pubsub_runtime._duration import Duration
+    from pubsub_runtime._errors import (
+        DecodeError,
+        EncodeError,
+        PubSubRuntimeError,
+        PubSubUnreachable,
+        UnknownWriterSchema,
+    )
+    from pubsub_runtime._logging import configure_logging
+    from pubsub_runtime._message import Message
+    from pubsub_runtime._offload import configure_process_pool, run_in_process
+    from pubsub_runtime._push.auth import PushAuth
+    from pubsub_runtime._retry import Drop, Retry
+    from pubsub_runtime._tracing import disable_tracing, enable_tracing
+    from pubsub_runtime._watchdog import LoopWatchdog
 
+# Where each public name lives. The package imports none of them up front: the broker alone
+# pulls in google-cloud-pubsub and grpc (about 0.5 s), which a user of one module (pubsub-gen
+# reaching ``_codecs``, ``pubsub_runtime.testing``) should not pay for.
+_MODULES = {
+    "AckResult": "_ack_errors",
+    "FINGERPRINT_ATTRIBUTE": "_attributes",
+    "REVISION_ATTRIBUTE": "_attributes",
+    "PubSubBroker": "_broker",
+    "TopicSpec": "_codecs.topic",
+    **dict.fromkeys(
+        (
+            "DeadLetter",
+            "DeadLetterRoute",
+            "ReplayReport",
+            "count_dead_letters",
+            "dead_letter_routes",
+            "peek_dead_letters",
+            "purge_dead_letters",
+            "replay_dead_letters",
+        ),
+        "_deadletter",
+    ),
+    "Duration": "_duration",
+    **dict.fromkeys(
+        (
+            "DecodeError",
+            "EncodeError",
+            "PubSubRuntimeError",
+            "PubSubUnreachable",
+            "UnknownWriterSchema",
+        ),
+        "_errors",
+    ),
+    "FastPubSub": "_app",  # needs the ``app`` extra (FastAPI)
+    "HealthReport": "_app",
+    "configure_logging": "_logging",
+    "Message": "_message",
+    "configure_process_pool": "_offload",
+    "run_in_process": "_offload",
+    "PushAuth": "_push.auth",
+    "Drop": "_retry",
+    "Retry": "_retry",
+    "disable_tracing": "_tracing",
+    "enable_tracing": "_tracing",
+    "LoopWatchdog": "_watchdog",
+}
 
 __all__ = [
     "FINGERPRINT_ATTRIBUTE",
@@ -85,15 +131,20 @@ __all__ = [
 ]
 
 
-if not TYPE_CHECKING:  # for mypy, the names above are the module's whole namespace
+if not TYPE_CHECKING:  # for mypy, the imports above are the module's namespace
 
     def __getattr__(name: str) -> Any:
-        # FastAPI is an optional extra: import the app only when it is asked for.
-        if name in ("FastPubSub", "HealthReport"):
-            from pubsub_runtime import _app
+        module = _MODULES.get(name)
+        if module is None:
+            raise AttributeError(f"module 'pubsub_runtime' has no attribute {name!r}")
+        from importlib import import_module
 
-            return getattr(_app, name)
-        raise AttributeError(f"module 'pubsub_runtime' has no attribute {name!r}")
+        value = getattr(import_module(f"pubsub_runtime.{module}"), name)
+        globals()[name] = value  # the next lookup is a plain one
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *__all__})
 
 
 def schema_fingerprint(definition: str) -> str:

@@ -93,6 +93,16 @@ class AckBatcher:
         elif self._flush_handle is None:
             self._flush_handle = self._loop.call_later(self._ack_window, self.flush)
 
+    def ack_many(self, ack_ids: Sequence[str]) -> None:
+        """``ack`` for each of ``ack_ids``, in one call."""
+        if not ack_ids:
+            return
+        self._acks.extend(ack_ids)
+        if len(self._acks) >= _MAX_IDS_PER_RPC:
+            self.flush()
+        elif self._flush_handle is None:
+            self._flush_handle = self._loop.call_later(self._ack_window, self.flush)
+
     def ack_confirmed(self, ack_id: str, *, now: bool = False) -> asyncio.Future[AckAnswer]:
         """Ack, and learn Pub/Sub's answer; ``now`` sends it without waiting for company."""
         waiter = self._confirmed.get(ack_id)

@@ -23,7 +23,9 @@ means, and the observers (metrics, tracing) see the same calls from each.
   unless the handler acked it, and the cancellation goes on.
 
 ``deliver`` returns a ``Delivered`` for the transports that answer or record per message (push,
-memory); the pull subscriber ignores it.
+memory); the pull subscriber ignores it. When ``runs_bare`` (no codec, observers or timeout),
+the pull subscriber may run a handler as a task of its own and settle it with ``settle_bare``:
+the same decisions, one coroutine less per message.
 """
 
 from __future__ import annotations
@@ -57,7 +59,7 @@ if TYPE_CHECKING:
     from pubsub_runtime._message import Message
     from pubsub_runtime._outcome import Outcome
 
-__all__ = ["Delivered", "Endpoint", "Settled", "Transport", "deliver"]
+__all__ = ["Delivered", "Endpoint", "Settled", "Transport", "deliver", "runs_bare", "settle_bare"]
 
 Settled = Literal["ack", "nack", "ack_confirming", "acked_by_handler"]
 """What ``Transport.settle`` did: "ack" and "nack" are reported to the observers at once;
@@ -212,6 +214,39 @@ async def deliver(endpoint: Endpoint, message: Message[Any], via: Transport) -> 
     if hooks is not None and settled == "ack":
         hooks.settled(endpoint, message, settled)
     return Delivered("ack", error=outcome.error)
+
+
+def runs_bare(endpoint: Endpoint) -> bool:
+    """Nothing to do around the handler: no codec, no observers, no timeout.
+
+    Then a pull subscriber may run the handler's coroutine as the task itself, without
+    ``deliver`` around it, and settle with ``settle_bare`` once the task is done: the same
+    decisions, without one coroutine (and its frame) per message.
+    """
+    return _observe.hooks is None and endpoint.spec is None and endpoint.options.timeout is None
+
+
+def settle_bare(endpoint: Endpoint, message: Message[Any], via: Transport, task: Any) -> None:
+    """Settle the message of a finished task that ran the handler alone (``runs_bare``).
+
+    What ``deliver`` decides when the handler returns, raises or is cancelled: a cancelled
+    handler (the subscriber stopping) or one that raised a ``BaseException`` is nacked unless it
+    acked itself (``deliver`` lets such an exception end its task; here it already has).
+    """
+    if task.cancelled():
+        via.interrupted(message)
+        return
+    error = task.exception()
+    call = endpoint.call
+    if error is None:
+        result = task.result()
+        outcome = ACK if result is None else returned(result, call, message, endpoint.alias)
+    elif isinstance(error, Exception):
+        outcome = raised(error, call, message, endpoint.alias)
+    else:
+        via.interrupted(message)
+        return
+    via.settle(message, outcome.ack, outcome.delay)
 
 
 def _runner(endpoint: Endpoint, message: Message[Any]) -> Callable[[], Awaitable[Outcome]]:

@@ -4,17 +4,22 @@ Each received message becomes one asyncio task running ``deliver`` (``_delivery`
 poison policy, observers, the handler, settle), named by ``handler_task_name`` so the loop
 watchdog can name a handler that blocks. On Python 3.12+ the task starts eagerly: it runs at
 once, in its own context, until it first suspends, and a handler that never suspends costs no
-trip through the event loop. The subscriber is the ``Transport`` of its deliveries: acks and
-nacks go to its ``AckBatcher``, poison copies to the broker's publish, unknown schema revisions
-are fetched from the registry (while it cannot be reached, the message is nacked).
-``max_messages``/``max_messages_bytes`` bound
-the messages held at once: when full, the stream is not read until a handler finishes (the
-emulator ignores the server-side bound, so the client-side one is what holds). Every message
-received is leased (its ack deadline extended) until it is settled, including those waiting for
-a handler slot; those the stream holds unread are covered by the stream's ack deadline (at least
-60 s, as in the official client). Messages of one ordering key run one at a time, in order, when
-the subscription is ordered; after a failure, the rest of the key is nacked back, and later
-messages of the key are nacked until the failed one comes back (Pub/Sub's ordering contract).
+trip through the event loop. With nothing to do around the handler (no codec, observers or
+timeout) the task runs the handler's coroutine alone and the message is settled here as the
+task ends in its first step (``settle_bare``: ``deliver``'s decisions); once a handler of the
+subscriber suspends, the rest run in ``deliver`` again, which settles as soon as they return.
+The subscriber is the ``Transport`` of its deliveries: acks and nacks go to its ``AckBatcher``,
+poison copies to the broker's publish, unknown schema revisions are fetched from the registry
+(while it cannot be reached, the message is nacked). ``max_messages``/``max_messages_bytes``
+bound the messages held at once: when full, the stream is not read until a handler finishes
+(the emulator ignores the server-side bound, so the client-side one is what holds). Every
+message received is leased (its ack deadline extended) until it is settled, including those
+waiting for a handler slot (one settled within its first step needs none: the lease loop
+cannot run meanwhile); those the stream holds unread are covered by the stream's ack deadline
+(at least 60 s, as in the official client). Messages of one ordering key run one at a time, in
+order, when the subscription is ordered; after a failure, the rest of the key is nacked back,
+and later messages of the key are nacked until the failed one comes back (Pub/Sub's ordering
+contract).
 
 On an exactly-once subscription an ack counts only once Pub/Sub confirms it: the lease is kept
 until then, and a refused ack is logged with the message id and reason and reported to the
@@ -41,8 +46,8 @@ from pubsub_runtime._ack_errors import AckResult
 from pubsub_runtime._acks import AckAnswer, AckBatcher
 from pubsub_runtime._codecs.revisions import learn_revision
 from pubsub_runtime._config import SubscriberOptions, TopicCodec
-from pubsub_runtime._delivery import Settled, deliver
-from pubsub_runtime._dispatch import Handler, HandlerCall, handler_task_name
+from pubsub_runtime._delivery import Settled, deliver, runs_bare, settle_bare
+from pubsub_runtime._dispatch import Handler, HandlerCall, handler_task_name, raised
 from pubsub_runtime._errors import UnknownWriterSchema
 from pubsub_runtime._message import Message
 from pubsub_runtime._poison import PublishFunction
@@ -70,6 +75,11 @@ def _create_task(
 ) -> asyncio.Task[Any]:
     return loop.create_task(coro, name=name)
 
+
+# Tasks of the hot path are made by calling Task itself: through a partial, each call would
+# copy and merge its keyword arguments (measured 70-100 ns per message).
+_EAGER: Final = sys.version_info >= (3, 12)
+_Task: Any = asyncio.Task
 
 if sys.version_info >= (3, 12):
 
@@ -125,6 +135,8 @@ class Subscriber:
         self._lease_task: asyncio.Task[None] | None = None
         self._running: dict[str, asyncio.Future[None]] = {}  # handler (dead-letter) tasks
         self._starting: asyncio.Future[None] | None = None  # see _start_handler
+        self._stepping: str | None = None  # ack id of a bare handler in its first step
+        self._bare = True  # False once a bare handler suspended (see _on_response)
         self._new_eager_task: Callable[..., asyncio.Task[Any]] = asyncio.Task
         self._leased: dict[str, None] = {}  # ack ids received and not yet finished
         self._key_queues: dict[str, deque[tuple[str, Message[Any]]]] = {}
@@ -218,6 +230,7 @@ class Subscriber:
         self._acks.exactly_once = options.enable_exactly_once_delivery
         self._held_keys = {}
         self._acked_early = {}
+        self._bare = True
         self._pull_streams = [self._new_stream(index) for index in range(self.options.streams)]
         connected = [loop.create_future() for _ in self._pull_streams]
         self._streams = [
@@ -322,41 +335,45 @@ class Subscriber:
 
     async def _on_response(self, response: StreamingPullResponse) -> None:
         pb = _StreamingPullResponsePb(response)
+        acks = self._acks
+        assert acks is not None  # made by start()
         if pb.HasField("subscription_properties"):
             properties = pb.subscription_properties
             self._ordered = (
                 self.options.enable_message_ordering or properties.message_ordering_enabled
             )
-            if self._acks is not None:
-                self._acks.exactly_once = (
-                    self.options.enable_exactly_once_delivery
-                    or properties.exactly_once_delivery_enabled
-                )
+            acks.exactly_once = (
+                self.options.enable_exactly_once_delivery
+                or properties.exactly_once_delivery_enabled
+            )
         received = pb.received_messages
         # each read of a protobuf string field makes a new str (hashed anew): read them once
         ack_ids = [item.ack_id for item in received]
-        self._leased.update(dict.fromkeys(ack_ids))
-        max_messages = self.options.max_messages
-        max_bytes = self.options.max_messages_bytes
-        room = self._room
         # What _dispatch does, inlined for the common case (every message passes here).
         from_pb = Message._from_pb
-        new_task = self._new_eager_task
+        loop = asyncio.get_running_loop()
+        eager = _EAGER
         running = self._running
+        leased = self._leased
         starting = self._starting
         assert starting is not None  # made by start()
         prefix = self._task_name_prefix
+        # Nothing around the handler (no codec, observers or timeout): its coroutine is the task,
+        # settled here when it ends in its first step. A done callback would settle one that
+        # suspends a loop turn after it returns: once one did, ``deliver`` runs the handlers.
+        bare = self._bare and runs_bare(self)
+        handler = self.handler
+        plain_acks = not acks.exactly_once
+        acked: list[str] = []  # of handlers that ended in their first step: one call to acks
         index = 0
         try:
             for index, item in enumerate(received):
-                while (
-                    self._in_flight
-                    and (self._in_flight >= max_messages or self._in_flight_bytes >= max_bytes)
-                    and not self._closing
-                ):
-                    self._room_wanted = True
-                    room.clear()
-                    await room.wait()
+                if self._in_flight and not self._closing and self._full():
+                    acks.ack_many(acked)
+                    acked.clear()
+                    # Received, waiting for a slot: leased like the running ones.
+                    leased.update(dict.fromkeys(ack_ids[index:]))
+                    await self._wait_for_room()
                 if self._closing:
                     self._hand_back(received[index:])
                     return
@@ -367,15 +384,80 @@ class Subscriber:
                     continue
                 self._in_flight += 1
                 self._in_flight_bytes += len(message.data)
-                # The place of the task while an eager one runs its first step: the handler
-                # counts as running (message.ack() checks), and stop() can wait on it.
-                running[ack_id] = starting
-                task = new_task(deliver(self, message, self), name=prefix + message.id)
-                if not task.done():  # an eager task that finished has released its message
+                if not bare:
+                    leased[ack_id] = None
+                    # The place of the task while an eager one runs its first step: the handler
+                    # counts as running (message.ack() checks), and stop() can wait on it.
+                    running[ack_id] = starting
+                    coro: Any = deliver(self, message, self)
+                    name = prefix + message.id
+                    if eager:  # runs until it first suspends (in a copy of the context)
+                        task = _Task(coro, loop=loop, name=name, eager_start=True)
+                    else:
+                        task = loop.create_task(coro, name=name)
+                    if not task.done():  # an eager task that finished has released its message
+                        running[ack_id] = task
+                    continue
+                # No lease and no entry in _running while the task runs its first step: the
+                # lease loop cannot run meanwhile, and message.ack() checks _stepping.
+                self._stepping = ack_id
+                try:
+                    coro = handler(message)
+                    name = prefix + message.id
+                    if eager:
+                        task = _Task(coro, loop=loop, name=name, eager_start=True)
+                    else:
+                        task = loop.create_task(coro, name=name)
+                except Exception as exc:  # calling it raised (inspect_handler saw it is async)
+                    outcome = raised(exc, self.call, message, self.alias)
+                    self.settle(message, outcome.ack, outcome.delay)
+                    continue
+                except BaseException:  # KeyboardInterrupt or SystemExit out of its first step
+                    self.interrupted(message)
+                    raise
+                finally:
+                    self._stepping = None
+                if not task.done():
                     running[ack_id] = task
+                    leased[ack_id] = None
+                    task.add_done_callback(functools.partial(settle_bare, self, message, self))
+                    bare = self._bare = False
+                    continue
+                try:
+                    result = task.result()
+                except BaseException:
+                    result = task  # settle_bare reads what it raised
+                if result is not None or self._acked_early or not plain_acks:
+                    settle_bare(self, message, self, task)
+                    continue
+                # settle()'s plain ack, inlined: the message was never leased nor in _running,
+                # and an unordered one has no queue of its key to start.
+                acked.append(ack_id)
+                self._in_flight -= 1
+                self._in_flight_bytes -= len(message.data)
+                if self._room_wanted:
+                    self._room_wanted = False
+                    self._room.set()
         except asyncio.CancelledError:
             self._hand_back(received[index:])
             raise
+        finally:
+            acks.ack_many(acked)
+
+    def _full(self) -> bool:
+        options = self.options
+        return (
+            self._in_flight >= options.max_messages
+            or self._in_flight_bytes >= options.max_messages_bytes
+        )
+
+    async def _wait_for_room(self) -> None:
+        """Until a handler ends and frees a slot below the bounds (or the subscriber stops)."""
+        room = self._room
+        while self._in_flight and not self._closing and self._full():
+            self._room_wanted = True
+            room.clear()
+            await room.wait()
 
     def _hand_back(self, received: Any) -> None:
         """Nack messages received while stopping: they were never handled."""
@@ -389,6 +471,7 @@ class Subscriber:
 
     def _dispatch(self, ack_id: str, message: Message[Any]) -> None:
         """A message of an ordering key, or any while some key is held back."""
+        self._leased[ack_id] = None
         if self._held_keys and self._holds_back(ack_id, message):
             return
         self._in_flight += 1
@@ -485,7 +568,11 @@ class Subscriber:
     async def ack_now(self, message: Message[Any]) -> AckResult:
         """Ack ``message`` now and return Pub/Sub's answer (``await message.ack()``)."""
         ack_id = message._ack_id
-        if ack_id is None or ack_id not in self._running or self._acks is None:
+        if (
+            ack_id is None
+            or (ack_id not in self._running and ack_id != self._stepping)
+            or self._acks is None
+        ):
             raise RuntimeError(
                 f"message {message.id} can be acked with message.ack() only while its handler "
                 "runs; afterwards the subscriber settles it from the handler's result"
@@ -545,7 +632,9 @@ class Subscriber:
 
     def _release(self, ack_id: str, message: Message[Any], keep_lease: bool = False) -> None:
         self._running.pop(ack_id, None)  # not there yet when an eager task ends at once
-        if not keep_lease:
+        if keep_lease:  # a handler that ended in its first step was not leased yet
+            self._leased[ack_id] = None
+        else:
             self._leased.pop(ack_id, None)
         self._in_flight -= 1
         self._in_flight_bytes -= len(message.data)

@@ -107,6 +107,151 @@ def test_the_version_command_imports_no_pipeline() -> None:
     assert done.stdout.strip() == "[]"
 
 
+def _command(launcher: str, args: list[str], cwd: Path) -> subprocess.CompletedProcess[str]:
+    """``pubsub-gen ARGS`` through ``launcher`` (``pubsub_gen.launch``, the console command, or
+    ``pubsub_gen.cli``, click's group alone), with the imported modules of note on stdout."""
+    script = (
+        "import os, sys\n"
+        "def report():\n"
+        "    heavy = ['click', 'pubsub_gen.pipeline', 'pubsub_gen.load.project', 'jinja2']\n"
+        "    print('imported:', [m for m in heavy if m in sys.modules], flush=True)\n"
+        "real_exit = os._exit\n"
+        "def report_and_exit(code):\n"  # the launcher ends a generation with os._exit
+        "    report()\n"
+        "    real_exit(code)\n"
+        "os._exit = report_and_exit\n"
+        f"sys.argv = ['pubsub-gen', *{args!r}]\n"
+        f"from {launcher} import main\n"
+        "try:\n"
+        "    main()\n"
+        "finally:\n"
+        "    report()\n"
+    )
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=False, cwd=cwd
+    )
+
+
+def test_the_console_command_answers_a_no_op_before_importing_click(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    schemas, out = _schemas(tmp_path / "schemas"), tmp_path / "out"
+    first = generate(schemas, out)
+    count = len(first.files) + len(first.user_files)
+    for args in (
+        [str(schemas), "--out", str(out)],
+        ["generate", "--out=out", "--encoding", "JSON", "--package", "events", "schemas"],
+    ):
+        done = _command("pubsub_gen.launch", args, tmp_path)
+        assert (done.returncode, done.stderr) == (0, "")
+        assert done.stdout.splitlines() == [f"{count} files up to date", "imported: []"]
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["schemas", "--out", "out"],  # a no-op
+        ["schemas", "--out", "out", "--check"],
+        ["schemas", "--out", "out", "--package", "other"],  # a real run (into another package)
+        ["schemas", "--out", "out", "--package", "not-a-name"],
+        ["schemas", "--out", "out", "--encoding", "xml"],
+        ["schemas", "--out", "out", "--out", "elsewhere"],
+        ["schemas", "schemas"],
+        ["missing", "--out", "out"],
+        ["schemas", "--out", "out/events/__init__.py"],
+        ["schemas", "--out", "fresh"],  # a first run
+        ["schemas", "--out"],
+        ["--version"],
+        ["generate", "--help"],
+    ],
+)
+def test_the_console_command_answers_like_click(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, args: list[str]
+) -> None:
+    answers = []
+    for launcher in ("pubsub_gen.launch", "pubsub_gen.cli"):
+        base = tmp_path / launcher  # the same project for each, as the last run left it
+        monkeypatch.chdir(_schemas(base / "schemas").parent)
+        generate(base / "schemas", base / "out")
+        done = _command(launcher, args, base)
+        stdout = "\n".join(line for line in done.stdout.splitlines() if "imported:" not in line)
+        answers.append(
+            (
+                done.returncode,
+                stdout.replace(str(base), "BASE"),
+                done.stderr.replace(str(base), "BASE"),
+            )
+        )
+    assert answers[0] == answers[1]
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        ([], (None, {})),
+        (["generate"], (None, {})),
+        (["s", "--out", "o"], ("s", {"--out": "o"})),
+        (["s", "--out", "new"], ("s", {"--out": "new"})),  # a folder still to make
+        (["s", "--out", "file"], None),
+        (["missing"], None),
+        (["--package=p", "s"], ("s", {"--package": "p"})),
+        (["s", "--check"], None),
+        (["s", "--no-cache"], None),
+        (["s", "--diff"], None),
+        (["s", "t"], None),
+        (["s", "--out"], None),
+        (["s", "--out", "--package"], None),
+        (["s", "--package", "a", "--package", "b"], None),
+        (["s", "--encoding", "xml"], None),
+        (["-h"], None),
+        (["asyncapi"], None),
+    ],
+)
+def test_the_console_command_takes_only_a_plain_generation(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    expected: tuple[str | None, dict[str, str]] | None,
+) -> None:
+    from pubsub_gen import launch
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "s").mkdir()
+    (tmp_path / "o").mkdir()
+    (tmp_path / "file").write_text("")
+    assert launch._plain_generate(args) == expected
+
+
+def test_the_cache_lists_the_schema_files_the_loader_finds(tmp_path: Path) -> None:
+    from pubsub_gen.load.discover import find_schema_files
+
+    root = tmp_path / "schemas"
+    for name in (
+        "a.avsc",
+        "b.json",
+        "notes.txt",
+        "x.JSON",
+        ".hidden.json",
+        "sub/c.json",
+        "sub/deep/d.avsc",
+        "sub/.git/e.json",
+        ".cache/f.json",
+        "g.json/inside.json",  # a folder named like a schema
+    ):
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text("{}")
+    (root / "linked").symlink_to(root / "sub", target_is_directory=True)  # not entered
+    (root / "alias.json").symlink_to(root / "b.json")
+    (root / "broken.avsc").symlink_to(root / "nowhere.avsc")
+    listed = [name for name, _ in caching.schema_files(str(root))]
+    assert listed == [p.relative_to(root).as_posix() for p in find_schema_files(root)]
+    assert listed == [
+        *("a.avsc", "alias.json", "b.json", "g.json/inside.json"),
+        *("sub/c.json", "sub/deep/d.avsc"),
+    ]
+
+
 @pytest.mark.parametrize(
     "change",
     ["edit generated", "delete generated", "delete user file", "add obsolete module"],

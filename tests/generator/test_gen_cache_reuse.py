@@ -50,9 +50,9 @@ def formatted_paths(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     seen: list[str] = []
     real = formatting.format_tree
 
-    def spy(root: Path) -> None:
+    def spy(root: Path, threads: int | None = None) -> None:
         seen.extend(sorted(p.relative_to(root).as_posix() for p in root.rglob("*.py")))
-        real(root)
+        real(root, threads)
 
     monkeypatch.setattr(formatting, "format_tree", spy)
     return seen
@@ -126,6 +126,29 @@ def test_a_worker_that_cannot_run_falls_back_to_the_process(
         out = tmp_path / Path(executable).name
         generate(schemas, out, cache=False)
         assert tree(out) == expected
+
+
+@pytest.mark.parametrize("pays_off", [True, False])
+def test_the_run_takes_the_worker_the_command_started(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pays_off: bool
+) -> None:
+    schemas = _schemas(tmp_path / "schemas")
+    expected = _in_process(schemas, tmp_path / "expected")
+    made: list[jsonworker.Worker] = []
+
+    class Counted(jsonworker.Worker):
+        def __init__(self) -> None:
+            super().__init__()
+            made.append(self)
+
+    monkeypatch.setattr(jsonworker, "Worker", Counted)
+    monkeypatch.setattr(pipeline, "worker_pays_off", lambda config: pays_off)
+    jsonworker.prestart()
+    generate(schemas, tmp_path / "out", cache=False)
+    assert jsonworker.take() is None, "taken by the run"
+    assert len(made) == 1 and made[0].answered == pays_off
+    assert not made[0]._folder.exists(), "closed"
+    assert tree(tmp_path / "out") == expected
 
 
 def _problems(error: pytest.ExceptionInfo[SchemaError]) -> list[str]:

@@ -56,6 +56,22 @@ def test_a_run_that_stages_and_fails_leaves_nothing(tmp_path: Path) -> None:
     assert not (tmp_path / "out").exists()
 
 
+def test_reserved_files_are_filled_by_the_write_step_or_removed(tmp_path: Path) -> None:
+    staging = write.Staging(tmp_path)
+    staging.reserve({PurePosixPath("pkg/sub"): 2, PurePosixPath("pkg/other"): 1})
+    reserved = sorted((tmp_path / "pkg/sub").iterdir())
+    assert len(reserved) == 2 and all(
+        p.name.startswith(".") and not p.stat().st_size for p in reserved
+    )
+    rendered = RenderedFile(PurePosixPath("pkg/sub/topic.py"), "X = 1\n")
+    written = write.apply(write.plan(tmp_path, [rendered], [Path("pkg")]), staging)
+    staging.discard()
+    assert written == [tmp_path / "pkg/sub/topic.py"]
+    assert (tmp_path / "pkg/sub/topic.py").read_text() == "X = 1\n"
+    assert (tmp_path / "pkg/sub/topic.py").stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in (tmp_path / "pkg").rglob("*")) == ["sub", "topic.py"]
+
+
 def test_flags_win_over_pyproject_and_paths_are_relative_to_it(tmp_path: Path) -> None:
     (tmp_path / "pyproject.toml").write_text(
         '[tool.pubsub-gen]\nschemas = "s"\nout = "o"\npackage = "p"\nencoding = "binary"\n'

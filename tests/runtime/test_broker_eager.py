@@ -154,3 +154,85 @@ async def test_a_handler_acks_its_message_first_thing(
         assert subscriber.in_flight == 0
         assert not subscriber._running
     assert results == [AckResult.SUCCESS] * count
+
+
+async def test_messages_are_leased_while_their_handler_waits_or_runs_and_released_after(
+    pubsub_emulator: Emulator, unique_name: Callable[[str], str]
+) -> None:
+    """A handler ending in its first step is never leased; one that suspends is, until it ends,
+    and so are the messages of a response waiting for a slot (``max_messages``)."""
+    broker = PubSubBroker(pubsub_emulator.project_id)
+    topic, count, bound = unique_name("eager-lease"), 12, 3
+    release = asyncio.Event()
+    started: list[str] = []
+    handled: list[str] = []
+    all_handled = asyncio.Event()
+
+    @broker.subscriber(
+        "eager-lease",
+        topic_name=topic,
+        subscription_name=unique_name("eager-lease-sub"),
+        max_messages=bound,
+    )
+    async def handle(message: Message) -> None:
+        started.append(message._ack_id or "")
+        if message.data == b"wait":
+            await release.wait()
+        handled.append(message.id)
+        if len(handled) == count:
+            all_handled.set()
+
+    (subscriber,) = broker.subscribers
+    async with broker:
+        await broker.publish_many(topic, [b"wait"] * count)
+        deadline = asyncio.get_running_loop().time() + WAIT
+        while len(started) < bound:
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(0.3)  # the rest of the response, if any, waits for a slot
+        assert len(started) == bound  # the bound holds
+        assert subscriber.in_flight == bound
+        # every message received so far is leased: the running ones and those waiting
+        assert set(started) <= set(subscriber._leased)
+        assert set(subscriber._running) == set(started)
+        release.set()
+        await asyncio.wait_for(all_handled.wait(), WAIT)
+        await asyncio.sleep(0.5)
+        assert subscriber.in_flight == 0
+        assert not subscriber._running
+        assert not subscriber._leased
+    assert sorted(handled) == sorted(set(handled))
+
+
+async def test_a_failure_before_or_after_suspending_nacks_only_that_message(
+    pubsub_emulator: Emulator, unique_name: Callable[[str], str]
+) -> None:
+    """A handler that raises in its first step, or after it suspended, has its message nacked
+    (and delivered again); the messages around it are acked once."""
+    broker = PubSubBroker(pubsub_emulator.project_id)
+    topic = unique_name("eager-fail")
+    seen: list[bytes] = []
+    acked_twice = asyncio.Event()
+
+    @broker.subscriber("eager-fail", topic_name=topic, subscription_name=unique_name("fail-sub"))
+    async def handle(message: Message) -> None:
+        first = message.data not in seen
+        seen.append(message.data)
+        if message.data == b"suspend-then-fail":
+            await asyncio.sleep(0.05)
+        if first and message.data.endswith(b"fail"):
+            raise RuntimeError(f"failed on {message.data!r}")
+        if seen.count(b"fail") == 2 and seen.count(b"suspend-then-fail") == 2:
+            acked_twice.set()
+
+    (subscriber,) = broker.subscribers
+    async with broker:
+        await broker.publish_many(topic, [b"ok-1", b"fail", b"ok-2", b"suspend-then-fail", b"ok-3"])
+        await asyncio.wait_for(acked_twice.wait(), WAIT)
+        await asyncio.sleep(1.0)  # a lost ack or nack would show up as another delivery
+        assert subscriber.in_flight == 0
+        assert not subscriber._running
+        assert not subscriber._leased
+    assert sorted(seen) == sorted(
+        [b"ok-1", b"ok-2", b"ok-3", b"fail", b"fail", b"suspend-then-fail", b"suspend-then-fail"]
+    )

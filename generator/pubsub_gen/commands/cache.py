@@ -17,18 +17,17 @@ on every schema of it, so they are cached as a whole, under a key of the setting
 generator and the ``*.json`` schema files: a run that changed only Avro schemas skips the
 batch. Formatting is cached per file (``format.source_key``).
 
-This module imports nothing heavy: the no-op run pays only for hashing.
+This module imports nothing heavy: the no-op run pays only for hashing (``quick_check``, which
+the console command calls before importing anything else).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
 import json
 import os
 import sys
-import tempfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -36,7 +35,6 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pubsub_gen.config import Config
-from pubsub_gen.load.discover import find_schema_files
 from pubsub_gen.output import HEADER_PREFIX
 
 CACHE_DIR = ".pubsub-gen-cache"
@@ -79,7 +77,7 @@ class Store:
         # A linked cache folder could be anywhere: neither read nor written (only costs time).
         self.usable = not self.folder.is_symlink()
 
-    def _manifest_path(self, package: str) -> Path:
+    def manifest_path(self, package: str) -> Path:
         return self.folder / f"{package}.manifest.json"
 
     def up_to_date(self, key: str, package: str) -> list[Entry] | None:
@@ -87,40 +85,41 @@ class Store:
         if not self.usable:
             return None
         try:
-            data = json.loads(self._manifest_path(package).read_text(encoding="utf-8"))
+            data = json.loads(self.manifest_path(package).read_text(encoding="utf-8"))
             if data.get("key") != key:
                 return None
-            entries = [Entry(PurePosixPath(p), bool(o), d) for p, o, d in data["files"]]
+            rows = [(str(p), bool(o), d) for p, o, d in data["files"]]
         except (OSError, ValueError, KeyError, TypeError):
             return None
-        for entry in entries:
-            target = self.out / entry.path
-            if not entry.owned_by_tool:
+        # os.path on strings, not pathlib: this loop is most of a no-op run's own work.
+        out = str(self.out)
+        produced = set()
+        for path, owned_by_tool, recorded in rows:
+            target = os.path.join(out, path)
+            produced.add(target)
+            if not owned_by_tool:
                 if not os.path.exists(target):
                     return None  # a missing user file is written again
                 continue
             try:
-                if digest(target.read_bytes()) != entry.digest:
-                    return None
+                with open(target, "rb") as stream:
+                    if digest(stream.read()) != recorded:
+                        return None
             except OSError:
                 return None
-        produced = {self.out / entry.path for entry in entries}
-        package_dir = self.out / Path(*package.split("."))
-        for path in package_dir.rglob("*.py") if package_dir.is_dir() else ():
-            if path not in produced and _starts_with_header(path):
-                return None  # an obsolete generated module to remove
-        return entries
+        package_dir = os.path.join(out, *package.split("."))
+        # Every *.py below the package, as ``Path.rglob`` finds them (links to folders are
+        # not entered): one the manifest does not list is an obsolete generated module.
+        for folder, folders, names in os.walk(package_dir):
+            for name in (*folders, *names):
+                path = os.path.join(folder, name)
+                if name.endswith(".py") and path not in produced and _starts_with_header(path):
+                    return None
+        return [Entry(PurePosixPath(p), o, d) for p, o, d in rows]
 
     def save(self, key: str, package: str, entries: Iterable[Entry]) -> None:
         rows = [[e.path.as_posix(), e.owned_by_tool, e.digest] for e in entries]
-        self._write(self._manifest_path(package), {"key": key, "files": rows})
-
-    def forget(self, package: str) -> None:
-        """Drop the manifest (a run changed the output without knowing the full result)."""
-        if not self.usable:
-            return
-        with contextlib.suppress(OSError):
-            self._manifest_path(package).unlink()
+        self._write(self.manifest_path(package), {"key": key, "files": rows})
 
     def formatted(self) -> dict[str, str]:
         """sha256 of rendered source -> its formatted source, from earlier runs."""
@@ -155,6 +154,19 @@ class Store:
         models = data.get("models")
         return models if isinstance(models, dict) else None
 
+    def has_json_models(self, key: str) -> bool:
+        """Whether the JSON Schema models of ``key`` are cached (read from the file's start, as
+        ``_write`` leaves it: ``json_models`` reads the whole file, and may still find it
+        damaged)."""
+        if not self.usable:
+            return False
+        start = json.dumps({"key": key}, separators=(",", ":"))[:-1].encode()
+        try:
+            with (self.folder / _JSON_MODELS).open("rb") as stream:
+                return stream.read(len(start)) == start
+        except OSError:
+            return False
+
     def save_json_models(self, key: str, models: dict[str, Any]) -> None:
         self._write(self.folder / _JSON_MODELS, {"key": key, "models": models})
 
@@ -162,6 +174,8 @@ class Store:
         """Best effort and atomic: a cache that cannot be written only costs time."""
         if not self.usable:
             return
+        import tempfile
+
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             ignore = self.folder / ".gitignore"
@@ -181,9 +195,9 @@ class Store:
             pass
 
 
-def _starts_with_header(path: Path) -> bool:
+def _starts_with_header(path: str) -> bool:
     try:
-        with path.open("rb") as stream:
+        with open(path, "rb") as stream:
             return stream.read(len(HEADER_PREFIX)) == HEADER_PREFIX.encode()
     except OSError:
         return False
@@ -195,6 +209,47 @@ class Keys:
 
     output: str  # everything the output depends on
     json_models: str  # what the JSON Schema models depend on: settings, generator, *.json files
+    json_files: int  # how many JSON Schema files there are
+    unlocked: Any  # the hash of ``output`` before the revision lock file (hashlib's object)
+
+    def output_with(self, lock: Path) -> str:
+        """``output`` with the revision lock file as it is now (the run may have written it)."""
+        return _with_lock(self.unlocked, lock)
+
+
+def _with_lock(unlocked: Any, lock: Path) -> str:
+    """Hashed last, so that ``Keys.output_with`` need not read the schema files again."""
+    output = unlocked.copy()
+    try:  # the revision lock file: its revisions are embedded in the generated TopicSpecs
+        recorded = lock.read_bytes()
+    except OSError:
+        recorded = b"absent"
+    output.update(b"lock\0" + recorded + b"\0")
+    return str(output.hexdigest())
+
+
+@dataclass(frozen=True)
+class Quick:
+    """What a run can know from the cache alone (``quick_check``)."""
+
+    up_to_date: int | None  # the number of files up to date when nothing needs doing, else None
+    json_files: int  # JSON Schema files of the run
+    json_models_cached: bool  # whether their models come from the cache
+
+
+def quick_check(config: Config, version: str) -> Quick:
+    """Whether a run of ``config`` has nothing to do, before anything else is imported."""
+    store = Store(config.out)
+    if not store.usable or not (
+        store.manifest_path(config.package).exists() or (store.folder / _JSON_MODELS).exists()
+    ):  # a first run: nothing to hash for
+        files = schema_files(str(config.schemas))
+        return Quick(None, sum(name.endswith(".json") for name, _ in files), False)
+    keys = inputs_keys(config, version)
+    entries = store.up_to_date(keys.output, config.package)
+    if entries is not None:
+        return Quick(len(entries), keys.json_files, True)
+    return Quick(None, keys.json_files, store.has_json_models(keys.json_models))
 
 
 def inputs_keys(config: Config, version: str) -> Keys:
@@ -204,21 +259,38 @@ def inputs_keys(config: Config, version: str) -> Keys:
         for h in (output, json_models):
             h.update(part.encode("utf-8", "surrogateescape"))
             h.update(b"\0")
-    try:  # the revision lock file: its revisions are embedded in the generated TopicSpecs
-        recorded = config.lock.read_bytes()
-    except OSError:
-        recorded = b"absent"
-    output.update(b"lock\0" + recorded + b"\0")
-    for path in find_schema_files(config.schemas):
-        name = path.relative_to(config.schemas).as_posix().encode("utf-8", "surrogateescape")
+    json_files = 0
+    for name, path in schema_files(str(config.schemas)):
         try:
-            data = path.read_bytes()
+            with open(path, "rb") as stream:
+                data = stream.read()
         except OSError as exc:
             data = f"unreadable: {exc}".encode()
-        for h in (output, json_models) if path.suffix == ".json" else (output,):
-            h.update(name + b"\0" + len(data).to_bytes(8, "big"))
+        is_json = name.endswith(".json")
+        json_files += is_json
+        entry = name.encode("utf-8", "surrogateescape") + b"\0" + len(data).to_bytes(8, "big")
+        for h in (output, json_models) if is_json else (output,):
+            h.update(entry)
             h.update(data)
-    return Keys(output.hexdigest(), json_models.hexdigest())
+    return Keys(_with_lock(output, config.lock), json_models.hexdigest(), json_files, output)
+
+
+def schema_files(schemas: str) -> list[tuple[str, str]]:
+    """(name relative to ``schemas`` in POSIX form, path) of every schema file: the files
+    ``load.discover.find_schema_files`` finds (a test holds them equal), found with ``os``
+    alone (pathlib's globbing costs more than the hashing on a no-op run)."""
+    found = []
+    for folder, folders, names in os.walk(schemas):
+        folders[:] = [f for f in folders if not f.startswith(".")]
+        relative = os.path.relpath(folder, schemas).replace(os.sep, "/")
+        prefix = "" if relative == "." else relative + "/"
+        for name in names:
+            if name.startswith(".") or not name.endswith((".avsc", ".json")):
+                continue
+            path = os.path.join(folder, name)
+            if os.path.isfile(path):
+                found.append((prefix + name, path))
+    return sorted(found)
 
 
 @cache

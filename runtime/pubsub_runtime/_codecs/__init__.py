@@ -10,14 +10,22 @@ is how the subscribers call a codec (off the event loop for large payloads).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from pubsub_runtime._codecs.decode import (
     OFFLOAD_DECODE_BYTES,
     decode,
     decode_off_loop,
     decodes_off_loop,
 )
-from pubsub_runtime._codecs.revisions import RegistryUnavailable, RevisionMissing, fetch_revision
 from pubsub_runtime._codecs.topic import TopicSpec
+
+if TYPE_CHECKING:
+    from pubsub_runtime._codecs.revisions import (
+        RegistryUnavailable,
+        RevisionMissing,
+        fetch_revision,
+    )
 
 __all__ = [
     "OFFLOAD_DECODE_BYTES",
@@ -29,3 +37,20 @@ __all__ = [
     "decodes_off_loop",
     "fetch_revision",
 ]
+
+
+if not TYPE_CHECKING:  # for mypy, the imports above are the module's namespace
+
+    def __getattr__(name: str) -> Any:
+        # The registry client of ``revisions`` (google-cloud-pubsub, grpc) is imported when
+        # first asked for: the generator, which reads ``avro`` and ``jsonschema``, never is.
+        if name in ("RegistryUnavailable", "RevisionMissing", "fetch_revision"):
+            from pubsub_runtime._codecs import revisions
+
+            value = getattr(revisions, name)
+            globals()[name] = value  # the next lookup is a plain one
+            return value
+        raise AttributeError(f"module 'pubsub_runtime._codecs' has no attribute {name!r}")
+
+    def __dir__() -> list[str]:
+        return sorted({*globals(), *__all__})
