@@ -15,6 +15,7 @@ which also reports schema problems the usual way.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import subprocess
@@ -105,9 +106,16 @@ class Worker:
 
     def submit(self, inputs: Sequence[Any]) -> None:
         """Start building the models of ``inputs`` (``JsonSchemaInput``); the call does not wait."""
+        from pubsub_gen.load.jsonmodels import library_documents
+
         self._inputs = list(inputs)
         if self._process is None or self._process.stdin is None:
             return
+        # The copies the library reads are made here: the worker is still importing it, and
+        # this process has time to spare later, while the worker builds.
+        documents: list[str | None] = [None] * len(inputs)
+        with contextlib.suppress(Exception):  # not checked yet: the checks report what fails
+            documents = list(library_documents(inputs))
         payload = [
             {
                 "key": item.key,
@@ -115,8 +123,9 @@ class Worker:
                 "display_path": item.display_path,
                 "document": item.document,
                 "root_class": item.root_class,
+                "library_document": document,
             }
-            for item in inputs
+            for item, document in zip(inputs, documents, strict=True)
         ]
         try:
             (self._folder / _INPUTS).write_text(json.dumps(payload), encoding="utf-8")
@@ -238,6 +247,7 @@ def main() -> None:
         return  # the run ended early (a schema problem): nothing to do
     from pubsub_gen.load.jsonmodels import JsonSchemaInput, jsonschema_models
 
+    payload = json.loads(Path(_INPUTS).read_text(encoding="utf-8"))
     inputs = [
         JsonSchemaInput(
             key=item["key"],
@@ -246,11 +256,12 @@ def main() -> None:
             document=item["document"],
             root_class=item["root_class"],
         )
-        for item in json.loads(Path(_INPUTS).read_text(encoding="utf-8"))
+        for item in payload
     ]
+    documents = [item["library_document"] for item in payload]
     answer: dict[str, Any]
     try:
-        rendered = jsonschema_models(inputs)
+        rendered = jsonschema_models(inputs, None if None in documents else documents)
     except SchemaError as error:
         answer = {"problems": [[str(p.path), p.pointer, p.message] for p in error.problems]}
     else:
