@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from pubsub_gen.errors import SchemaError, SchemaProblem
+from pubsub_gen.scratch import memory_folder
 
 if TYPE_CHECKING:
     from pubsub_gen import ir
@@ -80,7 +81,10 @@ class Worker:
     """One worker process; ``close`` (or a context manager) ends it whatever happened."""
 
     def __init__(self, *, fork: bool = False) -> None:
-        self._folder = Path(tempfile.mkdtemp(prefix="pubsub-gen-worker-"))
+        try:
+            self._folder = Path(tempfile.mkdtemp(prefix="pubsub-gen-worker-", dir=memory_folder()))
+        except OSError:  # a full memory file system: the usual temporary folder
+            self._folder = Path(tempfile.mkdtemp(prefix="pubsub-gen-worker-"))
         self._inputs: list[Any] = []
         self.answered = False  # whether the worker process answered (else: in-process)
         self._submitted = False

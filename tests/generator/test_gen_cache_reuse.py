@@ -208,3 +208,19 @@ def test_the_worker_answers_exactly_what_render_jsonschema_models_returns(
         assert worker.answered
     assert answer == loader.jsonschema_models(inputs)
     assert jsonworker.decode(jsonworker.encode(answer)) == answer
+
+
+def test_the_models_batch_falls_back_to_the_usual_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inputs = [
+        loader.JsonSchemaInput(key, tmp_path / f"{key}.json", f"schemas/{key}.json", doc, title)
+        for key, doc, title in (
+            ("order_placed", _order("OrderPlaced"), "OrderPlaced"),
+            ("order_paid", _order("OrderPaid"), "OrderPaid"),
+        )
+    ]
+    expected = loader.jsonschema_models(inputs)
+    # A memory folder that cannot be written (here: one that is not there).
+    monkeypatch.setattr(loader, "memory_folder", lambda: str(tmp_path / "no-such-folder"))
+    assert loader.jsonschema_models(inputs) == expected

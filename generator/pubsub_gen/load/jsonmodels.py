@@ -39,6 +39,7 @@ from pubsub_gen.load.jsonschema import (
     subschemas,
 )
 from pubsub_gen.load.jsonwiden import widen
+from pubsub_gen.scratch import memory_folder
 
 # Longest piece of a string literal taken from a schema (line length 100 leaves room for code).
 _PIECE = 60
@@ -497,6 +498,14 @@ def _run(
     return modules, asked
 
 
+def _run_in(
+    folder: str | None, items: Sequence[JsonSchemaInput], documents: Sequence[str] | None
+) -> tuple[dict[str, list[_Captured]], set[str]]:
+    """``_run`` in a temporary folder inside ``folder`` (None: the usual place)."""
+    with tempfile.TemporaryDirectory(prefix="pubsub-gen-", dir=folder) as workdir:
+        return _run(items, Path(workdir), documents)
+
+
 def _blame(items: Sequence[JsonSchemaInput], error: Exception) -> list[SchemaProblem]:
     """After a failed batch, find the inputs that fail alone (the batch hides which one did)."""
     failures = []
@@ -646,8 +655,10 @@ def jsonschema_models(
     if clashes:
         raise SchemaError(clashes)
     try:
-        with tempfile.TemporaryDirectory(prefix="pubsub-gen-") as workdir:
-            modules, asked = _run(inputs, Path(workdir), documents)
+        try:
+            modules, asked = _run_in(memory_folder(), inputs, documents)
+        except OSError:  # a full or odd memory file system: the usual temporary folder
+            modules, asked = _run_in(None, inputs, documents)
     except Exception as error:  # the library raises many types; report per schema
         raise SchemaError(_blame(inputs, error)) from error
     built, problems = {}, []
