@@ -347,8 +347,6 @@ class Subscriber:
                 or properties.exactly_once_delivery_enabled
             )
         received = pb.received_messages
-        # each read of a protobuf string field makes a new str (hashed anew): read them once
-        ack_ids = [item.ack_id for item in received]
         # What _dispatch does, inlined for the common case (every message passes here).
         from_pb = Message._from_pb
         loop = asyncio.get_running_loop()
@@ -372,22 +370,23 @@ class Subscriber:
                     acks.ack_many(acked)
                     acked.clear()
                     # Received, waiting for a slot: leased like the running ones.
-                    leased.update(dict.fromkeys(ack_ids[index:]))
+                    leased.update(dict.fromkeys([later.ack_id for later in received[index:]]))
                     await self._wait_for_room()
                 if self._closing:
                     self._hand_back(received[index:])
                     return
-                ack_id = ack_ids[index]
+                # each read of a protobuf string field makes a new str (hashed anew): read once
+                ack_id = item.ack_id
                 message = from_pb(item, ack_id, self)
                 if self._held_keys or (self._ordered and message.ordering_key is not None):
                     self._dispatch(ack_id, message)
                     continue
-                self._in_flight += 1
-                self._in_flight_bytes += len(message.data)
                 if not bare:
+                    self._in_flight += 1
+                    self._in_flight_bytes += len(message.data)
                     leased[ack_id] = None
-                    # The place of the task while an eager one runs its first step: the handler
-                    # counts as running (message.ack() checks), and stop() can wait on it.
+                    # The place of the task while an eager task runs its first step: the
+                    # handler counts as running (message.ack() checks), stop() can wait on it.
                     running[ack_id] = starting
                     coro: Any = deliver(self, message, self)
                     name = prefix + message.id
@@ -398,9 +397,11 @@ class Subscriber:
                     if not task.done():  # an eager task that finished has released its message
                         running[ack_id] = task
                     continue
-                # No lease and no entry in _running while the task runs its first step: the
-                # lease loop cannot run meanwhile, and message.ack() checks _stepping.
+                # No lease, no entry in _running and no bytes counted while the task runs its
+                # first step (nothing else runs meanwhile to read them; message.ack() checks
+                # _stepping): a handler that ends there needs none of them.
                 self._stepping = ack_id
+                self._in_flight += 1
                 try:
                     coro = handler(message)
                     name = prefix + message.id
@@ -409,40 +410,47 @@ class Subscriber:
                     else:
                         task = loop.create_task(coro, name=name)
                 except Exception as exc:  # calling it raised (inspect_handler saw it is async)
+                    self._count_bytes(message)
                     outcome = raised(exc, self.call, message, self.alias)
                     self.settle(message, outcome.ack, outcome.delay)
                     continue
                 except BaseException:  # KeyboardInterrupt or SystemExit out of its first step
+                    self._count_bytes(message)
                     self.interrupted(message)
                     raise
                 finally:
                     self._stepping = None
-                if not task.done():
-                    running[ack_id] = task
-                    leased[ack_id] = None
-                    task.add_done_callback(functools.partial(settle_bare, self, message, self))
-                    bare = self._bare = False
-                    continue
                 try:
                     result = task.result()
+                except asyncio.InvalidStateError:
+                    if task.done():  # the handler raised it: settle_bare reads it
+                        result = task
+                    else:  # suspended: from here on its task settles it when it ends
+                        self._count_bytes(message)
+                        running[ack_id] = task
+                        leased[ack_id] = None
+                        task.add_done_callback(functools.partial(settle_bare, self, message, self))
+                        bare = self._bare = False
+                        continue
                 except BaseException:
                     result = task  # settle_bare reads what it raised
                 if result is not None or self._acked_early or not plain_acks:
+                    self._count_bytes(message)
                     settle_bare(self, message, self, task)
                     continue
-                # settle()'s plain ack, inlined: the message was never leased nor in _running,
-                # and an unordered one has no queue of its key to start.
+                # settle()'s plain ack: the message was never leased, in _running nor counted
+                # in bytes, and an unordered one has no queue of its key to start.
                 acked.append(ack_id)
                 self._in_flight -= 1
-                self._in_flight_bytes -= len(message.data)
-                if self._room_wanted:
-                    self._room_wanted = False
-                    self._room.set()
         except asyncio.CancelledError:
             self._hand_back(received[index:])
             raise
         finally:
             acks.ack_many(acked)
+
+    def _count_bytes(self, message: Message[Any]) -> None:
+        """Count the bytes of a bare handler's message (settle() and _finish() uncount them)."""
+        self._in_flight_bytes += len(message.data)
 
     def _full(self) -> bool:
         options = self.options
