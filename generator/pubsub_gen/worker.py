@@ -317,7 +317,8 @@ def main(stdin: TextIO | None = None) -> None:
     documents = [item["library_document"] for item in payload]
     answer: dict[str, Any]
     try:
-        rendered = jsonschema_models(inputs, None if None in documents else documents)
+        # Its files go in this folder, which the caller removes even if it has to stop us.
+        rendered = jsonschema_models(inputs, None if None in documents else documents, ".")
     except SchemaError as error:
         answer = {"problems": [[str(p.path), p.pointer, p.message] for p in error.problems]}
     else:

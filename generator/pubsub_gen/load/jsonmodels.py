@@ -637,10 +637,13 @@ def _models(
 
 
 def jsonschema_models(
-    inputs: Sequence[JsonSchemaInput], documents: Sequence[str] | None = None
+    inputs: Sequence[JsonSchemaInput],
+    documents: Sequence[str] | None = None,
+    scratch: str | None = None,
 ) -> dict[str, ir.JsonModels]:
     """The models of every input as IR, keyed by ``key``, from one datamodel-codegen run
-    (``documents``: their ``library_documents``, when made already).
+    (``documents``: their ``library_documents``, when made already; ``scratch``: the folder
+    for its temporary files, default ``memory_folder``).
 
     Raises ``SchemaError`` for problems only building the models finds (a definition taking the
     payload model's name, or anything the library refuses); ``check_jsonschema`` runs first.
@@ -656,7 +659,7 @@ def jsonschema_models(
         raise SchemaError(clashes)
     try:
         try:
-            modules, asked = _run_in(memory_folder(), inputs, documents)
+            modules, asked = _run_in(scratch or memory_folder(), inputs, documents)
         except OSError:  # a full or odd memory file system: the usual temporary folder
             modules, asked = _run_in(None, inputs, documents)
     except Exception as error:  # the library raises many types; report per schema
