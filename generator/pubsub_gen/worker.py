@@ -193,7 +193,12 @@ class _Forked:
 
     def __init__(self, folder: Path) -> None:
         read, write = os.pipe()
-        self.pid = os.fork()
+        try:
+            self.pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            raise
         if self.pid == 0:  # the worker: never back into the caller's code
             code = 1
             try:
