@@ -13,6 +13,7 @@ rest.
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 
@@ -30,6 +31,10 @@ def main() -> None:
         return
     if (unchanged := _unchanged(*request)) is not None:
         _exit(0, f"{unchanged} files up to date\n")
+    # One generation, then ``_exit``: the collector would keep walking everything the run
+    # imported and built (a sixth of this process's time, measured on 200 topics) to free
+    # the few cycles it makes (about 5 MB by the end of that run).
+    gc.disable()
     from pubsub_gen.cli import main as cli
 
     try:

@@ -5,8 +5,10 @@ datamodel-code-generator's one batch call dominates a run (its imports and set-u
 10 ms per schema), and it is pure Python: in-process it leaves the second core idle. ``Worker``
 starts ``python -c ...`` (the same interpreter and the same ``pubsub_gen``) as soon as a run
 knows it has JSON Schema topics (the console command: before it imports anything else,
-``prestart``), so that the worker imports the library while this process still loads the
-schemas; ``submit`` hands it the inputs through a temporary folder, and
+``prestart``, which forks this process when it has no other thread: no interpreter to
+start, nor modules to import again), so that the worker imports the library while this
+process still loads the schemas; ``submit`` hands it the inputs (and the normalised copies
+the library reads, made here) through a temporary folder, and
 ``result`` returns exactly what ``jsonschema_models`` returns in-process (that very
 function runs in the worker; its ``ir.JsonModels`` travel as JSON). Any failure of the worker
 itself (it cannot start, it dies, its answer is unreadable) falls back to the in-process call,
@@ -15,16 +17,21 @@ which also reports schema problems the usual way.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from pubsub_gen.errors import SchemaError, SchemaProblem
+from pubsub_gen.scratch import memory_folder
 
 if TYPE_CHECKING:
     from pubsub_gen import ir
@@ -51,7 +58,8 @@ def prestart() -> None:
     if _prestarted is None:
         import atexit
 
-        _prestarted = Worker()
+        # Forked when that is safe (no other thread): the quickest start.
+        _prestarted = Worker(fork=hasattr(os, "fork") and threading.active_count() == 1)
         atexit.register(discard)
 
 
@@ -72,12 +80,15 @@ def discard() -> None:
 class Worker:
     """One worker process; ``close`` (or a context manager) ends it whatever happened."""
 
-    def __init__(self) -> None:
-        self._folder = Path(tempfile.mkdtemp(prefix="pubsub-gen-worker-"))
+    def __init__(self, *, fork: bool = False) -> None:
+        try:
+            self._folder = Path(tempfile.mkdtemp(prefix="pubsub-gen-worker-", dir=memory_folder()))
+        except OSError:  # a full memory file system: the usual temporary folder
+            self._folder = Path(tempfile.mkdtemp(prefix="pubsub-gen-worker-"))
         self._inputs: list[Any] = []
         self.answered = False  # whether the worker process answered (else: in-process)
         self._submitted = False
-        self._process: subprocess.Popen[bytes] | None = None
+        self._process: subprocess.Popen[bytes] | _Forked | None = None
         package_parent = str(Path(__file__).resolve().parents[1])
         # Once the answer is written, os._exit skips the interpreter's tear-down of everything
         # the library imported and built (0.1-0.2 s this process would wait for).
@@ -87,13 +98,16 @@ class Worker:
         )
         try:
             # Quiet: whatever goes wrong there, the in-process call redoes it and reports it.
-            self._process = subprocess.Popen(
-                [sys.executable, "-P", "-c", code],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                cwd=self._folder,
-            )
+            if fork:
+                self._process = _Forked(self._folder)
+            else:
+                self._process = subprocess.Popen(
+                    [sys.executable, "-P", "-c", code],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                    cwd=self._folder,
+                )
         except OSError:
             self._process = None  # result() builds them in-process
 
@@ -105,9 +119,16 @@ class Worker:
 
     def submit(self, inputs: Sequence[Any]) -> None:
         """Start building the models of ``inputs`` (``JsonSchemaInput``); the call does not wait."""
+        from pubsub_gen.load.jsonmodels import library_documents
+
         self._inputs = list(inputs)
         if self._process is None or self._process.stdin is None:
             return
+        # The copies the library reads are made here: the worker is still importing it, and
+        # this process has time to spare later, while the worker builds.
+        documents: list[str | None] = [None] * len(inputs)
+        with contextlib.suppress(Exception):  # not checked yet: the checks report what fails
+            documents = list(library_documents(inputs))
         payload = [
             {
                 "key": item.key,
@@ -115,8 +136,9 @@ class Worker:
                 "display_path": item.display_path,
                 "document": item.document,
                 "root_class": item.root_class,
+                "library_document": document,
             }
-            for item in inputs
+            for item, document in zip(inputs, documents, strict=True)
         ]
         try:
             (self._folder / _INPUTS).write_text(json.dumps(payload), encoding="utf-8")
@@ -162,6 +184,53 @@ class Worker:
     def close(self) -> None:
         self._stop()
         shutil.rmtree(self._folder, ignore_errors=True)
+
+
+class _Forked:
+    """A worker forked from this process, which has no thread but its own then: it needs no
+    interpreter start, nor the imports this process made already. What ``Worker`` uses of a
+    ``subprocess.Popen``."""
+
+    def __init__(self, folder: Path) -> None:
+        read, write = os.pipe()
+        try:
+            self.pid = os.fork()
+        except OSError:
+            os.close(read)
+            os.close(write)
+            raise
+        if self.pid == 0:  # the worker: never back into the caller's code
+            code = 1
+            try:
+                os.close(write)
+                os.chdir(folder)
+                quiet = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(quiet, 1)
+                os.dup2(quiet, 2)
+                main(os.fdopen(read, encoding="utf-8"))
+                code = 0
+            finally:
+                os._exit(code)
+        os.close(read)
+        self.stdin = os.fdopen(write, "wb")
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            pid, status = os.waitpid(self.pid, os.WNOHANG)
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            _, status = os.waitpid(self.pid, 0)
+            self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            os.kill(self.pid, signal.SIGKILL)
 
 
 def _read(
@@ -223,8 +292,9 @@ def decode(data: Mapping[str, Any]) -> dict[str, ir.JsonModels]:
     }
 
 
-def main() -> None:
-    """The worker: warm up, wait for ``go`` on stdin, build the models, write the answer, exit."""
+def main(stdin: TextIO | None = None) -> None:
+    """The worker: warm up, wait for ``go`` on ``stdin`` (default: standard input), build the
+    models, write the answer, exit."""
     import gc
     import importlib
 
@@ -234,10 +304,11 @@ def main() -> None:
 
     for module in _WARM:
         importlib.import_module(module)
-    if sys.stdin.readline().strip() != "go":
+    if (stdin or sys.stdin).readline().strip() != "go":
         return  # the run ended early (a schema problem): nothing to do
     from pubsub_gen.load.jsonmodels import JsonSchemaInput, jsonschema_models
 
+    payload = json.loads(Path(_INPUTS).read_text(encoding="utf-8"))
     inputs = [
         JsonSchemaInput(
             key=item["key"],
@@ -246,11 +317,13 @@ def main() -> None:
             document=item["document"],
             root_class=item["root_class"],
         )
-        for item in json.loads(Path(_INPUTS).read_text(encoding="utf-8"))
+        for item in payload
     ]
+    documents = [item["library_document"] for item in payload]
     answer: dict[str, Any]
     try:
-        rendered = jsonschema_models(inputs)
+        # Its files go in this folder, which the caller removes even if it has to stop us.
+        rendered = jsonschema_models(inputs, None if None in documents else documents, ".")
     except SchemaError as error:
         answer = {"problems": [[str(p.path), p.pointer, p.message] for p in error.problems]}
     else:

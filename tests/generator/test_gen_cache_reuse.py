@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -137,8 +138,8 @@ def test_the_run_takes_the_worker_the_command_started(
     made: list[jsonworker.Worker] = []
 
     class Counted(jsonworker.Worker):
-        def __init__(self) -> None:
-            super().__init__()
+        def __init__(self, *, fork: bool = False) -> None:
+            super().__init__(fork=fork)
             made.append(self)
 
     monkeypatch.setattr(jsonworker, "Worker", Counted)
@@ -181,7 +182,19 @@ def test_the_worker_reports_problems_like_the_process(
     assert not (tmp_path / "b").exists(), "nothing written"
 
 
-def test_the_worker_answers_exactly_what_render_jsonschema_models_returns(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    "fork",
+    [
+        False,
+        pytest.param(
+            True, marks=pytest.mark.skipif(not hasattr(os, "fork"), reason="no fork here")
+        ),
+    ],
+    ids=["started", "forked"],
+)
+def test_the_worker_answers_exactly_what_render_jsonschema_models_returns(
+    tmp_path: Path, fork: bool
+) -> None:
     inputs = [
         loader.JsonSchemaInput(key, tmp_path / f"{key}.json", f"schemas/{key}.json", doc, title)
         for key, doc, title in (
@@ -189,9 +202,25 @@ def test_the_worker_answers_exactly_what_render_jsonschema_models_returns(tmp_pa
             ("order_paid", _order("OrderPaid"), "OrderPaid"),
         )
     ]
-    with jsonworker.Worker() as worker:
+    with jsonworker.Worker(fork=fork) as worker:
         worker.submit(inputs)
         answer = worker.result()
         assert worker.answered
     assert answer == loader.jsonschema_models(inputs)
     assert jsonworker.decode(jsonworker.encode(answer)) == answer
+
+
+def test_the_models_batch_falls_back_to_the_usual_temporary_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    inputs = [
+        loader.JsonSchemaInput(key, tmp_path / f"{key}.json", f"schemas/{key}.json", doc, title)
+        for key, doc, title in (
+            ("order_placed", _order("OrderPlaced"), "OrderPlaced"),
+            ("order_paid", _order("OrderPaid"), "OrderPaid"),
+        )
+    ]
+    expected = loader.jsonschema_models(inputs)
+    # A memory folder that cannot be written (here: one that is not there).
+    monkeypatch.setattr(loader, "memory_folder", lambda: str(tmp_path / "no-such-folder"))
+    assert loader.jsonschema_models(inputs) == expected

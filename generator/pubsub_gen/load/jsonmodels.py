@@ -39,6 +39,7 @@ from pubsub_gen.load.jsonschema import (
     subschemas,
 )
 from pubsub_gen.load.jsonwiden import widen
+from pubsub_gen.scratch import memory_folder
 
 # Longest piece of a string literal taken from a schema (line length 100 leaves room for code).
 _PIECE = 60
@@ -467,26 +468,42 @@ def _has_collisions(document: Any) -> bool:
     return any(name != naming.attribute_name(wire) for wire, name in names.items())
 
 
+def library_documents(inputs: Sequence[JsonSchemaInput]) -> list[str]:
+    """The file the library reads for each of ``inputs``: a normalised copy of its document."""
+    roots = {item.root_class for item in inputs}
+    return [json.dumps(_prepare(item, roots), ensure_ascii=False, indent=1) for item in inputs]
+
+
 def _run(
-    items: Sequence[JsonSchemaInput], workdir: Path
+    items: Sequence[JsonSchemaInput], workdir: Path, documents: Sequence[str] | None = None
 ) -> tuple[dict[str, list[_Captured]], set[str]]:
     """Render ``items``: one library run for all, plus one per topic whose wire names collide
-    (the library's aliases are by wire name, so those names must not meet another topic's)."""
+    (the library's aliases are by wire name, so those names must not meet another topic's).
+    ``documents``: their ``library_documents``, when made already."""
     alone = [item for item in items if _has_collisions(item.document)]
     batches = [[item for item in items if item not in alone], *([item] for item in alone)]
     modules: dict[str, list[_Captured]] = {}
     asked: set[str] = set()
-    roots = {item.root_class for item in items}
+    if documents is None:
+        documents = library_documents(items)
+    texts = dict(zip([item.key for item in items], documents, strict=True))
     for index, batch in enumerate(b for b in batches if b):
         folder = workdir / f"schemas{index}"
         folder.mkdir()
         for item in batch:
-            text = json.dumps(_prepare(item, roots), ensure_ascii=False, indent=1)
-            (folder / f"{item.key}.json").write_text(text, encoding="utf-8")
+            (folder / f"{item.key}.json").write_text(texts[item.key], encoding="utf-8")
         found, names = _generate(folder, batch)
         modules.update(found)
         asked |= names
     return modules, asked
+
+
+def _run_in(
+    folder: str | None, items: Sequence[JsonSchemaInput], documents: Sequence[str] | None
+) -> tuple[dict[str, list[_Captured]], set[str]]:
+    """``_run`` in a temporary folder inside ``folder`` (None: the usual place)."""
+    with tempfile.TemporaryDirectory(prefix="pubsub-gen-", dir=folder) as workdir:
+        return _run(items, Path(workdir), documents)
 
 
 def _blame(items: Sequence[JsonSchemaInput], error: Exception) -> list[SchemaProblem]:
@@ -619,8 +636,14 @@ def _models(
     return ir.JsonModels(item.root_class, tuple(classes), tuple(imports))
 
 
-def jsonschema_models(inputs: Sequence[JsonSchemaInput]) -> dict[str, ir.JsonModels]:
-    """The models of every input as IR, keyed by ``key``, from one datamodel-codegen run.
+def jsonschema_models(
+    inputs: Sequence[JsonSchemaInput],
+    documents: Sequence[str] | None = None,
+    scratch: str | None = None,
+) -> dict[str, ir.JsonModels]:
+    """The models of every input as IR, keyed by ``key``, from one datamodel-codegen run
+    (``documents``: their ``library_documents``, when made already; ``scratch``: the folder
+    for its temporary files, default ``memory_folder``).
 
     Raises ``SchemaError`` for problems only building the models finds (a definition taking the
     payload model's name, or anything the library refuses); ``check_jsonschema`` runs first.
@@ -635,8 +658,10 @@ def jsonschema_models(inputs: Sequence[JsonSchemaInput]) -> dict[str, ir.JsonMod
     if clashes:
         raise SchemaError(clashes)
     try:
-        with tempfile.TemporaryDirectory(prefix="pubsub-gen-") as workdir:
-            modules, asked = _run(inputs, Path(workdir))
+        try:
+            modules, asked = _run_in(scratch or memory_folder(), inputs, documents)
+        except OSError:  # a full or odd memory file system: the usual temporary folder
+            modules, asked = _run_in(None, inputs, documents)
     except Exception as error:  # the library raises many types; report per schema
         raise SchemaError(_blame(inputs, error)) from error
     built, problems = {}, []

@@ -7,6 +7,7 @@ decided them); they render through ``models.py.jinja`` in the style of the Avro 
 from __future__ import annotations
 
 import io
+import re
 import tokenize
 from collections.abc import Iterable
 
@@ -24,6 +25,8 @@ from pubsub_gen.render.views import (
     RootModelView,
 )
 
+# An identifier (outside string literals), as tokenize reads one.
+_NAME = re.compile(r"\b[^\W\d]\w*")
 # What the template may write besides the fields' types.
 _TEMPLATE_IMPORTS: frozenset[tuple[str, str]] = frozenset(
     {("pydantic", "BaseModel"), ("pydantic", "ConfigDict"), ("pydantic", "Field")}
@@ -84,6 +87,9 @@ def _names(fragments: Iterable[str]) -> set[str]:
     """The identifiers (not the words inside string literals) of Python expressions."""
     names: set[str] = set()
     for fragment in fragments:
+        if "'" not in fragment and '"' not in fragment:  # no string literal: every word is one
+            names.update(_NAME.findall(fragment))
+            continue
         tokens = tokenize.generate_tokens(io.StringIO(fragment).readline)
         names |= {token.string for token in tokens if token.type == tokenize.NAME}
     return names

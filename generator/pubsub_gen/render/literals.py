@@ -87,6 +87,8 @@ def docstring_text(text: str) -> str:
 
 def _docstring_escape(text: str) -> str:
     """``text`` as the body of a triple-quoted string: printable ASCII, escapes for the rest."""
+    if text.isascii() and text.isprintable() and "\\" not in text and '"' not in text:
+        return text  # the usual text: nothing to escape
     return "".join(_escape_char(char) for char in text)
 
 
