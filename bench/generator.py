@@ -118,7 +118,7 @@ def _compile_our_packages() -> None:
     import pubsub_runtime
 
     for package in (pubsub_gen, pubsub_runtime):
-        folder = Path(package.__file__).parent
+        folder = Path(package.__path__[0])
         if not compileall.compile_dir(folder, quiet=2):
             raise BenchError(f"cannot compile {folder}")
 
