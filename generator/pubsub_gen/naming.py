@@ -339,16 +339,21 @@ def json_root_object(payload_class: str) -> str:
 
 
 _NUMBERED = re.compile(r"(.+?)([0-9]+)")
+# What the library puts after a class name that is taken: a number, or a suffix (``Model``) and
+# then a number.
+_SUFFIX = re.compile(r"([^0-9]*)[0-9]*")
 
 
 def json_module_classes(
     classes: Sequence[str],
     definitions: Mapping[str, str],
     within: Mapping[str, str],
-    asked: set[str],
+    allocations: Sequence[tuple[str, str]],
 ) -> dict[str, str]:
     """Renames of one module's classes as the library named them (``classes``, in order).
 
+    ``allocations`` are the class names the library asked for and gave the module's models, in
+    its order: first the names lose the numbers the batch gave them (``json_own_names``).
     ``definitions`` maps the class of a ``$defs``/``definitions`` entry to the class its key
     asks for (``json_class``): the library's ``full-path`` naming may prefix a definition it
     first meets inside another model (``Address`` -> ``CustomerRegisteredAddress``), and a
@@ -357,6 +362,74 @@ def json_module_classes(
     (``CustomerRegisteredAddressKind`` -> ``AddressKind``). Then the duplicates are numbered as
     ``numbered_duplicates`` says.
     """
+    own, asked = json_own_names(allocations)
+    renamed = {old: new for old, new in own.items() if old != new}
+    mine = {name: own.get(name) or _without_batch_numbers(name, renamed) for name in classes}
+    if len(set(mine.values())) < len(mine):  # never two classes of one name
+        mine = {name: name for name in classes}
+    renames = _module_renames(
+        [mine[name] for name in classes],
+        {mine.get(name, name): new for name, new in definitions.items()},
+        {mine.get(name, name): mine.get(holder, holder) for name, holder in within.items()},
+        asked,
+    )
+    chosen = {name: renames.get(mine[name], mine[name]) for name in classes}
+    return {old: new for old, new in chosen.items() if old != new}
+
+
+def json_own_names(allocations: Sequence[tuple[str, str]]) -> tuple[dict[str, str], set[str]]:
+    """The name a run of one module alone gives each class the library named in the batch (by
+    the name given), and the names asked for.
+
+    ``allocations``: (the name asked for, the name given) of each class name the library gave a
+    model of the module, in its order. The library numbers a name that any topic of the batch
+    holds (``Value`` -> ``Value1`` when another topic has a ``Value``), and builds the names of
+    the models inside it of that one (``Value1Value1``). Replayed with only the module's own
+    names taken, the names asked for lose those numbers, and one the module holds already is
+    numbered as the library numbers it (``X1``, ``X2``...; ``XModel``, ``XModel1``...).
+    """
+    own: dict[str, str] = {}
+    renamed: dict[str, str] = {}  # the names of ``own`` that change
+    asked: set[str] = set()
+    taken: set[str] = set()
+    for wanted, given in allocations:
+        if given in own:  # the library named a model again (it renames as it goes)
+            continue
+        mine = _without_batch_numbers(wanted, renamed)
+        asked.add(mine)
+        suffix = _SUFFIX.fullmatch(given[len(wanted) :]) if given.startswith(wanted) else None
+        if suffix is None:  # named otherwise: kept, but built of the module's own names
+            name = _without_batch_numbers(given, renamed)
+        else:
+            name, n = mine, 0
+            while name in taken:
+                n += 1
+                name = f"{mine}{suffix[1]}{n - 1 or ''}" if suffix[1] else f"{mine}{n}"
+        taken.add(name)
+        own[given] = name
+        if name != given:
+            renamed[given] = name
+    return own, asked
+
+
+def _without_batch_numbers(name: str, renamed: Mapping[str, str]) -> str:
+    """``name`` with the class names it is built of renamed (``renamed``: the library's name ->
+    the module's own), whole words only: ``Value1`` in ``Value1Value1``, not in ``Value12`` or
+    ``Value1st``."""
+    if not renamed:
+        return name
+    olds = sorted(renamed, key=len, reverse=True)  # the longest name first
+    words = re.compile("(?:" + "|".join(map(re.escape, olds)) + ")(?![0-9a-z])")
+    return words.sub(lambda match: renamed[match[0]], name)
+
+
+def _module_renames(
+    classes: Sequence[str],
+    definitions: Mapping[str, str],
+    within: Mapping[str, str],
+    asked: set[str],
+) -> dict[str, str]:
+    """``json_module_classes`` once the names are the module's own."""
     renames: dict[str, str] = {}
     kept = set(classes)
 

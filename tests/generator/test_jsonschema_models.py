@@ -722,6 +722,24 @@ def test_a_topics_classes_keep_their_names_when_another_topic_is_added() -> None
     assert "Address" in together["another"].class_names
 
 
+def test_names_built_of_a_name_numbered_in_the_batch_are_the_modules_own() -> None:
+    # The library names the model of a property's allOf after the property alone (Value),
+    # numbers it across the whole batch (Value1 once another topic has a Value) and builds the
+    # names of the models in it of that (Value1Value1): those lose the batch's number too.
+    def holder(key: str) -> dict[str, Any]:
+        part = {"properties": {key: {"type": "integer"}}}
+        return {"type": "object", "properties": {"value": {"allOf": [part]}}}
+
+    alone = render_jsonschema_models(inputs({"holder": holder("foo")}))["holder"]
+    together = render_jsonschema_models(
+        inputs({"another": holder("bar"), "holder": holder("foo"), "third": holder("baz")})
+    )
+    assert together["holder"].source == alone.source
+    inside = {"ValueValue", "ValueValue1", "ValueValue2"}
+    assert set(alone.class_names) == inside | {"Holder"}
+    assert set(together["third"].class_names) == inside | {"Third"}
+
+
 def test_inline_types_are_named_after_where_they_sit() -> None:
     # An inline enum or object is <Parent><Property> (recursively), an array's items the
     # property's singular, a titled one its title unless taken; definitions keep their keys.

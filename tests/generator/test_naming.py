@@ -100,10 +100,57 @@ def test_json_inline_titles_and_definitions_taking_their_names_back() -> None:
     # The library prefixed the definition Address and what sits in it; OrderAddressBook is
     # another inline model of Order and keeps its name.
     classes = ["OrderAddress", "OrderAddressKind", "OrderAddressBook", "Order"]
+    given = [(name, name) for name in classes]
     renames = naming.json_module_classes(
-        classes, {"OrderAddress": "Address"}, {"OrderAddressKind": "OrderAddress"}, set(classes)
+        classes, {"OrderAddress": "Address"}, {"OrderAddressKind": "OrderAddress"}, given
     )
     assert renames == {"OrderAddress": "Address", "OrderAddressKind": "AddressKind"}
     # A definition whose name another class holds keeps the library's.
     held = ["Address", "OrderAddress"]
-    assert naming.json_module_classes(held, {"OrderAddress": "Address"}, {}, set(held)) == {}
+    given = [(name, name) for name in held]
+    assert naming.json_module_classes(held, {"OrderAddress": "Address"}, {}, given) == {}
+
+
+def test_names_built_of_a_name_the_batch_numbered_lose_its_number() -> None:
+    # Another topic of the batch held Value: the library gave this module's Value1 and built
+    # the names inside of it; alone the module has Value, ValueValue, ValueValue1.
+    given = [
+        ("Holder", "Holder"),
+        ("Value", "Value1"),
+        ("Value1Value1", "Value1Value1"),
+        ("Value1Value1", "Value1Value11"),
+        ("Value1Value1", "Value1Value1"),  # named again
+    ]
+    assert naming.json_own_names(given) == (
+        {
+            "Holder": "Holder",
+            "Value1": "Value",
+            "Value1Value1": "ValueValue",
+            "Value1Value11": "ValueValue1",
+        },
+        {"Holder", "Value", "ValueValue"},
+    )
+    classes = ["Value1Value11", "Value1Value1", "Holder"]
+    assert naming.json_module_classes(classes, {}, {}, given) == {
+        "Value1Value11": "ValueValue1",
+        "Value1Value1": "ValueValue",
+    }
+    # Only whole names: a property value12 or value1st inside Value1 is no Value1.
+    assert naming.json_own_names([("Value", "Value1"), ("Value1Value12", "Value1Value12")])[0] == {
+        "Value1": "Value",
+        "Value1Value12": "ValueValue12",
+    }
+    assert naming.json_own_names([("Value", "Value1"), ("Value1st", "Value1st")])[0] == {
+        "Value1": "Value",
+        "Value1st": "Value1st",
+    }
+    # A name the library suffixed (a model named again) keeps its suffix.
+    given = [("Feed", "Feed"), ("Feed", "FeedModel"), ("FeedModelItem", "FeedModelItem")]
+    assert naming.json_own_names(given)[0] == {n: n for _, n in given}
+    # Numbers the module itself needs stay: alone, too, its second Value is Value1.
+    given = [("Value", "Value3"), ("Value", "Value4"), ("Value4Value4", "Value4Value4")]
+    assert naming.json_own_names(given)[0] == {
+        "Value3": "Value",
+        "Value4": "Value1",
+        "Value4Value4": "Value1Value1",
+    }

@@ -20,7 +20,7 @@ import re
 import tempfile
 import tokenize
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -392,11 +392,41 @@ def _capturing() -> Iterator[list[_Captured]]:
         last_step.render = render_modules
 
 
+# (the class name the library asked for, the one it gave) of a model of one module
+_Allocation = tuple[str, str]
+
+
+@contextlib.contextmanager
+def _recording_names(keys: Iterable[str]) -> Iterator[dict[str, list[_Allocation]]]:
+    """While active, records the class names the library gives the models of each module
+    (``keys``), in its order: what ``naming.json_module_classes`` needs to undo its numbering
+    across the batch."""
+    from datamodel_code_generator.reference import ModelResolver
+
+    recorded: dict[str, list[_Allocation]] = {key: [] for key in keys}
+    get_class_name = ModelResolver.get_class_name
+
+    def record(self: Any, *args: Any, **kwargs: Any) -> Any:
+        chosen = get_class_name(self, *args, **kwargs)
+        # The model's reference path starts with its file: <key>.json#..., <key>.json/...
+        path = kwargs.get("path")
+        allocations = recorded.get(path.partition(".json")[0]) if isinstance(path, str) else None
+        if allocations is not None:
+            allocations.append((chosen.duplicate_name or chosen.name, chosen.name))
+        return chosen
+
+    ModelResolver.get_class_name = record  # type: ignore[method-assign]
+    try:
+        yield recorded
+    finally:
+        ModelResolver.get_class_name = get_class_name  # type: ignore[method-assign]
+
+
 def _generate(
     folder: Path, items: Sequence[JsonSchemaInput]
-) -> tuple[dict[str, list[_Captured]], set[str]]:
-    """One datamodel-codegen run over ``folder``: module key -> its models, and the class names
-    asked for (before the library's numbering of duplicates)."""
+) -> tuple[dict[str, list[_Captured]], dict[str, list[_Allocation]]]:
+    """One datamodel-codegen run over ``folder``: module key -> its models, and module key ->
+    the class names the library asked for and gave (``_recording_names``)."""
     from datamodel_code_generator import generate
     from datamodel_code_generator.enums import (
         DataModelType,
@@ -411,14 +441,12 @@ def _generate(
     aliases: dict[str, str] = {}
     for item in items:  # the caller runs a topic whose names collide in a batch of its own
         aliases.update(_attribute_names(item.document))
-    asked: set[str] = set()
+    keys = {item.key for item in items}
 
     def name_class(name: str) -> str:
-        chosen = naming.json_class(name, roots)
-        asked.add(chosen)
-        return chosen
+        return naming.json_class(name, roots)
 
-    with warnings.catch_warnings(), _capturing() as captured:
+    with warnings.catch_warnings(), _capturing() as captured, _recording_names(keys) as names:
         warnings.simplefilter("ignore")
         generate(
             folder,
@@ -448,7 +476,6 @@ def _generate(
             use_schema_description=True,
             allow_remote_refs=False,
         )
-    keys = {item.key for item in items}
     modules: dict[str, list[_Captured]] = {key: [] for key in keys}
     for entry in captured:
         module = entry[0]
@@ -456,7 +483,7 @@ def _generate(
         if len(items) > 1 and not (module and module[0] in keys):
             raise RuntimeError(f"datamodel-codegen wrote a model outside the topics: {module}")
         modules[key].append(entry)
-    return modules, asked
+    return modules, names
 
 
 def _attribute_names(document: Any) -> dict[str, str]:
@@ -476,14 +503,14 @@ def library_documents(inputs: Sequence[JsonSchemaInput]) -> list[str]:
 
 def _run(
     items: Sequence[JsonSchemaInput], workdir: Path, documents: Sequence[str] | None = None
-) -> tuple[dict[str, list[_Captured]], set[str]]:
+) -> tuple[dict[str, list[_Captured]], dict[str, list[_Allocation]]]:
     """Render ``items``: one library run for all, plus one per topic whose wire names collide
     (the library's aliases are by wire name, so those names must not meet another topic's).
     ``documents``: their ``library_documents``, when made already."""
     alone = [item for item in items if _has_collisions(item.document)]
     batches = [[item for item in items if item not in alone], *([item] for item in alone)]
     modules: dict[str, list[_Captured]] = {}
-    asked: set[str] = set()
+    allocations: dict[str, list[_Allocation]] = {}
     if documents is None:
         documents = library_documents(items)
     texts = dict(zip([item.key for item in items], documents, strict=True))
@@ -494,13 +521,13 @@ def _run(
             (folder / f"{item.key}.json").write_text(texts[item.key], encoding="utf-8")
         found, names = _generate(folder, batch)
         modules.update(found)
-        asked |= names
-    return modules, asked
+        allocations.update(names)
+    return modules, allocations
 
 
 def _run_in(
     folder: str | None, items: Sequence[JsonSchemaInput], documents: Sequence[str] | None
-) -> tuple[dict[str, list[_Captured]], set[str]]:
+) -> tuple[dict[str, list[_Captured]], dict[str, list[_Allocation]]]:
     """``_run`` in a temporary folder inside ``folder`` (None: the usual place)."""
     with tempfile.TemporaryDirectory(prefix="pubsub-gen-", dir=folder) as workdir:
         return _run(items, Path(workdir), documents)
@@ -589,15 +616,18 @@ def _expression(text: str, renames: Mapping[str, str]) -> tuple[str, set[str]]:
 
 
 def _models(
-    item: JsonSchemaInput, captured: Sequence[_Captured], asked: set[str], roots: set[str]
+    item: JsonSchemaInput,
+    captured: Sequence[_Captured],
+    allocations: Sequence[_Allocation],
+    roots: set[str],
 ) -> ir.JsonModels:
-    """The IR of one topic's models: definitions named by their keys, duplicates numbered per
+    """The IR of one topic's models: definitions named by their keys, names numbered per
     module, forward references noted."""
     own = {d[0]: c.name for _, c, _, d in captured if d is not None and d[1]}
     definitions = {name: naming.json_class(key, roots) for key, name in own.items()}
     within = {c.name: own[d[0]] for _, c, _, d in captured if d and not d[1] and d[0] in own}
     library_names = [c.name for _, c, _, _ in captured]
-    renames = naming.json_module_classes(library_names, definitions, within, asked)
+    renames = naming.json_module_classes(library_names, definitions, within, allocations)
     defined: set[str] = set()
     classes = []
     for _, model, _, _ in captured:
@@ -659,14 +689,14 @@ def jsonschema_models(
         raise SchemaError(clashes)
     try:
         try:
-            modules, asked = _run_in(scratch or memory_folder(), inputs, documents)
+            modules, allocations = _run_in(scratch or memory_folder(), inputs, documents)
         except OSError:  # a full or odd memory file system: the usual temporary folder
-            modules, asked = _run_in(None, inputs, documents)
+            modules, allocations = _run_in(None, inputs, documents)
     except Exception as error:  # the library raises many types; report per schema
         raise SchemaError(_blame(inputs, error)) from error
     built, problems = {}, []
     for item in inputs:
-        models = _models(item, modules[item.key], asked, roots)
+        models = _models(item, modules[item.key], allocations[item.key], roots)
         names = set(models.class_names)
         imported = {clause.split(" as ")[-1] for _, clause in models.imports}
         # The library renames a class that would shadow an import; the payload must keep its name.
