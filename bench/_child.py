@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from bench._harness import RESULT_PREFIX
+from bench._harness import CPUS_VARIABLE, RESULT_PREFIX
 
 
 def _sides() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
@@ -34,6 +34,9 @@ def _sides() -> dict[str, Callable[[dict[str, Any]], dict[str, Any]]]:
 
 def main() -> None:
     side, args = sys.argv[1], json.loads(sys.argv[2])
+    cpus = os.environ.get(CPUS_VARIABLE)
+    if cpus:  # before any thread starts: the threads of gRPC inherit it
+        os.sched_setaffinity(0, {int(cpu) for cpu in cpus.split(",")})
     run = _sides()[side]
     profile_dir = os.environ.get("BENCH_PROFILE")
     if profile_dir:

@@ -62,6 +62,27 @@ def pid_listening_on(port: int) -> int | None:
     return None
 
 
+def usable_cpus() -> set[int]:
+    """The CPUs this process may run on (all of the machine's where that cannot be read)."""
+    if hasattr(os, "sched_getaffinity"):
+        return set(os.sched_getaffinity(0))
+    return set(range(os.cpu_count() or 1))
+
+
+def pin_process(pid: int, cpus: set[int]) -> bool:
+    """Pin every thread of ``pid`` to ``cpus`` (threads it starts later inherit it).
+
+    False when that is not possible here (not Linux, the process gone, not ours).
+    """
+    try:
+        threads = [int(tid) for tid in os.listdir(_PROC / str(pid) / "task")]
+        for tid in threads:
+            os.sched_setaffinity(tid, cpus)
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Reading:
     """CPU seconds used so far: by each watched process, by the machine, at ``time``."""

@@ -7,13 +7,14 @@ and subscriptions live in a fresh emulator project per repetition, so names neve
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import statistics
 import subprocess
 import sys
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
@@ -21,6 +22,7 @@ from typing import Any, TypeVar
 from bench.payloads import REPO, Payload, python_path
 
 RESULT_PREFIX = "BENCH_RESULT "
+CPUS_VARIABLE = "BENCH_CPUS"  # a child pins itself to these CPUs ("1" or "1,2,3")
 T = TypeVar("T")
 
 
@@ -75,6 +77,7 @@ class Run:
     rows: list[Row] = field(default_factory=list)
     samples: dict[str, list[float]] = field(default_factory=dict)  # per-repetition figures
     notes: list[str] = field(default_factory=list)
+    child_cpus: set[int] | None = None  # while emulator_apart(): where the sides run
 
     @property
     def log_dir(self) -> Path:
@@ -113,6 +116,30 @@ class Run:
         shown = "" if ratio is None else f"  ratio {ratio:.2f}"
         print(f"  -> {comparison}: {ours} vs {baseline}{shown}", flush=True)
 
+    @contextlib.contextmanager
+    def emulator_apart(self) -> Iterator[bool]:
+        """While active, the emulator runs on one CPU and the sides' children on the others.
+
+        Why: a real Pub/Sub runs on Google's machines, not on the client's cores. Sharing them,
+        the emulator's JVM evicts the client's caches between responses, and this adds CPU time
+        to the client, more or less from one repetition to the next. Both sides of a comparison
+        run apart the same way. Yields False (and changes nothing) when that is not possible:
+        one CPU, an emulator not on this machine, or not Linux.
+        """
+        from bench import _cpu as cpu
+
+        cpus = sorted(cpu.usable_cpus())
+        pid = self.emulator_pid
+        if len(cpus) < 2 or pid is None or not cpu.pin_process(pid, {cpus[0]}):
+            yield False
+            return
+        self.child_cpus = set(cpus[1:])
+        try:
+            yield True
+        finally:
+            self.child_cpus = None
+            cpu.pin_process(pid, set(cpus))
+
     def child_env(
         self, *, with_runtime: bool = False, extra: dict[str, str] | None = None
     ) -> dict[str, str]:
@@ -120,6 +147,9 @@ class Run:
         env["PYTHONPATH"] = python_path(self.generated, with_runtime=with_runtime)
         env["PUBSUB_EMULATOR_HOST"] = self.emulator_host
         env.pop("GOOGLE_APPLICATION_CREDENTIALS", None)
+        env.pop(CPUS_VARIABLE, None)
+        if self.child_cpus:
+            env[CPUS_VARIABLE] = ",".join(str(c) for c in sorted(self.child_cpus))
         env.update(extra or {})
         return env
 

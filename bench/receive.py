@@ -67,37 +67,49 @@ def receive(run: Run, *, paths: bool = True, fastpubsub: bool = False) -> None:
     if paths:
         plans.append(("order", ["typed", "handwritten", "floor", "floor-gapic"]))
         plans.append(("event", ["typed", "handwritten"]))
-    for key, sides in plans:
-        payload = PAYLOADS[key]
-        print(
-            f"receive {payload.name}: sides {', '.join(sides)}; {n} messages after {warm}",
-            flush=True,
-        )
-        for rep in range(run.reps):
-            project = new_project()
-            topic = create_topic(project, payload.name)
-            create_subscriptions(project, topic, sides)
-            publish_backlog(topic, payload, warm + n)
-            for side in alternate(sides, rep):
-                args = {
-                    "payload": key,
-                    "project": project,
-                    "subscription": side,
-                    "warm": warm,
-                    "n": n,
-                }
-                result = _run_side(run, side, args)
-                run.add(f"receive.{key}.{side}.cpu", result["cpu_us"])
-                run.add(f"receive.{key}.{side}.rate", result["rate"])
-                print(
-                    f"  rep {rep + 1} {side}: {result['cpu_us']:.1f} µs/msg, "
-                    f"{result['rate']:,.0f} msg/s",
-                    flush=True,
-                )
-            delete_project_resources(project, topic, sides)
-            if paths:
-                _decode_loops(run, key, rep)
-        _rows(run, key, sides, paths)
+    with run.emulator_apart() as apart:
+        if plans:
+            run.notes.append(
+                "receive CPU rows: the emulator ran on one CPU, the measured sides on the others"
+                if apart
+                else "receive CPU rows: the emulator shared the measured sides' CPUs"
+            )
+        for key, sides in plans:
+            _receive_plan(run, key, sides, warm, n, paths=paths)
+
+
+def _receive_plan(run: Run, key: str, sides: list[str], warm: int, n: int, *, paths: bool) -> None:
+    """Every repetition of one payload's sides, then its rows."""
+    payload = PAYLOADS[key]
+    print(
+        f"receive {payload.name}: sides {', '.join(sides)}; {n} messages after {warm}",
+        flush=True,
+    )
+    for rep in range(run.reps):
+        project = new_project()
+        topic = create_topic(project, payload.name)
+        create_subscriptions(project, topic, sides)
+        publish_backlog(topic, payload, warm + n)
+        for side in alternate(sides, rep):
+            args = {
+                "payload": key,
+                "project": project,
+                "subscription": side,
+                "warm": warm,
+                "n": n,
+            }
+            result = _run_side(run, side, args)
+            run.add(f"receive.{key}.{side}.cpu", result["cpu_us"])
+            run.add(f"receive.{key}.{side}.rate", result["rate"])
+            print(
+                f"  rep {rep + 1} {side}: {result['cpu_us']:.1f} µs/msg, "
+                f"{result['rate']:,.0f} msg/s",
+                flush=True,
+            )
+        delete_project_resources(project, topic, sides)
+        if paths:
+            _decode_loops(run, key, rep)
+    _rows(run, key, sides, paths)
 
 
 def _decode_loops(run: Run, key: str, rep: int) -> None:

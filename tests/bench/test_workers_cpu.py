@@ -62,3 +62,35 @@ def test_the_ceiling_is_one_core_per_worker_or_every_core_shared_with_the_emulat
     assert two == pytest.approx(8000)  # 2 cores / 250 µs per message
     assert two / one == pytest.approx(1.6)
     assert _ceilings(_Window(4.0, {1: 10000}, 2.0, None, None), cores=2) is None
+
+
+def _allowed(pid: int) -> set[str]:
+    """The CPU lists each thread of ``pid`` may run on, as the kernel reports them."""
+    lists = set()
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        for line in (task / "status").read_text().splitlines():
+            if line.startswith("Cpus_allowed_list:"):
+                lists.add(line.split()[1])
+    return lists
+
+
+@pytest.mark.skipif(len(cpu.usable_cpus()) < 2, reason="needs two CPUs to pin to one of them")
+def test_every_thread_of_a_process_is_pinned_and_released() -> None:
+    import subprocess
+
+    code = "import threading, time; threading.Thread(target=time.sleep, args=(30,)).start()"
+    child = subprocess.Popen([sys.executable, "-c", code + "; time.sleep(30)"])
+    try:
+        deadline = time.monotonic() + 10
+        while len(list(Path(f"/proc/{child.pid}/task").iterdir())) < 2:  # its thread started
+            assert time.monotonic() < deadline, "the child's thread did not start"
+            time.sleep(0.01)
+        first = min(cpu.usable_cpus())
+        assert cpu.pin_process(child.pid, {first})
+        assert _allowed(child.pid) == {str(first)}
+        assert cpu.pin_process(child.pid, cpu.usable_cpus())
+        assert len(_allowed(child.pid)) == 1 and _allowed(child.pid) != {str(first)}
+    finally:
+        child.kill()
+        child.wait()
+    assert not cpu.pin_process(child.pid, {first})  # gone: nothing to pin
