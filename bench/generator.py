@@ -24,6 +24,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from bench._cpu import machine_busy
 from bench._harness import BenchError, Run, alternate
 from bench.payloads import REPO
 from bench.synth import write_schemas
@@ -31,9 +32,12 @@ from bench.synth import write_schemas
 _BIN = Path(sys.executable).parent
 
 
-def _measure(command: list[str], cwd: Path, log: Path) -> tuple[float, float, float]:
-    """Wall seconds, CPU seconds (user + sys, children included) and peak RSS in MB."""
+def _measure(command: list[str], cwd: Path, log: Path) -> tuple[float, float, float, float]:
+    """Wall seconds, CPU seconds (user + sys, children included), peak RSS in MB, and the cores
+    the rest of the machine kept busy meanwhile (-1 where that cannot be read): pubsub-gen
+    uses both cores, datamodel-codegen one, so other work slows the first more."""
     result_file = log.with_suffix(".usage.json")
+    busy_before = machine_busy()
     with log.open("ab") as out:
         done = subprocess.run(
             [sys.executable, "-m", "bench._rusage", str(result_file), *command],
@@ -43,11 +47,15 @@ def _measure(command: list[str], cwd: Path, log: Path) -> tuple[float, float, fl
             stderr=subprocess.STDOUT,
             check=False,
         )
+    busy_after = machine_busy()
     usage = json.loads(result_file.read_text()) if done.returncode == 0 else {"exit": -1}
     if usage["exit"] != 0:
         tail = log.read_text(errors="replace")[-3000:]
         raise BenchError(f"{Path(command[0]).name} exited {usage['exit']} (log {log}):\n{tail}")
-    return usage["wall"], usage["cpu"], usage["rss_mb"]
+    others = -1.0
+    if busy_before is not None and busy_after is not None and usage["wall"] > 0:
+        others = max(0.0, busy_after - busy_before - usage["cpu"]) / usage["wall"]
+    return usage["wall"], usage["cpu"], usage["rss_mb"], others
 
 
 def generator(run: Run) -> None:
@@ -77,8 +85,7 @@ def generator(run: Run) -> None:
                     "--target-python-version",
                     "3.11",
                 ]
-                wall, cpu, rss = _measure(command, root, log)
-                _record(run, "dmcg", wall, cpu, rss)
+                _record(run, "dmcg", *_measure(command, root, log))
                 if not list(dmcg_out.glob("*.py")):
                     raise BenchError("datamodel-codegen wrote no modules")
                 continue
@@ -104,7 +111,7 @@ def generator(run: Run) -> None:
         print(
             f"  rep {rep + 1}: full {run.samples['gen.full.wall'][-1]:.2f} s, no-op "
             f"{run.samples['gen.noop.wall'][-1]:.2f} s, datamodel-codegen "
-            f"{run.samples['gen.dmcg.wall'][-1]:.2f} s",
+            f"{run.samples['gen.dmcg.wall'][-1]:.2f} s{_others(run)}",
             flush=True,
         )
         shutil.rmtree(out)
@@ -124,10 +131,20 @@ def _compile_our_packages() -> None:
             raise BenchError(f"cannot compile {folder}")
 
 
-def _record(run: Run, name: str, wall: float, cpu: float, rss: float) -> None:
+def _record(run: Run, name: str, wall: float, cpu: float, rss: float, others: float) -> None:
     run.add(f"gen.{name}.wall", wall)
     run.add(f"gen.{name}.cpu", cpu)
     run.add(f"gen.{name}.rss", rss)
+    if others >= 0:
+        run.add(f"gen.{name}.others", others)
+
+
+def _others(run: Run) -> str:
+    """What the rest of the machine used during the repetition's two timed runs."""
+    full, dmcg = run.samples.get("gen.full.others"), run.samples.get("gen.dmcg.others")
+    if not full or not dmcg:
+        return ""
+    return f" (other processes: {full[-1]:.2f} and {dmcg[-1]:.2f} cores)"
 
 
 def _rows(run: Run, avro: int, json_count: int) -> None:
