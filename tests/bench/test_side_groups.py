@@ -18,7 +18,7 @@ FULL = ["typed", "untyped", "handwritten", "floor", "floor-decode", "floor-gapic
     ("sides", "groups"),
     [
         (
-            FULL + ["fastpubsub", "fastpubsub-info"],
+            [*FULL, "fastpubsub", "fastpubsub-info"],
             [
                 ("typed", "floor-decode"),
                 ("untyped", "floor"),
