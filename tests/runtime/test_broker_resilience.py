@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 
 import pytest
@@ -73,3 +74,36 @@ async def test_losing_the_server_makes_the_subscriber_reconnect(
         own.stop()
         await asyncio.wait_for(broker.stop(timeout=1), WAIT)
     assert broker.subscribers[0].state == "stopped"
+
+
+async def test_an_idle_stream_stays_open_on_the_emulator(
+    pubsub_emulator: Emulator,
+    unique_name: Callable[[str], str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """The emulator accepts a keepalive ping every 5 minutes at most: a channel pinging every
+    30 s (as the GAPIC one does for the real service) was sent a ``too_many_pings`` GOAWAY a
+    minute in, which cut its streams."""
+    broker = PubSubBroker(pubsub_emulator.project_id)
+    topic = unique_name("quiet")
+    handled: list[bytes] = []
+
+    @broker.subscriber("quiet", topic_name=topic, subscription_name=unique_name("quiet-sub"))
+    async def handle(message: Message) -> None:
+        handled.append(message.data)
+
+    with caplog.at_level(logging.INFO, logger="pubsub_runtime"):
+        await broker.start()
+        try:
+            (subscriber,) = broker.subscribers
+            await asyncio.sleep(75)  # past the first GOAWAY (60 s in, measured)
+            assert subscriber.state == "running"
+            await broker.publish(topic, b"after a quiet minute")
+            async with asyncio.timeout(WAIT):
+                while not handled:  # noqa: ASYNC110 - a plain list, no event to wait on
+                    await asyncio.sleep(0.05)
+        finally:
+            await broker.stop()
+    assert handled == [b"after a quiet minute"]
+    closed = [r.getMessage() for r in caplog.records if "reconnecting" in r.getMessage()]
+    assert closed == [], closed
